@@ -1,0 +1,113 @@
+"""Appearance pathway: one frame in, c soft masks out (SPEC section 2).
+
+A torchvision ResNet from random initialisation with output stride 8, followed by an FCN head.
+The masks are the only thing the appearance pathway ever produces; objectness has to emerge in
+them because the motion pathway can explain a frame pair only with one flow vector per mask.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+import torchvision
+from torch import Tensor, nn
+
+from .config import AMDConfig
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+def _set_stride_and_dilation(layer: nn.Sequential, stride: int, dilation: int) -> None:
+    """Give a torchvision ResNet stage a new stride and dilation, in place.
+
+    The stride lives in the first block (its 3x3 conv and its downsample shortcut). The dilation
+    goes on the 3x3 conv that carries the stride in every block of the stage, first block
+    included, as MMSegmentation's ResNet does (Bottleneck: conv2; BasicBlock: conv1).
+    """
+    for index, block in enumerate(layer):
+        spatial = block.conv2 if isinstance(block, torchvision.models.resnet.Bottleneck) else block.conv1
+        spatial.dilation = (dilation, dilation)
+        spatial.padding = (dilation, dilation)
+        if index == 0:
+            spatial.stride = (stride, stride)
+            if block.downsample is not None:
+                block.downsample[0].stride = (stride, stride)
+
+
+def build_backbone(name: str) -> nn.Module:
+    """ResNet-18/34/50 trunk with stage strides (1,2,1,1) and dilations (1,1,1,2).
+
+    Stage 3 runs at 1/8 without dilation and stage 4 at 1/8 with dilation 2 (SPEC section 2).
+    This is not torchvision's `replace_stride_with_dilation` preset (which would dilate stage 3
+    too). Returns the trunk without its pooling and classifier; random initialisation.
+    """
+    resnet = getattr(torchvision.models, name)(weights=None)
+    _set_stride_and_dilation(resnet.layer3, stride=1, dilation=1)
+    _set_stride_and_dilation(resnet.layer4, stride=1, dilation=2)
+    del resnet.avgpool, resnet.fc
+    return resnet
+
+
+class ResNetTrunk(nn.Module):
+    """Wraps the modified ResNet so that parameter names stay torchvision's (conv1, layer1...)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        trunk = build_backbone(name)
+        self.conv1, self.bn1, self.relu, self.maxpool = trunk.conv1, trunk.bn1, trunk.relu, trunk.maxpool
+        self.layer1, self.layer2, self.layer3, self.layer4 = trunk.layer1, trunk.layer2, trunk.layer3, trunk.layer4
+        self.out_channels = 2048 if name == "resnet50" else 512
+
+    def forward(self, x: Tensor) -> Tensor:
+        """B,3,H,W normalised image -> B,C,H/8,W/8 features."""
+        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
+        return self.layer4(self.layer3(self.layer2(self.layer1(x))))
+
+
+def conv_bn_relu(in_channels: int, out_channels: int, dilation: int) -> nn.Sequential:
+    return nn.Sequential(
+        nn.Conv2d(in_channels, out_channels, 3, padding=dilation, dilation=dilation, bias=False),
+        nn.BatchNorm2d(out_channels),
+        nn.ReLU(inplace=True),
+    )
+
+
+class FCNHead(nn.Module):
+    """Two dilated 3x3 conv-BN-ReLU, Dropout2d, 1x1 classifier to c mask logits (MMSeg FCNHead)."""
+
+    def __init__(self, in_channels: int, num_masks: int, channels: int = 256, dilation: int = 6,
+                 dropout: float = 0.1) -> None:
+        super().__init__()
+        self.convs = nn.Sequential(
+            conv_bn_relu(in_channels, channels, dilation),
+            conv_bn_relu(channels, channels, dilation),
+        )
+        self.dropout = nn.Dropout2d(dropout)
+        self.classifier = nn.Conv2d(channels, num_masks, 1)
+
+    def forward(self, features: Tensor) -> Tensor:
+        """B,C,h,w -> B,c,h,w logits."""
+        return self.classifier(self.dropout(self.convs(features)))
+
+
+class AppearancePathway(nn.Module):
+    """Frame (values in [0,1]) -> c soft masks at 1/8 resolution, softmax over c."""
+
+    def __init__(self, config: AMDConfig) -> None:
+        super().__init__()
+        self.backbone = ResNetTrunk(config.backbone)
+        self.head = FCNHead(self.backbone.out_channels, config.num_masks, config.head_channels,
+                            config.head_dilation, config.head_dropout)
+        # Not persistent: they are constants, and keeping them out of the state dict keeps it
+        # identical in content to the release's.
+        self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
+
+    def logits(self, images: Tensor) -> Tensor:
+        """B,3,H,W in [0,1] -> B,c,ceil(H/8),ceil(W/8) mask logits (ImageNet normalisation inside)."""
+        return self.head(self.backbone((images - self.mean) / self.std))
+
+    def forward(self, images: Tensor) -> Tensor:
+        """B,3,H,W in [0,1] -> B,c,H/8,W/8 masks, softmax over c."""
+        return F.softmax(self.logits(images), dim=1)

@@ -1,0 +1,135 @@
+"""Model configuration: one dataclass, three named profiles.
+
+`AMDConfig()` is the authors' release (SPEC sections 2-4). The `smoke` and `cpu` profiles change
+only what the SPEC and RESEARCH.md say may change for small inputs and small machines, and each
+change is named in the profile's docstring.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+BACKBONES = ("resnet18", "resnet34", "resnet50")
+
+
+@dataclass(frozen=True)
+class AMDConfig:
+    """Everything that shapes the AMD model and its loss.
+
+    Defaults reproduce the release: ResNet-50 appearance pathway with c = 5 masks, PWC-Lite motion
+    pathway on a 384x640 flow input with search range 4 and five pyramid levels (1/64 .. 1/4),
+    photometric loss 0.15 L1 + 0.85 DSSIM over four scales, occlusion masking, no smoothness.
+    """
+
+    # Appearance pathway (SPEC section 2).
+    backbone: str = "resnet50"
+    num_masks: int = 5
+    head_channels: int = 256
+    head_dilation: int = 6
+    head_dropout: float = 0.1
+
+    # Motion pathway (SPEC section 3).
+    flow_size: tuple[int, int] = (384, 640)
+    search_range: int = 4
+    pyramid_channels: tuple[int, ...] = (3, 16, 32, 64, 96, 128, 192)
+    coarsest_stride: int = 64
+    """Stride of the coarsest pyramid level the estimator starts from. The release uses 64 (six
+    feature blocks, five levels). RESEARCH.md item 3: at small flow inputs the 1/64 and 1/32
+    levels are 1x1 or 2x2 and hurt; start at 16 there."""
+    finest_stride: int = 4
+    normalized_correlation: bool = False
+    """Centre each channel (mean over both images) and L2-normalise features across channels
+    before the cost volume, which then holds cosine similarities (UFlow's cost-volume
+    normalisation). Not in the release; RESEARCH.md item 4 measured it as what lets the motion
+    pathway learn correspondence from scratch within CPU minutes."""
+    segment_eps: float = 1e-6
+    """Added to each mask's sum in the masked average pooling. The release has none and can
+    divide by zero (SPEC section 3 step 7)."""
+
+    # Loss (SPEC section 4).
+    l1_weight: float = 0.15
+    ssim_weight: float = 0.85
+    scale_weights: tuple[float, ...] = (1.0, 1.0, 1.0, 1.0, 0.0)
+    """Per output scale, finest first. Extra scales beyond this tuple get weight 0."""
+    occlusion: bool = True
+    occlusion_threshold: float = 0.2
+    smooth_weight: float = 0.0
+    """The release configures weight 50 and then never adds the term: off by default."""
+    smooth_alpha: float = 10.0
+
+    def __post_init__(self) -> None:
+        if self.backbone not in BACKBONES:
+            raise ValueError(f"backbone must be one of {BACKBONES}, got {self.backbone!r}")
+        if self.num_masks < 1:
+            raise ValueError(f"num_masks must be >= 1, got {self.num_masks}")
+        strides = [2**i for i in range(1, len(self.pyramid_channels))]
+        for name in ("coarsest_stride", "finest_stride"):
+            if getattr(self, name) not in strides:
+                raise ValueError(f"{name} must be one of {strides}, got {getattr(self, name)}")
+        if self.finest_stride > self.coarsest_stride:
+            raise ValueError("finest_stride must not exceed coarsest_stride")
+        if len(self.flow_size) != 2 or min(self.flow_size) < 1:
+            raise ValueError(f"flow_size must be (height, width), got {self.flow_size}")
+        object.__setattr__(self, "flow_size", tuple(int(s) for s in self.flow_size))
+        object.__setattr__(self, "pyramid_channels", tuple(self.pyramid_channels))
+        object.__setattr__(self, "scale_weights", tuple(float(w) for w in self.scale_weights))
+
+    @property
+    def level_strides(self) -> list[int]:
+        """Strides of the pyramid levels the estimator visits, coarse to fine: [64, 32, 16, 8, 4]."""
+        strides, s = [], self.coarsest_stride
+        while s >= self.finest_stride:
+            strides.append(s)
+            s //= 2
+        return strides
+
+    def replace(self, **changes) -> "AMDConfig":
+        """A copy with some fields changed (validated again)."""
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "AMDConfig":
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"unknown AMDConfig fields: {unknown}")
+        return cls(**values)
+
+    @classmethod
+    def profile(cls, name: str, **changes) -> "AMDConfig":
+        """The named profile (`smoke`, `cpu`, `paper`), optionally with fields changed."""
+        try:
+            factory = PROFILES[name]
+        except KeyError:
+            raise ValueError(f"unknown profile {name!r}; choose from {sorted(PROFILES)}") from None
+        return factory().replace(**changes) if changes else factory()
+
+
+def paper() -> AMDConfig:
+    """The authors' release exactly (SPEC sections 2-4); meant for a GPU."""
+    return AMDConfig()
+
+
+def cpu() -> AMDConfig:
+    """Provisional default for the main job on 2 CPU cores.
+
+    Differences from the release, each from RESEARCH.md: ResNet-18 backbone (item 7), c = 2
+    (items 5, 8), 128x128 flow input, pyramid starting at 1/16 (item 3), normalised cost volume
+    (item 4). The emergence study of the training issue re-measures and tunes these.
+    """
+    return AMDConfig(
+        backbone="resnet18", num_masks=2, flow_size=(128, 128), coarsest_stride=16,
+        normalized_correlation=True,
+    )
+
+
+def smoke() -> AMDConfig:
+    """Tiny and fast, for CI: the `cpu` choices at a 64x64 flow input."""
+    return cpu().replace(flow_size=(64, 64))
+
+
+PROFILES = {"paper": paper, "cpu": cpu, "smoke": smoke}

@@ -1,0 +1,41 @@
+import pytest
+import torch
+
+from amdlib.appearance import AppearancePathway, build_backbone
+from amdlib.config import AMDConfig
+
+
+def count(module):
+    return sum(p.numel() for p in module.parameters())
+
+
+def test_release_parameter_counts():
+    appearance = AppearancePathway(AMDConfig())
+    assert count(appearance.backbone) == 23_508_032
+    assert count(appearance.head) == 5_310_725
+
+
+def test_resnet50_strides_and_dilations_follow_the_release():
+    trunk = build_backbone("resnet50")
+    assert trunk.layer2[0].conv2.stride == (2, 2)
+    assert trunk.layer3[0].conv2.stride == (1, 1) and trunk.layer3[0].downsample[0].stride == (1, 1)
+    assert all(block.conv2.dilation == (1, 1) for block in trunk.layer3)
+    assert trunk.layer4[0].conv2.stride == (1, 1) and trunk.layer4[0].downsample[0].stride == (1, 1)
+    assert all(block.conv2.dilation == (2, 2) and block.conv2.padding == (2, 2) for block in trunk.layer4)
+
+
+@pytest.mark.parametrize("backbone", ["resnet18", "resnet34", "resnet50"])
+def test_masks_are_a_softmax_at_output_stride_8(backbone):
+    appearance = AppearancePathway(AMDConfig(backbone=backbone, num_masks=3)).eval()
+    masks = appearance(torch.rand(2, 3, 64, 80))
+    assert masks.shape == (2, 3, 8, 10)
+    assert torch.allclose(masks.sum(1), torch.ones(2, 8, 10), atol=1e-5)
+
+
+def test_imagenet_normalisation_happens_inside():
+    appearance = AppearancePathway(AMDConfig(backbone="resnet18")).eval()
+    image = torch.rand(1, 3, 32, 32)
+    normalised = (image - appearance.mean) / appearance.std
+    expected = torch.softmax(appearance.head(appearance.backbone(normalised)), 1)
+    assert torch.allclose(appearance(image), expected)
+    assert "mean" not in appearance.state_dict()

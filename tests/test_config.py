@@ -1,0 +1,44 @@
+import pytest
+
+from amdlib.config import PROFILES, AMDConfig
+
+
+def test_defaults_are_the_release():
+    config = AMDConfig()
+    assert (config.backbone, config.num_masks, config.flow_size, config.search_range) == ("resnet50", 5, (384, 640), 4)
+    assert config.level_strides == [64, 32, 16, 8, 4]
+    assert (config.l1_weight, config.ssim_weight, config.occlusion_threshold) == (0.15, 0.85, 0.2)
+    assert config.scale_weights == (1.0, 1.0, 1.0, 1.0, 0.0)
+    assert config.smooth_weight == 0.0 and not config.normalized_correlation
+    assert AMDConfig.profile("paper") == config
+
+
+def test_profiles_exist_and_round_trip_through_dicts():
+    for name in ("smoke", "cpu", "paper"):
+        config = AMDConfig.profile(name)
+        assert AMDConfig.from_dict(config.to_dict()) == config
+    assert set(PROFILES) == {"smoke", "cpu", "paper"}
+
+
+def test_lists_from_json_become_tuples():
+    config = AMDConfig.from_dict({**AMDConfig().to_dict(), "flow_size": [96, 160]})
+    assert config.flow_size == (96, 160) and hash(config)
+
+
+@pytest.mark.parametrize("change", [{"backbone": "vgg"}, {"num_masks": 0}, {"coarsest_stride": 48},
+                                    {"finest_stride": 128}, {"coarsest_stride": 8, "finest_stride": 16},
+                                    {"flow_size": (0, 10)}])
+def test_invalid_values_are_rejected(change):
+    with pytest.raises(ValueError):
+        AMDConfig(**change)
+
+
+def test_unknown_profile_and_fields_name_the_problem():
+    with pytest.raises(ValueError, match="gpu"):
+        AMDConfig.profile("gpu")
+    with pytest.raises(ValueError, match="colour"):
+        AMDConfig.from_dict({"colour": 1})
+
+
+def test_coarsest_stride_sets_the_levels():
+    assert AMDConfig(coarsest_stride=16).level_strides == [16, 8, 4]

@@ -1,0 +1,73 @@
+import pytest
+import torch
+
+from amdlib import AMD, AMDConfig
+
+
+@pytest.fixture
+def smoke_model():
+    return AMD(AMDConfig.profile("smoke"))
+
+
+def test_forward_shapes_and_a_finite_loss(smoke_model):
+    frames = torch.rand(2, 2, 3, 48, 64)
+    out = smoke_model(frames)
+    c = smoke_model.config.num_masks
+    assert out.loss.dim() == 0 and torch.isfinite(out.loss)
+    assert out.masks.shape == (2, 2, c, 6, 8)
+    assert torch.allclose(out.masks.sum(2), torch.ones(2, 2, 6, 8), atol=1e-5)
+    assert [f.shape for f in out.flows] == [(2, 2, 2, 64, 64), (2, 2, 2, 32, 32), (2, 2, 2, 16, 16)]
+    assert len(out.terms.photometric) == 3
+
+
+def test_release_model_shapes_at_a_small_flow_input():
+    model = AMD(AMDConfig(flow_size=(128, 192)))
+    assert sum(p.numel() for p in model.parameters()) == 30_540_471
+    out = model(torch.rand(1, 2, 3, 64, 64))
+    assert out.masks.shape == (1, 2, 5, 8, 8)
+    assert [f.shape[-2:] for f in out.flows] == [(128, 192), (64, 96), (32, 48), (16, 24), (8, 12)]
+    assert out.terms.photometric[4] == 0  # the coarsest scale has weight 0
+
+
+def test_gradients_reach_both_pathways(smoke_model):
+    smoke_model(torch.rand(2, 2, 3, 32, 32)).loss.backward()
+    appearance_grad = smoke_model.appearance.backbone.conv1.weight.grad
+    motion_grad = smoke_model.motion.pyramid.blocks[0][0][0].weight.grad
+    assert appearance_grad is not None and appearance_grad.abs().sum() > 0
+    assert motion_grad is not None and motion_grad.abs().sum() > 0
+    assert smoke_model.motion.segment_flow_head.out.weight.grad.abs().sum() > 0
+
+
+def test_bf16_autocast_runs_on_cpu(smoke_model):
+    frames = torch.rand(2, 2, 3, 32, 32)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        out = smoke_model(frames)
+    assert out.loss.dtype == torch.float32 and torch.isfinite(out.loss)
+    out.loss.backward()
+    grads = [p.grad for p in smoke_model.parameters() if p.grad is not None]
+    assert grads and all(torch.isfinite(g).all() for g in grads)
+    assert all(p.grad is None or p.grad.dtype == torch.float32 for p in smoke_model.parameters())
+
+
+def test_segment_matches_the_training_masks_in_eval_mode(smoke_model):
+    smoke_model.eval()
+    frames = torch.rand(1, 2, 3, 32, 48)
+    with torch.no_grad():
+        masks = smoke_model(frames).masks
+    assert torch.allclose(smoke_model.segment(frames[:, 1]), masks[:, 1], atol=1e-6)
+    assert smoke_model.segment(frames[:, 0], size=(32, 48)).shape == (1, 2, 32, 48)
+
+
+def test_same_seed_same_model_and_loss():
+    frames = torch.rand(1, 2, 3, 32, 32)
+    losses = []
+    for _ in range(2):
+        torch.manual_seed(3)
+        model = AMD(AMDConfig.profile("smoke")).eval()
+        losses.append(model(frames).loss.item())
+    assert losses[0] == losses[1]
+
+
+def test_wrong_input_shape_is_a_clear_error(smoke_model):
+    with pytest.raises(ValueError, match="B,2,3,H,W"):
+        smoke_model(torch.rand(2, 3, 32, 32))
