@@ -58,6 +58,7 @@ class ResNetTrunk(nn.Module):
         self.conv1, self.bn1, self.relu, self.maxpool = trunk.conv1, trunk.bn1, trunk.relu, trunk.maxpool
         self.layer1, self.layer2, self.layer3, self.layer4 = trunk.layer1, trunk.layer2, trunk.layer3, trunk.layer4
         self.out_channels = 2048 if name == "resnet50" else 512
+        self.output_stride = 8
 
     def forward(self, x: Tensor) -> Tensor:
         """B,3,H,W normalised image -> B,C,H/8,W/8 features."""
@@ -65,12 +66,37 @@ class ResNetTrunk(nn.Module):
         return self.layer4(self.layer3(self.layer2(self.layer1(x))))
 
 
-def conv_bn_relu(in_channels: int, out_channels: int, dilation: int) -> nn.Sequential:
+def conv_bn_relu(in_channels: int, out_channels: int, dilation: int = 1, stride: int = 1) -> nn.Sequential:
     return nn.Sequential(
-        nn.Conv2d(in_channels, out_channels, 3, padding=dilation, dilation=dilation, bias=False),
+        nn.Conv2d(in_channels, out_channels, 3, stride=stride, padding=dilation, dilation=dilation, bias=False),
         nn.BatchNorm2d(out_channels),
         nn.ReLU(inplace=True),
     )
+
+
+class SmallConvNet(nn.Module):
+    """Seven 3x3 conv-BN-ReLU layers, output stride 4, 128 channels: a CPU-sized trunk.
+
+    Not in the release. RESEARCH.md item 7: on 2 CPU cores the backbone mostly sets the pace of
+    emergence, and a net this size let objectness emerge in minutes where ResNet-18 was slower.
+    """
+
+    output_stride = 4
+    out_channels = 128
+
+    def __init__(self) -> None:
+        super().__init__()
+        widths = (32, 32, 64, 64, 128, 128, 128)
+        strides = (2, 1, 2, 1, 1, 1, 1)
+        layers, c_in = [], 3
+        for width, stride in zip(widths, strides):
+            layers.append(conv_bn_relu(c_in, width, stride=stride))
+            c_in = width
+        self.layers = nn.Sequential(*layers)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """B,3,H,W normalised image -> B,128,H/4,W/4 features."""
+        return self.layers(x)
 
 
 class FCNHead(nn.Module):
@@ -92,11 +118,12 @@ class FCNHead(nn.Module):
 
 
 class AppearancePathway(nn.Module):
-    """Frame (values in [0,1]) -> c soft masks at 1/8 resolution, softmax over c."""
+    """Frame (values in [0,1]) -> c soft masks at 1/8 resolution (1/4 for `small`), softmax over c."""
 
     def __init__(self, config: AMDConfig) -> None:
         super().__init__()
-        self.backbone = ResNetTrunk(config.backbone)
+        self.backbone = SmallConvNet() if config.backbone == "small" else ResNetTrunk(config.backbone)
+        self.output_stride: int = self.backbone.output_stride
         self.head = FCNHead(self.backbone.out_channels, config.num_masks, config.head_channels,
                             config.head_dilation, config.head_dropout)
         # Not persistent: they are constants, and keeping them out of the state dict keeps it
@@ -105,9 +132,9 @@ class AppearancePathway(nn.Module):
         self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
 
     def logits(self, images: Tensor) -> Tensor:
-        """B,3,H,W in [0,1] -> B,c,ceil(H/8),ceil(W/8) mask logits (ImageNet normalisation inside)."""
+        """B,3,H,W in [0,1] -> B,c,H/s,W/s mask logits, s = output_stride (ImageNet normalisation inside)."""
         return self.head(self.backbone((images - self.mean) / self.std))
 
     def forward(self, images: Tensor) -> Tensor:
-        """B,3,H,W in [0,1] -> B,c,H/8,W/8 masks, softmax over c."""
+        """B,3,H,W in [0,1] -> B,c,H/s,W/s masks (s = output_stride), softmax over c."""
         return F.softmax(self.logits(images), dim=1)

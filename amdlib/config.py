@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-BACKBONES = ("resnet18", "resnet34", "resnet50")
+BACKBONES = ("resnet18", "resnet34", "resnet50", "small")
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,8 @@ class AMDConfig:
 
     # Appearance pathway (SPEC section 2).
     backbone: str = "resnet50"
+    """ResNet-18/34/50 at output stride 8 (the release: 50), or `small`: a 7-layer conv-BN-ReLU
+    net at output stride 4 for CPU runs (RESEARCH.md items 5 and 7)."""
     num_masks: int = 5
     head_channels: int = 256
     head_dilation: int = 6
@@ -57,6 +59,11 @@ class AMDConfig:
     smooth_weight: float = 0.0
     """The release configures weight 50 and then never adds the term: off by default."""
     smooth_alpha: float = 10.0
+    per_pair_normalization: bool = False
+    """Divide each pair's photometric error by that pair's own visible fraction, then average
+    over pairs. The release divides by the visible fraction of the whole (per-GPU) batch, which
+    makes the objective depend on how a batch is split across GPUs or accumulation steps; per-pair
+    normalisation does not, so a distributed or accumulated run equals a single-process one."""
 
     def __post_init__(self) -> None:
         if self.backbone not in BACKBONES:

@@ -44,17 +44,19 @@ def ssim_distance(x: Tensor, y: Tensor) -> Tensor:
 
 
 def photometric_loss(image: Tensor, reconstruction: Tensor, visible: Tensor,
-                     l1_weight: float = 0.15, ssim_weight: float = 0.85) -> Tensor:
+                     l1_weight: float = 0.15, ssim_weight: float = 0.85, per_pair: bool = False) -> Tensor:
     """L_ph for B,3,H,W image and reconstruction and a B,1,H,W visibility mask -> scalar.
 
     Dividing by mean(O) keeps the loss from rewarding masks that declare everything occluded.
+    With `per_pair`, each pair is normalised by its own mean(O) and the results averaged.
     """
+    dims = (1, 2, 3) if per_pair else (0, 1, 2, 3)
     terms = []
     if l1_weight > 0:
-        terms.append(l1_weight * ((image - reconstruction).abs() * visible).mean())
+        terms.append(l1_weight * ((image - reconstruction).abs() * visible).mean(dims))
     if ssim_weight > 0:
-        terms.append(ssim_weight * ssim_distance(reconstruction * visible, image * visible).mean())
-    return sum(terms) / visible.mean()
+        terms.append(ssim_weight * ssim_distance(reconstruction * visible, image * visible).mean(dims))
+    return (sum(terms) / visible.mean(dims)).mean()
 
 
 def smoothness_loss(flow: Tensor, image: Tensor, alpha: float = 10.0) -> Tensor:
@@ -113,8 +115,9 @@ def amd_loss(frame1: Tensor, frame2: Tensor, flows: list[Tensor], config: AMDCon
         image2 = F.interpolate(frame2, size, mode="area")
         o1 = F.interpolate(visible1, size, mode="nearest")
         o2 = F.interpolate(visible2, size, mode="nearest")
-        forward = photometric_loss(image1, warp(image2, flow[:, 0]), o1, config.l1_weight, config.ssim_weight)
-        backward = photometric_loss(image2, warp(image1, flow[:, 1]), o2, config.l1_weight, config.ssim_weight)
+        weights = (config.l1_weight, config.ssim_weight, config.per_pair_normalization)
+        forward = photometric_loss(image1, warp(image2, flow[:, 0]), o1, *weights)
+        backward = photometric_loss(image2, warp(image1, flow[:, 1]), o2, *weights)
         term = (forward + backward) / 2
         photometric.append(term)
         total = total + weight * term

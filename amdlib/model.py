@@ -29,7 +29,7 @@ class AMDOutput:
     loss: Tensor
     """Scalar objective (SPEC section 4)."""
     masks: Tensor
-    """B,2,c,H/8,W/8 soft masks of frame 1 and frame 2."""
+    """B,2,c,H/8,W/8 soft masks of frame 1 and frame 2 (H/4 for the `small` backbone)."""
     flows: list[Tensor]
     """Per output scale, finest first: B,2,2,h,w; [:, 0] forward flow F12 (frame 1's grid,
     segmented by frame 2's masks), [:, 1] backward flow F21 (segmented by frame 1's masks)."""
@@ -74,7 +74,8 @@ class AMD(nn.Module):
 
     @torch.no_grad()
     def segment(self, images: Tensor, size: tuple[int, int] | None = None) -> Tensor:
-        """B,3,H,W images in [0,1] -> B,c,H/8,W/8 soft masks (or B,c,*size, bilinear).
+        """B,3,H,W images in [0,1] -> B,c,H/s,W/s soft masks, s = appearance.output_stride
+        (8; 4 for `small`), or B,c,*size (bilinear) when `size` is given.
 
         Uses the appearance pathway alone, as every evaluation in the paper does. Call
         `model.eval()` first for inference (BatchNorm statistics, no dropout).

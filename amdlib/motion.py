@@ -7,6 +7,16 @@ features, running flow] into a motion feature map V. Unlike a flow network, V ne
 per-pixel flow: it is pooled inside each mask and turned into one vector per segment
 (segment_flow.py), and the segment flow field made from those vectors is what the next level
 refines and what the loss sees.
+
+Differences from the release (SPEC section 3), both bugs there:
+- the masked average pooling has an epsilon (`AMDConfig.segment_eps`); the release can divide by
+  zero and produce NaN when a resized mask is empty;
+- the release also turns V into a dense per-pixel flow with the same head g, but never adds a
+  loss on it, so that branch never trains and changes nothing: it is left out.
+Beyond the release, as options that the `paper` profile leaves off: a normalised cost volume
+(`normalized_correlation`) and a pyramid that starts below 1/64 (`coarsest_stride`).
+Flow input sizes that are multiples of the coarsest stride reproduce the release's level sizes
+exactly; other sizes work (each level's size is the convolution's ceil(H/2)).
 """
 
 from __future__ import annotations

@@ -21,6 +21,8 @@ def splat_weights(flow: Tensor) -> Tensor:
     batch, _, height, width = flow.shape
     flow = flow.float()
     target = (pixel_grid(height, width, flow) + flow).flatten(2)  # B,2,N
+    # A non-finite flow lands nowhere (the NaN then surfaces in the loss, where training stops).
+    target = torch.where(torch.isfinite(target), target, torch.full_like(target, -2.0))
     x, y = target[:, 0], target[:, 1]
     x0, y0 = torch.floor(x), torch.floor(y)
     total = torch.zeros(batch, height * width, dtype=flow.dtype, device=flow.device)

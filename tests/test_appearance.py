@@ -39,3 +39,9 @@ def test_imagenet_normalisation_happens_inside():
     expected = torch.softmax(appearance.head(appearance.backbone(normalised)), 1)
     assert torch.allclose(appearance(image), expected)
     assert "mean" not in appearance.state_dict()
+
+
+def test_small_backbone_runs_at_output_stride_4():
+    appearance = AppearancePathway(AMDConfig(backbone="small", num_masks=2, head_channels=64)).eval()
+    assert appearance.output_stride == 4
+    assert appearance(torch.rand(1, 3, 64, 48)).shape == (1, 2, 16, 12)

@@ -97,3 +97,16 @@ def test_a_weighted_scale_too_small_for_ssim_is_a_clear_error():
     frame = torch.rand(1, 3, 16, 16)
     with pytest.raises(ValueError, match="too small"):
         amd_loss(frame, frame, zero_flows(1, 16, 16), AMDConfig())
+
+
+def test_per_pair_normalisation_is_the_mean_of_single_pair_losses():
+    torch.manual_seed(2)
+    frame1, frame2 = torch.rand(2, 3, 32, 32), torch.rand(2, 3, 32, 32)
+    flows = [torch.randn(2, 2, 2, 32 >> s, 32 >> s) * 3 for s in range(5)]
+    config = AMDConfig(per_pair_normalization=True)
+    both = amd_loss(frame1, frame2, flows, config).total
+    singles = [amd_loss(frame1[i:i + 1], frame2[i:i + 1], [f[i:i + 1] for f in flows], config).total for i in range(2)]
+    assert torch.isclose(both, (singles[0] + singles[1]) / 2, atol=1e-6)
+    # The release's batch-level normalisation differs when the pairs' visible fractions differ.
+    release = amd_loss(frame1, frame2, flows, AMDConfig()).total
+    assert not torch.isclose(release, both, atol=1e-6)

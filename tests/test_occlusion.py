@@ -38,3 +38,12 @@ def test_flow_leaving_the_frame_occludes_the_vacated_border():
     visible = visibility_mask(flow)[0, 0]
     assert torch.equal(visible[:, :3], torch.zeros(4, 3))
     assert torch.equal(visible[:, 3:], torch.ones(4, 7))
+
+
+def test_non_finite_flow_lands_nowhere_instead_of_crashing():
+    flow = torch.zeros(1, 2, 3, 3)
+    flow[0, 0, 1, 1] = float("nan")
+    flow[0, 1, 0, 0] = float("inf")
+    weights = splat_weights(flow)[0, 0]
+    assert torch.isfinite(weights).all()
+    assert weights[1, 1] == 0 and weights[0, 0] == 0 and weights[2, 2] == 1

@@ -1,0 +1,296 @@
+"""A synthetic video as a small 2-D scene: a textured world, a moving camera, textured layers.
+
+Coordinates are (y, x) = (row, column) in pixels everywhere. The WORLD is a plane measured in
+frame pixels at zoom 1; the camera at frame t looks at world point `camera[t]` with zoom
+`zoom[t]` (> 1 = zoomed in), so frame pixel p shows world point
+
+    w = (p - c) / zoom[t] + camera[t],   c = ((H - 1) / 2, (W - 1) / 2).
+
+A layer (object or distractor) is a square sprite (texture + soft alpha) placed in the world at
+`position[t]` with rotation `angle[t]` and scale `scale[t]`: sprite pixel q shows at world point
+position + scale * R(angle) (q - centre). Layers are drawn back to front over the background.
+
+- Objects (`foreground=True`) move on their own: translation along a curving path, rotation,
+  scale change. Their union is the ground-truth foreground.
+- Distractors (`foreground=False`) are textured shapes of the same families that stay fixed in
+  the world, so they move only with the camera, exactly like the background. They are drawn
+  below all objects and are NOT foreground in the ground truth.
+
+`sample_scene` draws a scene from a `SceneConfig` and a numpy Generator; `render_scene` turns it
+into uint8 frames and masks. Both are deterministic: the same scene renders to the same bytes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import ndimage
+
+from .shapes import SHAPE_VOC_CLASS, SHAPES, make_shape, sprite_size
+from .textures import cut_texture
+
+PLACEMENTS = ("center", "anywhere")
+
+
+@dataclass(frozen=True)
+class SceneConfig:
+    """Difficulty knobs of one synthetic video (distances are fractions of min(H, W))."""
+
+    image_size: tuple[int, int] = (128, 128)
+    """(height, width) of the frames; rectangular (also portrait) sizes are allowed."""
+    num_objects: tuple[int, int] = (1, 3)
+    """Inclusive range of independently moving objects (the foreground)."""
+    num_distractors: tuple[int, int] = (0, 2)
+    """Inclusive range of static textured shapes that move only with the camera (background)."""
+    object_size: tuple[float, float] = (0.15, 0.3)
+    """Range of object radius / min(H, W) (RESEARCH.md: 15-30 %)."""
+    shapes: tuple[str, ...] = SHAPES
+    """Shape families to draw from (see `amdlib.data.shapes`)."""
+    placement: str = "anywhere"
+    """'center': object centres in the middle 40 % of the frame at t = 0 (RESEARCH.md's set-up,
+    where a centred disk is a strong baseline); 'anywhere': centres anywhere in the frame
+    extended by half a radius, so objects may start partly outside."""
+    object_speed: float = 0.04
+    """Largest object translation per frame; each object gets U[0.3, 1] of it (all objects move)."""
+    object_turn: float = 0.15
+    """Largest change of an object's heading per frame (radians): paths curve."""
+    object_rotation: float = 3.0
+    """Largest object rotation per frame, degrees (silhouettes rotate at a third of it)."""
+    object_scale_change: float = 0.01
+    """Largest relative change of an object's size per frame (exp(+-rate * t))."""
+    camera_pan: float = 0.02
+    """Largest camera translation per frame (pan), plus a small hand-held shake."""
+    camera_zoom: float = 0.01
+    """Largest relative zoom change per frame (exp(+-rate * t))."""
+    brightness_change: float = 0.1
+    """Amplitude of a smooth global gain over time: gain(t) = 1 + b sin(phase + 2 pi t / period)."""
+    texture_contrast: float = 1.0
+    """Scales every texture's deviation from its mean colour (1 = photographs as they are)."""
+    noise_std: float = 0.01
+    """Std of additive Gaussian pixel noise (image values in [0, 1])."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "image_size", tuple(int(s) for s in self.image_size))
+        object.__setattr__(self, "num_objects", tuple(int(s) for s in self.num_objects))
+        object.__setattr__(self, "num_distractors", tuple(int(s) for s in self.num_distractors))
+        object.__setattr__(self, "object_size", tuple(float(s) for s in self.object_size))
+        object.__setattr__(self, "shapes", tuple(self.shapes))
+        if len(self.image_size) != 2 or min(self.image_size) < 8:
+            raise ValueError(f"image_size must be (height, width) >= 8, got {self.image_size}")
+        for name in ("num_objects", "num_distractors", "object_size"):
+            low, high = getattr(self, name)
+            if low < 0 or high < low:
+                raise ValueError(f"{name} must be an increasing (low, high) range, got {(low, high)}")
+        if self.num_objects[1] < 1:
+            raise ValueError("num_objects must allow at least one object")
+        if self.object_size[0] <= 0:
+            raise ValueError("object_size must be positive")
+        unknown = sorted(set(self.shapes) - set(SHAPES))
+        if unknown or not self.shapes:
+            raise ValueError(f"shapes must be a non-empty subset of {SHAPES}, got {self.shapes}")
+        if self.placement not in PLACEMENTS:
+            raise ValueError(f"placement must be one of {PLACEMENTS}, got {self.placement!r}")
+        for name in ("object_speed", "object_turn", "object_rotation", "object_scale_change",
+                     "camera_pan", "camera_zoom", "brightness_change", "texture_contrast",
+                     "noise_std"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
+
+
+@dataclass
+class Layer:
+    """One textured sprite in the world, with its pose at every frame."""
+
+    texture: np.ndarray
+    """float32 S,S,3 in [0,1]."""
+    alpha: np.ndarray
+    """float32 S,S in [0,1] (anti-aliased shape)."""
+    position: np.ndarray
+    """float64 T,2 world (y, x) of the sprite centre."""
+    angle: np.ndarray
+    """float64 T rotation in radians."""
+    scale: np.ndarray
+    """float64 T size factor."""
+    foreground: bool
+    """True for a moving object (ground truth), False for a static distractor."""
+    kind: str
+    """Shape family; `voc_class` follows from it."""
+
+    @property
+    def voc_class(self) -> int:
+        return SHAPE_VOC_CLASS[self.kind]
+
+
+@dataclass
+class Scene:
+    """Everything needed to render a video; `render_scene` is a pure function of it."""
+
+    image_size: tuple[int, int]
+    background: np.ndarray
+    """float32 Hw,Ww,3 world canvas."""
+    origin: np.ndarray
+    """World (y, x) of background pixel (0, 0)."""
+    camera: np.ndarray
+    """float64 T,2 world point at the frame centre."""
+    zoom: np.ndarray
+    """float64 T."""
+    layers: list[Layer]
+    """Back to front: distractors first, then objects in depth order (last = nearest)."""
+    gain: np.ndarray
+    """float64 T global brightness factor."""
+    noise_std: float
+    noise_seed: int
+
+    @property
+    def num_frames(self) -> int:
+        return len(self.camera)
+
+    def replace(self, **changes) -> "Scene":
+        return dataclasses.replace(self, **changes)
+
+
+@dataclass
+class RenderedVideo:
+    frames: np.ndarray
+    """uint8 T,H,W,3."""
+    masks: np.ndarray
+    """bool T,H,W: union of the objects' visible pixels (the ground truth)."""
+    owner: np.ndarray
+    """int16 T,H,W: index into scene.layers of the top-most layer covering the pixel (alpha > 0.5),
+    -1 = background. Objects' visible masks and VOC labels derive from it."""
+
+
+def _rotation(angle: float) -> np.ndarray:
+    c, s = np.cos(angle), np.sin(angle)
+    return np.array([[c, -s], [s, c]])
+
+
+def sample_scene(config: SceneConfig, rng: np.random.Generator, num_frames: int) -> Scene:
+    """Draw one video's scene (camera path, background, distractors, objects, brightness)."""
+    if num_frames < 1:
+        raise ValueError(f"num_frames must be >= 1, got {num_frames}")
+    height, width = config.image_size
+    unit = float(min(height, width))
+    t = np.arange(num_frames, dtype=np.float64)
+    centre = np.array([(height - 1) / 2, (width - 1) / 2])
+
+    # Camera: constant pan velocity plus a small smooth shake; exponential zoom.
+    direction = rng.uniform(0, 2 * np.pi)
+    pan = config.camera_pan * unit * rng.uniform(0, 1)
+    velocity = pan * np.array([np.sin(direction), np.cos(direction)])
+    shake_amp = 0.25 * config.camera_pan * unit * rng.uniform(0, 1, size=2)
+    shake_freq = rng.uniform(0.2, 0.6, size=2)
+    shake_phase = rng.uniform(0, 2 * np.pi, size=2)
+    shake = shake_amp * (np.sin(shake_freq * t[:, None] + shake_phase) - np.sin(shake_phase))
+    camera = t[:, None] * velocity + shake
+    zoom = np.exp(rng.uniform(-1, 1) * config.camera_zoom * t)
+
+    # Background canvas covering every frame's view of the world (plus a margin).
+    half = np.array([height, width]) / 2
+    low = (camera - half / zoom[:, None]).min(0) - 4
+    high = (camera + half / zoom[:, None]).max(0) + 4
+    canvas = np.ceil(high - low).astype(int)
+    background, bg_source = cut_texture(rng, int(canvas[0]), int(canvas[1]),
+                                        contrast=config.texture_contrast)
+
+    def make_layer(foreground: bool, start: np.ndarray, radius: float) -> Layer:
+        kind = config.shapes[int(rng.integers(len(config.shapes)))]
+        alpha = make_shape(kind, rng, radius)
+        size = sprite_size(radius)
+        texture, _ = cut_texture(rng, size, size, contrast=config.texture_contrast, exclude=bg_source)
+        upright = kind == "horse"
+        angle0 = rng.uniform(-0.25, 0.25) if upright else rng.uniform(0, 2 * np.pi)
+        if not foreground:
+            position = np.repeat((start - centre)[None], num_frames, 0)  # fixed in the world
+            return Layer(texture, alpha, position, np.full(num_frames, angle0), np.ones(num_frames),
+                         False, kind)
+        speed = config.object_speed * unit * rng.uniform(0.3, 1.0)
+        heading = rng.uniform(0, 2 * np.pi) + rng.uniform(-1, 1) * config.object_turn * t
+        steps = speed * np.stack([np.sin(heading), np.cos(heading)], 1)
+        position = (start - centre) + np.concatenate([np.zeros((1, 2)), np.cumsum(steps[:-1], 0)])
+        spin = np.deg2rad(config.object_rotation) * rng.uniform(-1, 1) * (1 / 3 if upright else 1)
+        growth = config.object_scale_change * rng.uniform(-1, 1)
+        return Layer(texture, alpha, position, angle0 + spin * t, np.exp(growth * t), True, kind)
+
+    def draw_radius() -> float:
+        return float(rng.uniform(*config.object_size) * unit)
+
+    layers: list[Layer] = []
+    for _ in range(int(rng.integers(config.num_distractors[0], config.num_distractors[1] + 1))):
+        radius = draw_radius()
+        start = rng.uniform([0, 0], [height - 1, width - 1])  # somewhere in the first frame
+        layers.append(make_layer(False, start, radius))
+    num_objects = int(rng.integers(max(1, config.num_objects[0]), config.num_objects[1] + 1))
+    for _ in range(num_objects):
+        radius = draw_radius()
+        if config.placement == "center":
+            start = centre + rng.uniform(-0.2, 0.2, size=2) * np.array([height, width])
+        else:
+            start = rng.uniform([-radius / 2, -radius / 2], [height - 1 + radius / 2, width - 1 + radius / 2])
+        layers.append(make_layer(True, start, radius))  # later objects lie in front
+
+    period = rng.uniform(1.0, 3.0) * max(num_frames, 8)
+    gain = 1 + config.brightness_change * np.sin(rng.uniform(0, 2 * np.pi) + 2 * np.pi * t / period)
+    return Scene((height, width), background, low, camera, zoom, layers, gain,
+                 config.noise_std, int(rng.integers(2**31)))
+
+
+def _sample(image: np.ndarray, coords: np.ndarray, cval: float, mode: str) -> np.ndarray:
+    """Bilinear sampling of an H,W(,C) array at float (y, x) coords 2,h,w."""
+    if image.ndim == 2:
+        return ndimage.map_coordinates(image, coords, order=1, mode=mode, cval=cval)
+    return np.stack([ndimage.map_coordinates(image[..., c], coords, order=1, mode=mode, cval=cval)
+                     for c in range(image.shape[2])], axis=-1)
+
+
+def render_frame(scene: Scene, t: int) -> tuple[np.ndarray, np.ndarray]:
+    """Frame t -> (float32 H,W,3 image before gain/noise, int16 H,W owner map)."""
+    height, width = scene.image_size
+    centre = np.array([(height - 1) / 2, (width - 1) / 2])
+    ys, xs = np.mgrid[0:height, 0:width].astype(np.float64)
+    world = np.stack([(ys - centre[0]) / scene.zoom[t] + scene.camera[t, 0],
+                      (xs - centre[1]) / scene.zoom[t] + scene.camera[t, 1]])
+    image = _sample(scene.background, world - scene.origin[:, None, None], 0.0, "reflect")
+    owner = np.full((height, width), -1, np.int16)
+
+    for index, layer in enumerate(scene.layers):
+        size = layer.alpha.shape[0]
+        half = (size - 1) / 2
+        scale, angle = layer.scale[t], layer.angle[t]
+        # Bounding box of the sprite in the frame: only those pixels are sampled.
+        reach = (size / 2 + 1) * np.sqrt(2) * scale * scene.zoom[t]
+        at = (layer.position[t] - scene.camera[t]) * scene.zoom[t] + centre
+        y0, y1 = int(max(0, np.floor(at[0] - reach))), int(min(height, np.ceil(at[0] + reach) + 1))
+        x0, x1 = int(max(0, np.floor(at[1] - reach))), int(min(width, np.ceil(at[1] + reach) + 1))
+        if y0 >= y1 or x0 >= x1:
+            continue  # entirely outside the frame
+        offset = world[:, y0:y1, x0:x1] - layer.position[t][:, None, None]
+        inverse = _rotation(-angle) / scale
+        local = np.einsum("ij,jhw->ihw", inverse, offset) + half
+        alpha = _sample(layer.alpha, local, 0.0, "constant")
+        if not alpha.any():
+            continue
+        texture = _sample(layer.texture, local, 0.0, "nearest")
+        region = image[y0:y1, x0:x1]
+        image[y0:y1, x0:x1] = region * (1 - alpha[..., None]) + texture * alpha[..., None]
+        owner[y0:y1, x0:x1][alpha > 0.5] = index
+    return image, owner
+
+
+def render_scene(scene: Scene) -> RenderedVideo:
+    """All frames: layers composited, brightness gain and noise applied, quantised to uint8."""
+    noise_rng = np.random.default_rng(scene.noise_seed)
+    height, width = scene.image_size
+    frames = np.empty((scene.num_frames, height, width, 3), np.uint8)
+    owners = np.empty((scene.num_frames, height, width), np.int16)
+    foreground = np.array([layer.foreground for layer in scene.layers] + [False])  # [-1] = bg
+    for t in range(scene.num_frames):
+        image, owner = render_frame(scene, t)
+        image = image * scene.gain[t]
+        if scene.noise_std > 0:
+            image = image + noise_rng.normal(0, scene.noise_std, size=image.shape)
+        frames[t] = np.clip(np.rint(image * 255), 0, 255).astype(np.uint8)
+        owners[t] = owner
+    return RenderedVideo(frames, foreground[owners], owners)

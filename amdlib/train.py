@@ -1,0 +1,380 @@
+"""Training: one readable loop, from one CPU to many GPUs (SPEC section 5).
+
+    python -m amdlib.train --profile cpu --data-root data/generated/cpu/youtube_vos --out runs/cpu
+    torchrun --nproc_per_node 8 -m amdlib.train --profile paper --data-root <youtube-vos> \\
+        --split <split file> --out runs/paper
+
+What each concern costs here: Adam with a per-iteration poly schedule (`poly_lr`); AMP through
+`torch.autocast` (bf16, or fp16 with a GradScaler); gradient accumulation with DDP's `no_sync`;
+DDP with synchronised BatchNorm; atomic checkpoints that hold everything needed to continue
+(model, optimiser, iteration, RNG states, elapsed time) so that a resumed seeded run ends with
+the same weights as an uninterrupted one; a NaN/inf loss stops the run and leaves the last good
+checkpoint untouched.
+
+Determinism: the data order and every augmentation are functions of (seed, sample position),
+not of worker scheduling or of where a run was resumed (`ShuffledPositions`, `MicroBatches`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import csv
+import dataclasses
+import math
+import os
+import random
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor
+from torch.utils.data import DataLoader, Dataset, Sampler
+
+from .checkpoint import FORMAT, FORMAT_VERSION, atomic_torch_save
+from .config import AMDConfig
+from .distributed import ProcessInfo, all_agree, init_from_environment, mean_over_ranks, synchronise_batchnorm
+from .model import AMD
+
+AMP_DTYPES = {"none": None, "bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Optimisation, data sampling and bookkeeping. Defaults are the release (SPEC section 5)."""
+
+    iterations: int = 40_000
+    """Not in the release; a co-author group's re-implementation trained far longer. A parameter."""
+    batch_size: int = 2
+    """Pairs per process and micro-step (the release: 2 pairs per GPU)."""
+    accumulation: int = 1
+    lr: float = 1e-4
+    weight_decay: float = 1e-6
+    poly_power: float = 0.9
+    min_lr: float = 1e-6
+    amp: str = "none"
+    """none | bf16 | fp16 (the release trains in fp32)."""
+    seed: int = 0
+    num_workers: int = 0
+    checkpoint_every: int = 1000
+    log_every: int = 10
+    eval_every: int = 0
+    """Iterations between calls of the `evaluate` callback (0 = never)."""
+
+    # Pair sampling and augmentation (SPEC section 5).
+    crop_size: tuple[int, int] = (384, 384)
+    short_side: int = 400
+    scale_min: float = 0.96
+    flip: bool = False
+    frame_gap: int = 1
+
+    def __post_init__(self) -> None:
+        if self.amp not in AMP_DTYPES:
+            raise ValueError(f"amp must be one of {sorted(AMP_DTYPES)}, got {self.amp!r}")
+        for name in ("iterations", "batch_size", "accumulation", "checkpoint_every", "log_every"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        object.__setattr__(self, "crop_size", tuple(int(s) for s in self.crop_size))
+
+    def replace(self, **changes: Any) -> "TrainConfig":
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def profile(cls, name: str, **changes: Any) -> "TrainConfig":
+        try:
+            config = TRAIN_PROFILES[name]()
+        except KeyError:
+            raise ValueError(f"unknown profile {name!r}; choose from {sorted(TRAIN_PROFILES)}") from None
+        return config.replace(**changes) if changes else config
+
+
+TRAIN_PROFILES: dict[str, Callable[[], TrainConfig]] = {
+    "paper": TrainConfig,
+    "cpu": lambda: TrainConfig(iterations=3000, batch_size=8, lr=3e-4, crop_size=(128, 128), short_side=136,
+                               checkpoint_every=250, log_every=10, eval_every=250),
+    "smoke": lambda: TrainConfig(iterations=4, batch_size=2, lr=3e-4, crop_size=(64, 64), short_side=68,
+                                 checkpoint_every=2, log_every=1),
+}
+
+
+class NonFiniteLossError(RuntimeError):
+    """The loss became NaN or infinite; the last good checkpoint is left as it was."""
+
+
+def poly_lr(iteration: int, config: TrainConfig) -> float:
+    """mmcv's poly schedule: (lr - min_lr) * (1 - t/T)^power + min_lr, updated every iteration."""
+    progress = min(iteration / config.iterations, 1.0)
+    return (config.lr - config.min_lr) * (1 - progress) ** config.poly_power + config.min_lr
+
+
+@contextlib.contextmanager
+def isolated_rng(seed: int | None = None) -> Iterator[None]:
+    """Run a block with its own torch/numpy/python RNG state (seeded if `seed` is given) and
+    restore the outer states afterwards, so that the block cannot shift the training's RNG."""
+    states = torch.get_rng_state(), np.random.get_state(), random.getstate()
+    try:
+        if seed is not None:
+            torch.manual_seed(seed)
+            np.random.seed(seed % 2**32)
+            random.seed(seed)
+        yield
+    finally:
+        torch.set_rng_state(states[0])
+        np.random.set_state(states[1])
+        random.setstate(states[2])
+
+
+class ShuffledPositions(Dataset):
+    """Maps a global sample position to (a shuffled item, its own augmentation seed).
+
+    Position p belongs to epoch p // N; each epoch is a fresh permutation drawn from the seed.
+    The item is produced under an RNG seeded by (seed, p), so the same position always gives
+    the same pair and crop whichever worker or process loads it, and after any resume.
+    """
+
+    def __init__(self, dataset: Dataset, seed: int) -> None:
+        if len(dataset) == 0:
+            raise ValueError("the training dataset is empty")
+        self.dataset, self.seed = dataset, seed
+        self._permutations: dict[int, list[int]] = {}
+
+    def __len__(self) -> int:  # positions are unbounded; the sampler decides which are used
+        return sys.maxsize
+
+    def index(self, position: int) -> int:
+        epoch, offset = divmod(position, len(self.dataset))
+        if epoch not in self._permutations:
+            generator = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
+            self._permutations = {epoch: torch.randperm(len(self.dataset), generator=generator).tolist()}
+        return self._permutations[epoch][offset]
+
+    def __getitem__(self, position: int) -> Tensor:
+        with isolated_rng((self.seed * 2_654_435_761 + position) % 2**63):
+            return self.dataset[self.index(position)]
+
+
+class MicroBatches(Sampler[list[int]]):
+    """This rank's micro-batches of sample positions, iterations [start, stop).
+
+    Iteration t consumes the positions [t*G, (t+1)*G) with G = batch * world * accumulation;
+    micro-step a on rank r takes batch consecutive positions at t*G + (a*world + r)*batch. The
+    union over ranks of micro-step a is exactly a single process's micro-step a with a batch
+    world times larger, which is what makes distributed and single-process runs comparable.
+    """
+
+    def __init__(self, start: int, stop: int, batch_size: int, accumulation: int, info: ProcessInfo) -> None:
+        self.start, self.stop = start, stop
+        self.batch_size, self.accumulation, self.info = batch_size, accumulation, info
+
+    def __iter__(self) -> Iterator[list[int]]:
+        per_iteration = self.batch_size * self.info.world_size * self.accumulation
+        for iteration in range(self.start, self.stop):
+            for micro in range(self.accumulation):
+                first = iteration * per_iteration + (micro * self.info.world_size + self.info.rank) * self.batch_size
+                yield list(range(first, first + self.batch_size))
+
+    def __len__(self) -> int:
+        return (self.stop - self.start) * self.accumulation
+
+
+class CsvLog:
+    """Append-only CSV log; on resume, rows beyond the resumed iteration are dropped."""
+
+    def __init__(self, path: Path, resume_from: int) -> None:
+        self.path = path
+        self.fields: list[str] | None = None
+        if path.exists():
+            with path.open(newline="") as file:
+                rows = [row for row in csv.DictReader(file) if int(row["iteration"]) <= resume_from]
+            if rows:
+                self.fields = list(rows[0])
+            write_csv_atomic(path, rows, self.fields or [])
+
+    def append(self, row: dict[str, Any]) -> None:
+        new_file = self.fields is None or not self.path.exists() or self.path.stat().st_size == 0
+        if self.fields is None:
+            self.fields = list(row)
+        with self.path.open("a", newline="") as file:
+            writer = csv.DictWriter(file, fieldnames=self.fields, extrasaction="ignore")
+            if new_file:
+                writer.writeheader()
+            writer.writerow(row)
+
+
+def write_csv_atomic(path: Path, rows: list[dict[str, Any]], fields: list[str]) -> None:
+    temporary = path.with_name(f".{path.name}.tmp")
+    with temporary.open("w", newline="") as file:
+        if fields:
+            writer = csv.DictWriter(file, fieldnames=fields)
+            writer.writeheader()
+            writer.writerows(rows)
+    os.replace(temporary, path)
+
+
+def rng_states() -> dict[str, Any]:
+    states = {"torch": torch.get_rng_state(), "numpy": np.random.get_state(), "python": random.getstate()}
+    if torch.cuda.is_available():
+        states["cuda"] = torch.cuda.get_rng_state_all()
+    return states
+
+
+def restore_rng_states(states: dict[str, Any]) -> None:
+    torch.set_rng_state(states["torch"])
+    np.random.set_state(states["numpy"])
+    random.setstate(states["python"])
+    if "cuda" in states and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(states["cuda"])
+
+
+@dataclass
+class TrainResult:
+    model: AMD
+    checkpoint: Path
+    iterations: int
+    train_seconds: float
+
+
+def train(model_config: AMDConfig, config: TrainConfig, dataset: Dataset, out_dir: str | os.PathLike,
+          resume: bool = False, evaluate: Callable[[AMD], dict[str, float]] | None = None,
+          device: str | torch.device | None = None, progress: bool = True,
+          stop_after: int | None = None) -> TrainResult:
+    """Train AMD on `dataset` (items: 2,3,H,W float pairs in [0,1]) and write `out_dir`:
+    `checkpoint.pt` (latest), `log.csv`, `eval.csv` (if `evaluate`), TensorBoard events.
+
+    `stop_after` ends the process's work after that many iterations of this call, as an
+    interruption would (used by tests of resume); the schedule still spans `config.iterations`.
+    """
+    info = init_from_environment()
+    device = torch.device(device or (f"cuda:{info.local_rank}" if torch.cuda.is_available() else "cpu"))
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    checkpoint_path = out_dir / "checkpoint.pt"
+
+    torch.manual_seed(config.seed)
+    model = AMD(model_config).to(device)
+    if info.distributed:  # before the optimiser: the swap creates new BatchNorm parameters
+        synchronise_batchnorm(model, device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    start, train_seconds = 0, 0.0
+    if resume and checkpoint_path.exists():
+        state = torch.load(checkpoint_path, map_location=device, weights_only=False)
+        if state["config"] != model_config.to_dict():
+            raise ValueError(f"{checkpoint_path} was written with another model config; refusing to resume")
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        start, train_seconds = state["iteration"], state["train_seconds"]
+        restore_rng_states(state["rng"][info.rank] if isinstance(state["rng"], list) else state["rng"])
+    network: torch.nn.Module = model
+    if info.distributed:
+        network = torch.nn.parallel.DistributedDataParallel(
+            model, device_ids=[device.index] if device.type == "cuda" else None)
+
+    stop = config.iterations if stop_after is None else min(config.iterations, start + stop_after)
+    loader = DataLoader(ShuffledPositions(dataset, config.seed),
+                        batch_sampler=MicroBatches(start, stop, config.batch_size, config.accumulation, info),
+                        num_workers=config.num_workers, generator=torch.Generator().manual_seed(config.seed),
+                        pin_memory=device.type == "cuda")
+    amp_dtype = AMP_DTYPES[config.amp]
+    scaler = torch.amp.GradScaler(device.type, enabled=config.amp == "fp16")
+    log = CsvLog(out_dir / "log.csv", start) if info.is_main else None
+    eval_log = CsvLog(out_dir / "eval.csv", start) if info.is_main and evaluate else None
+    board = _tensorboard(out_dir) if info.is_main else None
+    bar = _progress_bar(config.iterations, start, enabled=progress and info.is_main)
+
+    model.train()
+    batches = iter(loader)
+    for iteration in range(start, stop):
+        tic = time.perf_counter()
+        lr = poly_lr(iteration, config)
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        optimizer.zero_grad(set_to_none=True)
+        loss_sum, terms_sum = 0.0, None
+        for micro in range(config.accumulation):
+            frames = next(batches).to(device, non_blocking=True)
+            sync = contextlib.nullcontext() if (micro == config.accumulation - 1 or not info.distributed) \
+                else network.no_sync()
+            with sync:
+                with torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
+                    out = network(frames)
+                if not all_agree(bool(torch.isfinite(out.loss)), info):
+                    raise NonFiniteLossError(
+                        f"loss is {out.loss.item()} at iteration {iteration}; stopping. The last good "
+                        f"checkpoint is {checkpoint_path if checkpoint_path.exists() else 'none yet'}.")
+                scaler.scale(out.loss / config.accumulation).backward()
+            loss_sum += out.loss.item() / config.accumulation
+            scales = torch.stack(out.terms.photometric).detach() / config.accumulation
+            terms_sum = scales if terms_sum is None else terms_sum + scales
+        scaler.step(optimizer)
+        scaler.update()
+        train_seconds += time.perf_counter() - tic
+        loss_sum = mean_over_ranks(loss_sum, info)
+        done = iteration + 1
+
+        if bar is not None:
+            bar.update(1)
+            bar.set_postfix(loss=f"{loss_sum:.4f}", lr=f"{lr:.2e}")
+        if log is not None and (done % config.log_every == 0 or done == stop):
+            row = {"iteration": done, "loss": loss_sum, "lr": lr, "train_seconds": round(train_seconds, 3)}
+            row.update({f"photometric_{s}": v for s, v in enumerate(terms_sum.tolist())})
+            log.append(row)
+            if board is not None:
+                board.add_scalar("train/loss", loss_sum, done)
+                board.add_scalar("train/lr", lr, done)
+        if done % config.checkpoint_every == 0 or done == stop:
+            _save_training_checkpoint(checkpoint_path, model, optimizer, done, train_seconds, model_config,
+                                      config, info)
+        if evaluate is not None and config.eval_every and (done % config.eval_every == 0 or done == config.iterations):
+            with isolated_rng():
+                metrics = evaluate(model) if info.is_main else {}
+            model.train()
+            if eval_log is not None:
+                eval_log.append({"iteration": done, "train_seconds": round(train_seconds, 3), **metrics})
+            if board is not None:
+                for name, value in metrics.items():
+                    board.add_scalar(f"eval/{name}", value, done)
+    if bar is not None:
+        bar.close()
+    if board is not None:
+        board.close()
+    return TrainResult(model, checkpoint_path, stop, train_seconds)
+
+
+def _save_training_checkpoint(path: Path, model: AMD, optimizer: torch.optim.Optimizer, iteration: int,
+                              train_seconds: float, model_config: AMDConfig, config: TrainConfig,
+                              info: ProcessInfo) -> None:
+    rng = rng_states()
+    if info.distributed:
+        gathered: list[Any] = [None] * info.world_size
+        torch.distributed.all_gather_object(gathered, rng)
+        rng = gathered
+    if not info.is_main:
+        return
+    state = {"format": FORMAT, "version": FORMAT_VERSION, "config": model_config.to_dict(),
+             "model": model.state_dict(), "optimizer": optimizer.state_dict(), "iteration": iteration,
+             "train_seconds": train_seconds, "train_config": config.to_dict(), "rng": rng}
+    atomic_torch_save(state, path)
+
+
+def _tensorboard(out_dir: Path):
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:  # tensorboard is optional; the CSV log always exists
+        return None
+    return SummaryWriter(str(out_dir / "tensorboard"))
+
+
+def _progress_bar(total: int, initial: int, enabled: bool):
+    if not enabled:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, initial=initial, desc="train", unit="it", dynamic_ncols=True)

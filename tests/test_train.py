@@ -1,0 +1,135 @@
+"""The training loop: schedule, deterministic sampling, resume, NaN handling, 2-process DDP."""
+
+import math
+import os
+import socket
+
+import pytest
+import torch
+import torch.multiprocessing as mp
+from torch.utils.data import Dataset
+
+from amdlib import AMDConfig
+from amdlib.distributed import ProcessInfo
+from amdlib.train import MicroBatches, NonFiniteLossError, ShuffledPositions, TrainConfig, poly_lr, train
+
+
+class ShiftedPairs(Dataset):
+    """Item i: a smooth random image and the same image moved by (i % 3) px; random crop offset
+    drawn from the global torch RNG (so the trainer's per-position seeding is exercised)."""
+
+    def __init__(self, length=6, size=40, nan_at=None):
+        self.length, self.size, self.nan_at = length, size, nan_at
+
+    def __len__(self):
+        return self.length
+
+    def __getitem__(self, index):
+        generator = torch.Generator().manual_seed(index)
+        image = torch.nn.functional.avg_pool2d(torch.rand(3, self.size + 8, self.size + 8, generator=generator), 5, 1)
+        top, left = torch.randint(0, 4, (2,)).tolist()
+        first = image[:, top:top + self.size - 8, left:left + self.size - 8]
+        second = torch.roll(first, shifts=index % 3, dims=-1)
+        pair = torch.stack((first, second))
+        if self.nan_at is not None and index == self.nan_at:
+            pair = pair * float("nan")
+        return pair
+
+
+SMOKE = AMDConfig.profile("smoke", head_dropout=0.0, per_pair_normalization=True, flow_size=(32, 32))
+
+
+def test_poly_schedule_by_hand():
+    config = TrainConfig(iterations=100, lr=1e-3, min_lr=1e-5, poly_power=0.9)
+    assert poly_lr(0, config) == pytest.approx(1e-3)
+    assert poly_lr(50, config) == pytest.approx((1e-3 - 1e-5) * 0.5**0.9 + 1e-5)
+    assert poly_lr(100, config) == pytest.approx(1e-5)
+
+
+def test_two_ranks_together_take_the_single_process_batch():
+    single = list(MicroBatches(3, 5, batch_size=4, accumulation=2, info=ProcessInfo()))
+    rank0 = list(MicroBatches(3, 5, batch_size=2, accumulation=2, info=ProcessInfo(0, 2)))
+    rank1 = list(MicroBatches(3, 5, batch_size=2, accumulation=2, info=ProcessInfo(1, 2)))
+    assert [a + b for a, b in zip(rank0, rank1)] == single
+    assert single[0] == [24, 25, 26, 27]  # iteration 3 starts at 3 * (4 * 2)
+
+
+def test_each_epoch_visits_every_item_once_and_order_depends_on_seed():
+    data = ShiftedPairs(length=5)
+    shuffled = ShuffledPositions(data, seed=1)
+    assert sorted(shuffled.index(p) for p in range(5)) == list(range(5))
+    assert sorted(shuffled.index(p) for p in range(5, 10)) == list(range(5))
+    orders = {tuple(ShuffledPositions(data, seed).index(p) for p in range(5)) for seed in range(4)}
+    assert len(orders) > 1
+    assert torch.equal(shuffled[7], ShuffledPositions(data, seed=1)[7])
+
+
+def test_training_lowers_the_loss_and_writes_logs(tmp_path):
+    config = TrainConfig.profile("smoke", iterations=6, batch_size=2, lr=1e-3, log_every=1, checkpoint_every=3)
+    result = train(SMOKE, config, ShiftedPairs(), tmp_path, progress=False)
+    lines = (tmp_path / "log.csv").read_text().splitlines()
+    assert lines[0].startswith("iteration,loss,lr,train_seconds,photometric_0")
+    assert len(lines) == 7
+    assert result.checkpoint.exists() and result.iterations == 6
+
+
+def test_interrupted_run_resumes_to_the_same_weights(tmp_path):
+    config = TrainConfig.profile("smoke", iterations=4, batch_size=2, checkpoint_every=2)
+    full = train(SMOKE, config, ShiftedPairs(), tmp_path / "full", progress=False).model
+    train(SMOKE, config, ShiftedPairs(), tmp_path / "cut", progress=False, stop_after=2)
+    resumed = train(SMOKE, config, ShiftedPairs(), tmp_path / "cut", resume=True, progress=False)
+    assert resumed.iterations == 4
+    for (name, a), (_, b) in zip(full.state_dict().items(), resumed.model.state_dict().items()):
+        assert torch.equal(a, b), name
+    rows = (tmp_path / "cut" / "log.csv").read_text().splitlines()
+    assert [r.split(",")[0] for r in rows[1:]] == ["1", "2", "3", "4"]
+
+
+def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path):
+    data = ShiftedPairs(length=4, nan_at=2)
+    config = TrainConfig.profile("smoke", iterations=8, batch_size=1, checkpoint_every=1)
+    # Find when position order reaches item 2, to know which checkpoint must survive.
+    order = [ShuffledPositions(data, config.seed).index(p) for p in range(4)]
+    with pytest.raises(NonFiniteLossError, match=f"iteration {order.index(2)}"):
+        train(SMOKE, config, data, tmp_path, progress=False)
+    if order.index(2) > 0:
+        saved = torch.load(tmp_path / "checkpoint.pt", weights_only=False)
+        assert saved["iteration"] == order.index(2)
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _ddp_worker(rank, world_size, port, out_dir, config):
+    os.environ.update(RANK=str(rank), WORLD_SIZE=str(world_size), LOCAL_RANK=str(rank),
+                      MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+    torch.set_num_threads(1)
+    try:
+        train(SMOKE, config, ShiftedPairs(), out_dir, progress=False)
+    finally:
+        torch.distributed.destroy_process_group()
+
+
+def test_two_process_gloo_run_matches_one_process(tmp_path):
+    single_config = TrainConfig.profile("smoke", iterations=3, batch_size=2, checkpoint_every=3)
+    single = train(SMOKE, single_config, ShiftedPairs(), tmp_path / "single", progress=False)
+    ddp_config = single_config.replace(batch_size=1)
+    mp.spawn(_ddp_worker, args=(2, _free_port(), str(tmp_path / "ddp"), ddp_config), nprocs=2, join=True)
+    ddp_state = torch.load(tmp_path / "ddp" / "checkpoint.pt", weights_only=False)["model"]
+    single_losses = [float(r.split(",")[1]) for r in (tmp_path / "single" / "log.csv").read_text().splitlines()[1:]]
+    ddp_losses = [float(r.split(",")[1]) for r in (tmp_path / "ddp" / "log.csv").read_text().splitlines()[1:]]
+    assert ddp_losses == pytest.approx(single_losses, rel=1e-5)
+    # Adam's step is about lr * sign(gradient), so rounding-sized gradient differences flip a few
+    # steps where the gradient is near zero. Weights are therefore compared in units of the step:
+    # an unsynchronised BatchNorm or unaveraged gradients flip the steps of many weights.
+    step = single_config.lr
+    flipped = total = 0
+    for name, value in single.model.state_dict().items():
+        if value.is_floating_point():
+            difference = (value - ddp_state[name]).abs()
+            flipped += int((difference > 0.1 * step).sum())
+            total += difference.numel()
+    assert flipped / total < 0.01
