@@ -37,23 +37,27 @@ small matrix products instead, which run at matmul speed:
    leaves the row would read the neighbouring row, so those band entries are zeroed by a
    precomputed (K, H*W) mask, which also carries the 1/C of the mean (one fused multiply).
 3. Backward uses the same tiles: the masked output gradient is scattered onto the band of a
-   zeroed t x (t+2d) matrix per tile (``Gd``), and two ``bmm`` give
-   ``grad_feat1_tile += Gd @ window`` and ``grad_window = Gd^T @ feat1_tile``. The windows
-   overlap, so ``grad_window`` is added back in row chunks of height <= t: within one chunk
-   the tiles' destinations do not overlap, so each chunk is a single strided in-place add.
-   Backward works on channels-last (pixels x C) copies, for which PyTorch's in-place ``bmm``
-   hits its fast batched path (NCHW-strided outputs fall back to a per-matrix loop).
+   zeroed t x (t+2d) matrix per tile (``dense``), and two ``bmm`` give
+   ``grad_feat1_tile += dense @ window`` and ``grad_window = dense^T @ feat1_tile``. The
+   windows overlap, so ``grad_window`` is added back in row chunks of height <= t: within one
+   chunk the tiles' destinations do not overlap, so each chunk is one in-place ``baddbmm_``.
+   Backward works on channels-last (pixels x C) copies of one image at a time, because
+   PyTorch's in-place ``baddbmm_`` only takes its fast batched path for a contiguous
+   destination (with NCHW-strided tiles it loops over the tiles one matmul at a time).
 
 The band costs ``(t + 2d) / (2d + 1)`` of the exact multiply count, which larger tiles trade
 for more efficient matmuls; ``t = 2d`` measured best at d = 4 (see ``_tile_width``). Everything
 is done one image at a time, so besides the output (forward) and the two gradients (backward)
-only per-image buffers are allocated: peak memory stays below the naive loop's.
+only per-image buffers are allocated. ``benchmarks/bench_core.py`` measures it at B = 4,
+C = 64, 48x80 and 96x160 on 2 CPU threads: forward+backward about 14x faster than
+:func:`correlation_naive`, at 0.57x its peak allocator memory.
 """
 
 from __future__ import annotations
 
 import torch
 from torch import Tensor
+from torch.autograd.function import once_differentiable
 
 __all__ = ["correlation", "correlation_naive"]
 
@@ -258,6 +262,7 @@ class _Correlation(torch.autograd.Function):
         return out.view(batch, k * k, height, width)
 
     @staticmethod
+    @once_differentiable
     def backward(  # type: ignore[override]
         ctx: torch.autograd.function.FunctionCtx, grad_out: Tensor
     ) -> tuple[Tensor | None, ...]:

@@ -138,7 +138,8 @@ def read_rgb(path: Path) -> np.ndarray:
         array = np.asarray(image.convert("RGB"))  # a palette's alpha is dropped as well
     else:
         raise DatasetError(f"{path}: unsupported image mode {mode!r}")
-    return np.ascontiguousarray(array, dtype=np.uint8)
+    array = np.ascontiguousarray(array, dtype=np.uint8)
+    return array if array.flags.writeable else array.copy()  # PIL's buffers are read-only
 
 
 def read_mask(path: Path, threshold: int = 0) -> np.ndarray:

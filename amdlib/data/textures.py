@@ -80,8 +80,8 @@ def cut_texture(rng: np.random.Generator, height: int, width: int, *, contrast: 
     # Keep the aspect ratio of the output when the source is too small in one direction.
     ratio = min(crop_w / width, crop_h / height)
     crop_w, crop_h = width * ratio, height * ratio
-    left = rng.uniform(0, source.width - crop_w)
-    top = rng.uniform(0, source.height - crop_h)
+    left = rng.uniform(0, max(0.0, source.width - crop_w))
+    top = rng.uniform(0, max(0.0, source.height - crop_h))
     patch = source.resize((width, height), Image.Resampling.BILINEAR,
                           box=(left, top, left + crop_w, top + crop_h), reducing_gap=None)
     array = np.asarray(patch, dtype=np.float32) / 255.0

@@ -107,5 +107,6 @@ class VOC2012(Dataset[SegmentationSample]):
         valid = (label < self.num_classes) | (label == VOC_IGNORE_INDEX)
         if not valid.all():
             bad = sorted(set(np.unique(label[~valid]).tolist()))
-            raise DatasetError(f"{self.labels[index]}: label values {bad} outside 0-{self.num_classes - 1} and 255")
+            raise DatasetError(f"{self.labels[index]}: label values {bad} outside "
+                               f"0-{self.num_classes - 1} and 255")
         return SegmentationSample(image, torch.from_numpy(label), self.ids[index])

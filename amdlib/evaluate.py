@@ -1,0 +1,119 @@
+"""Evaluation of the masks the appearance pathway produces, one function per protocol.
+
+`vos_channel_scores` measures how well each of the c mask channels segments the moving objects
+of a video object segmentation set (DAVIS-2016 layout; SPEC section 6b without test-time
+adaptation), and which channel rule gets which J:
+
+- fixed channel k: the release's protocol (one channel chosen once for the whole dataset);
+- best fixed channel: the fixed channel with the highest J (the channel is chosen with labels);
+- per-frame smallest-area channel: label-free (RESEARCH.md item 8: objects are smaller than the
+  background), among channels covering at least 2 % of the frame;
+- per-frame oracle: the best channel in every frame (uses labels; an upper bound only).
+
+Every number is reported beside the centre prior on the same frames (RESEARCH.md item 6).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from .metrics import jaccard
+from .model import AMD
+
+MIN_OBJECT_AREA = 0.02
+
+
+@dataclass
+class SequenceMasks:
+    name: str
+    masks: Tensor
+    """T,c,H,W soft masks at ground-truth resolution, annotated frames only."""
+    truth: Tensor
+    """T,H,W bool ground truth."""
+
+
+@torch.no_grad()
+def segment_sequences(model: AMD, sequences, input_size: tuple[int, int] | None = None,
+                      batch_size: int = 16) -> list[SequenceMasks]:
+    """Run the appearance pathway on every annotated frame of every `VOSSequence`.
+
+    Frames are resized to `input_size` (H,W) when given, and masks back to the ground truth size.
+    """
+    model.eval()
+    device = next(model.parameters()).device
+    results = []
+    for sequence in sequences:
+        indices = sequence.annotated
+        truth = torch.stack([sequence.mask(i) for i in indices])
+        masks = []
+        for start in range(0, len(indices), batch_size):
+            frames = torch.stack([sequence.frame(i) for i in indices[start:start + batch_size]]).to(device)
+            if input_size is not None:
+                frames = F.interpolate(frames, size=input_size, mode="bilinear", align_corners=False, antialias=True)
+            masks.append(model.segment(frames, size=tuple(truth.shape[-2:])).float().cpu())
+        results.append(SequenceMasks(sequence.name, torch.cat(masks), truth))
+    return results
+
+
+def centre_disk(height: int, width: int, radius: float) -> Tensor:
+    """H,W bool disk centred in the frame, radius as a fraction of the shorter side."""
+    ys = torch.arange(height, dtype=torch.float32).view(-1, 1) - (height - 1) / 2
+    xs = torch.arange(width, dtype=torch.float32).view(1, -1) - (width - 1) / 2
+    return (ys**2 + xs**2).sqrt() <= radius * min(height, width)
+
+
+def centre_prior_j(truths: list[Tensor], radii: tuple[float, ...] = tuple(r / 20 for r in range(1, 15))) -> dict:
+    """J (DAVIS convention) of the best centred disk, the radius chosen on the same data."""
+    best = {"radius": 0.0, "J": -1.0}
+    for radius in radii:
+        per_sequence = [jaccard(centre_disk(*t.shape[-2:], radius).expand_as(t), t).mean() for t in truths]
+        score = torch.stack(per_sequence).mean().item()
+        if score > best["J"]:
+            best = {"radius": radius, "J": score}
+    return best
+
+
+@dataclass
+class ChannelScores:
+    per_channel: list[float]
+    """J of each fixed channel, mean over frames of a sequence then over sequences."""
+    best_channel: int
+    best_channel_j: float
+    smallest_area_j: float
+    oracle_j: float
+    centre_prior_j: float
+    per_sequence: dict[str, list[float]] = field(default_factory=dict)
+
+    def as_row(self) -> dict[str, float]:
+        row = {f"J_channel_{k}": j for k, j in enumerate(self.per_channel)}
+        row.update(J_best_channel=self.best_channel_j, best_channel=self.best_channel,
+                   J_smallest_area=self.smallest_area_j, J_oracle_frame=self.oracle_j,
+                   J_centre_prior=self.centre_prior_j)
+        return row
+
+
+def channel_scores(results: list[SequenceMasks], threshold: float = 0.5) -> ChannelScores:
+    """J of every channel rule (module docstring) for masks from `segment_sequences`."""
+    per_sequence, smallest, oracle = {}, [], []
+    for result in results:
+        j = jaccard(result.masks > threshold, result.truth.unsqueeze(1))  # T,c
+        per_sequence[result.name] = j.mean(0).tolist()
+        area = (result.masks > threshold).float().mean((2, 3))  # T,c
+        candidates = torch.where(area >= MIN_OBJECT_AREA, area, torch.full_like(area, 2.0))
+        choice = candidates.argmin(1)
+        smallest.append(j.gather(1, choice.view(-1, 1)).mean())
+        oracle.append(j.max(1).values.mean())
+    per_channel = torch.tensor(list(per_sequence.values())).mean(0)
+    best = int(per_channel.argmax())
+    return ChannelScores(per_channel.tolist(), best, per_channel[best].item(), torch.stack(smallest).mean().item(),
+                         torch.stack(oracle).mean().item(), centre_prior_j([r.truth for r in results])["J"],
+                         per_sequence)
+
+
+def vos_channel_scores(model: AMD, sequences, input_size: tuple[int, int] | None = None) -> ChannelScores:
+    """Segment a VOS set with `model` (no adaptation) and score every channel rule."""
+    return channel_scores(segment_sequences(model, sequences, input_size))
