@@ -101,7 +101,7 @@ TRAIN_PROFILES: dict[str, Callable[[], TrainConfig]] = {
     "cpu": lambda: TrainConfig(iterations=3000, batch_size=8, lr=3e-4, crop_size=(128, 128), short_side=136,
                                checkpoint_every=250, log_every=10, eval_every=250),
     "smoke": lambda: TrainConfig(iterations=4, batch_size=2, lr=3e-4, crop_size=(64, 64), short_side=68,
-                                 checkpoint_every=2, log_every=1),
+                                 checkpoint_every=2, log_every=1, eval_every=2),
 }
 
 
@@ -157,8 +157,11 @@ class ShuffledPositions(Dataset):
         return self._permutations[epoch][offset]
 
     def __getitem__(self, position: int) -> Tensor:
+        index = self.index(position)
+        if hasattr(self.dataset, "sample"):  # YouTubeVOSPairs: seeded by (its seed, epoch, index)
+            return self.dataset.sample(index, position // len(self.dataset)).frames
         with isolated_rng((self.seed * 2_654_435_761 + position) % 2**63):
-            return self.dataset[self.index(position)]
+            return self.dataset[index]
 
 
 class MicroBatches(Sampler[list[int]]):
@@ -220,7 +223,10 @@ def write_csv_atomic(path: Path, rows: list[dict[str, Any]], fields: list[str]) 
 
 
 def rng_states() -> dict[str, Any]:
-    states = {"torch": torch.get_rng_state(), "numpy": np.random.get_state(), "python": random.getstate()}
+    """Every RNG state, in types that `torch.load(weights_only=True)` accepts."""
+    name, keys, position, has_gauss, cached = np.random.get_state()
+    numpy_state = (name, torch.from_numpy(keys.astype(np.int64)), position, has_gauss, cached)
+    states = {"torch": torch.get_rng_state(), "numpy": numpy_state, "python": random.getstate()}
     if torch.cuda.is_available():
         states["cuda"] = torch.cuda.get_rng_state_all()
     return states
@@ -228,7 +234,8 @@ def rng_states() -> dict[str, Any]:
 
 def restore_rng_states(states: dict[str, Any]) -> None:
     torch.set_rng_state(states["torch"])
-    np.random.set_state(states["numpy"])
+    name, keys, position, has_gauss, cached = states["numpy"]
+    np.random.set_state((name, keys.numpy().astype(np.uint32), position, has_gauss, cached))
     random.setstate(states["python"])
     if "cuda" in states and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(states["cuda"])
@@ -245,12 +252,14 @@ class TrainResult:
 def train(model_config: AMDConfig, config: TrainConfig, dataset: Dataset, out_dir: str | os.PathLike,
           resume: bool = False, evaluate: Callable[[AMD], dict[str, float]] | None = None,
           device: str | torch.device | None = None, progress: bool = True,
-          stop_after: int | None = None) -> TrainResult:
+          stop_after: int | None = None, time_limit: float | None = None) -> TrainResult:
     """Train AMD on `dataset` (items: 2,3,H,W float pairs in [0,1]) and write `out_dir`:
     `checkpoint.pt` (latest), `log.csv`, `eval.csv` (if `evaluate`), TensorBoard events.
 
     `stop_after` ends the process's work after that many iterations of this call, as an
     interruption would (used by tests of resume); the schedule still spans `config.iterations`.
+    `time_limit` (seconds of training, evaluation excluded, counted across resumes) ends the run
+    early in the same way, with a checkpoint and an evaluation at the last iteration.
     """
     info = init_from_environment()
     device = torch.device(device or (f"cuda:{info.local_rank}" if torch.cuda.is_available() else "cpu"))
@@ -265,7 +274,7 @@ def train(model_config: AMDConfig, config: TrainConfig, dataset: Dataset, out_di
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     start, train_seconds = 0, 0.0
     if resume and checkpoint_path.exists():
-        state = torch.load(checkpoint_path, map_location=device, weights_only=False)
+        state = torch.load(checkpoint_path, map_location=device, weights_only=True)
         if state["config"] != model_config.to_dict():
             raise ValueError(f"{checkpoint_path} was written with another model config; refusing to resume")
         model.load_state_dict(state["model"])
@@ -318,6 +327,8 @@ def train(model_config: AMDConfig, config: TrainConfig, dataset: Dataset, out_di
         train_seconds += time.perf_counter() - tic
         loss_sum = mean_over_ranks(loss_sum, info)
         done = iteration + 1
+        if time_limit is not None and all_agree(train_seconds >= time_limit, info):
+            stop = done
 
         if bar is not None:
             bar.update(1)
@@ -332,7 +343,7 @@ def train(model_config: AMDConfig, config: TrainConfig, dataset: Dataset, out_di
         if done % config.checkpoint_every == 0 or done == stop:
             _save_training_checkpoint(checkpoint_path, model, optimizer, done, train_seconds, model_config,
                                       config, info)
-        if evaluate is not None and config.eval_every and (done % config.eval_every == 0 or done == config.iterations):
+        if evaluate is not None and config.eval_every and (done % config.eval_every == 0 or done == stop):
             with isolated_rng():
                 metrics = evaluate(model) if info.is_main else {}
             model.train()
@@ -341,6 +352,8 @@ def train(model_config: AMDConfig, config: TrainConfig, dataset: Dataset, out_di
             if board is not None:
                 for name, value in metrics.items():
                     board.add_scalar(f"eval/{name}", value, done)
+        if done == stop:
+            break
     if bar is not None:
         bar.close()
     if board is not None:

@@ -133,3 +133,13 @@ def test_two_process_gloo_run_matches_one_process(tmp_path):
             flipped += int((difference > 0.1 * step).sum())
             total += difference.numel()
     assert flipped / total < 0.01
+
+
+def test_training_checkpoint_loads_safely_as_a_model(tmp_path):
+    from amdlib import load_checkpoint
+
+    config = TrainConfig.profile("smoke", iterations=1, batch_size=1)
+    result = train(SMOKE, config, ShiftedPairs(), tmp_path, progress=False)
+    loaded = load_checkpoint(result.checkpoint)  # weights_only loading: no pickled objects inside
+    for (name, a), (_, b) in zip(result.model.state_dict().items(), loaded.state_dict().items()):
+        assert torch.equal(a, b), name

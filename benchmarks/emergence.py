@@ -1,0 +1,107 @@
+"""Emergence benchmark: does objectness emerge, and how fast, on the synthetic benchmark?
+
+Trains AMD from scratch on the synthetic YouTube-VOS-layout videos for a fixed budget of
+training time on this machine's CPU and evaluates, every `eval_every` iterations, the J of every
+channel rule (amdlib.evaluate) on the synthetic DAVIS-layout validation set, beside the centre
+prior. Writes `<out>/<name>/{eval.csv, log.csv, j_vs_time.png, masks.png, checkpoint.pt}`.
+
+    python benchmarks/emergence.py --name default --minutes 20
+    python benchmarks/emergence.py --name r18 --backbone resnet18 --minutes 20
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a plain checkout too
+
+from amdlib import AMDConfig  # noqa: E402
+from amdlib.data import DAVIS2016, YouTubeVOSPairs, generate_all  # noqa: E402
+from amdlib.evaluate import vos_channel_scores  # noqa: E402
+from amdlib.train import TrainConfig, train  # noqa: E402
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--name", required=True)
+    parser.add_argument("--profile", default="cpu", help="model + training profile to start from")
+    parser.add_argument("--data", default="cpu", help="synthetic preset (smoke, cpu, easy)")
+    parser.add_argument("--data-root", default="data/generated")
+    parser.add_argument("--out", default="results/cpu/emergence")
+    parser.add_argument("--minutes", type=float, default=20.0)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--size", type=int, help="training crop and flow input size (square)")
+    parser.add_argument("--eval-size", type=int, help="validation frames resized to this (default: --size)")
+    parser.add_argument("--backbone")
+    parser.add_argument("--num-masks", type=int)
+    parser.add_argument("--head-channels", type=int)
+    parser.add_argument("--lr", type=float)
+    parser.add_argument("--min-lr", type=float)
+    parser.add_argument("--batch-size", type=int)
+    parser.add_argument("--iterations", type=int)
+    parser.add_argument("--eval-every", type=int)
+    parser.add_argument("--flip", action="store_true")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--warmup-data", help="curriculum: first train on this synthetic preset (e.g. easy)")
+    parser.add_argument("--warmup-minutes", type=float, default=0.0, help="... for this many of the minutes")
+    return parser.parse_args(argv)
+
+
+def configs(args: argparse.Namespace) -> tuple[AMDConfig, TrainConfig]:
+    model = {k: v for k, v in {"backbone": args.backbone, "num_masks": args.num_masks,
+                                "head_channels": args.head_channels}.items() if v is not None}
+    if args.size:
+        model["flow_size"] = (args.size, args.size)
+    schedule = {k: v for k, v in {"lr": args.lr, "min_lr": args.min_lr, "batch_size": args.batch_size,
+                                   "iterations": args.iterations, "eval_every": args.eval_every}.items()
+                if v is not None}
+    if args.size:
+        schedule.update(crop_size=(args.size, args.size), short_side=args.size)
+    schedule.update(flip=args.flip, seed=args.seed)
+    return AMDConfig.profile(args.profile, **model), TrainConfig.profile(args.profile, **schedule)
+
+
+def plot(eval_csv: Path, out_png: Path, title: str) -> None:
+    import pandas as pd
+
+    from amdlib.plots import j_versus_time
+    from amdlib.report import save_figure
+
+    save_figure(j_versus_time(pd.read_csv(eval_csv), title), out_png)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    torch.set_num_threads(args.threads)
+    model_config, train_config = configs(args)
+    def training_pairs(preset: str) -> YouTubeVOSPairs:
+        datasets = generate_all(Path(args.data_root) / preset, preset)
+        return YouTubeVOSPairs(datasets.youtube_vos, datasets.youtube_split, short_side=train_config.short_side,
+                               scale_min=train_config.scale_min, crop=train_config.crop_size,
+                               flip=train_config.flip, gap=train_config.frame_gap, seed=train_config.seed)
+
+    datasets = generate_all(Path(args.data_root) / args.data, args.data)
+    validation = DAVIS2016(datasets.davis2016)
+    eval_size = args.eval_size or args.size or train_config.crop_size[0]
+    out_dir = Path(args.out) / args.name
+    print(f"{args.name}: {model_config}\n{train_config}", flush=True)
+
+    def evaluate(model):
+        row = vos_channel_scores(model, validation, (eval_size, eval_size)).as_row()
+        print(" ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()), flush=True)
+        return row
+
+    if args.warmup_data and args.warmup_minutes > 0:  # phase 1 of a curriculum; phase 2 resumes from it
+        train(model_config, train_config, training_pairs(args.warmup_data), out_dir, evaluate=evaluate,
+              time_limit=args.warmup_minutes * 60, progress=False)
+    train(model_config, train_config, training_pairs(args.data), out_dir, evaluate=evaluate,
+          time_limit=args.minutes * 60, progress=False, resume=bool(args.warmup_data))
+    plot(out_dir / "eval.csv", out_dir / "j_vs_time.png", args.name)
+
+
+if __name__ == "__main__":
+    main()
