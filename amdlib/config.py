@@ -13,6 +13,15 @@ from dataclasses import dataclass
 BACKBONES = ("resnet18", "resnet34", "resnet50", "small")
 
 
+def named_profile(table: dict, name: str, what: str, **changes):
+    """`table[name]()` (a config factory), with `changes` applied through its `replace`."""
+    try:
+        factory = table[name]
+    except KeyError:
+        raise ValueError(f"unknown {what} {name!r}; choose from {sorted(table)}") from None
+    return factory().replace(**changes) if changes else factory()
+
+
 @dataclass(frozen=True)
 class AMDConfig:
     """Everything that shapes the AMD model and its loss.
@@ -109,11 +118,7 @@ class AMDConfig:
     @classmethod
     def profile(cls, name: str, **changes) -> "AMDConfig":
         """The named profile (`smoke`, `cpu`, `paper`), optionally with fields changed."""
-        try:
-            factory = PROFILES[name]
-        except KeyError:
-            raise ValueError(f"unknown profile {name!r}; choose from {sorted(PROFILES)}") from None
-        return factory().replace(**changes) if changes else factory()
+        return named_profile(PROFILES, name, "profile", **changes)
 
 
 def paper() -> AMDConfig:
@@ -122,21 +127,26 @@ def paper() -> AMDConfig:
 
 
 def cpu() -> AMDConfig:
-    """Provisional default for the main job on 2 CPU cores.
+    """The default main job on 2 CPU cores (measured in results/cpu/emergence/, see
+    `amdlib.train.TRAIN_PROFILES["cpu"]` for the schedule and the measured J).
 
-    Differences from the release, each from RESEARCH.md: ResNet-18 backbone (item 7), c = 2
-    (items 5, 8), 128x128 flow input, pyramid starting at 1/16 (item 3), normalised cost volume
-    (item 4). The emergence study of the training issue re-measures and tunes these.
+    Differences from the release, each measured before it was adopted:
+    - `small` appearance net (7 conv layers, output stride 4; 2.2 M parameters with the motion
+      pathway): 3.6 training it/s at 64x64, batch 8, against 0.62 it/s for ResNet-18 at 128x128
+      (RESEARCH.md item 7: the backbone mostly sets the pace of emergence);
+    - c = 2 masks (RESEARCH.md items 5, 8);
+    - 64x64 flow input: a 96x96 input reached J 0.13 after 5 minutes where 64x64 had 0.18;
+    - pyramid from 1/16 (RESEARCH.md item 3: 1x1 and 2x2 levels hurt and can produce NaN);
+    - normalised cost volume (RESEARCH.md item 4: without it the motion pathway does not learn
+      correspondence within CPU minutes).
     """
-    return AMDConfig(
-        backbone="resnet18", num_masks=2, flow_size=(128, 128), coarsest_stride=16,
-        normalized_correlation=True,
-    )
+    return AMDConfig(backbone="small", num_masks=2, flow_size=(64, 64), coarsest_stride=16,
+                     normalized_correlation=True)
 
 
 def smoke() -> AMDConfig:
-    """Tiny and fast, for CI: the `cpu` choices at a 64x64 flow input."""
-    return cpu().replace(flow_size=(64, 64))
+    """Tiny and fast, for CI: the `cpu` model with a narrow head."""
+    return cpu().replace(head_channels=32)
 
 
 PROFILES = {"paper": paper, "cpu": cpu, "smoke": smoke}

@@ -6,8 +6,9 @@ adaptation), and which channel rule gets which J:
 
 - fixed channel k: the release's protocol (one channel chosen once for the whole dataset);
 - best fixed channel: the fixed channel with the highest J (the channel is chosen with labels);
-- per-frame smallest-area channel: label-free (RESEARCH.md item 8: objects are smaller than the
-  background), among channels covering at least 2 % of the frame;
+- smallest-area channel, per frame or per video: label-free (RESEARCH.md item 8: objects are
+  smaller than the background), among channels covering at least 2 % of the frame (per video:
+  the channel with the smallest mean area over the video's frames);
 - per-frame oracle: the best channel in every frame (uses labels; an upper bound only).
 
 Every number is reported beside the centre prior on the same frames (RESEARCH.md item 6).
@@ -84,6 +85,7 @@ class ChannelScores:
     best_channel: int
     best_channel_j: float
     smallest_area_j: float
+    smallest_area_video_j: float
     oracle_j: float
     centre_prior_j: float
     per_sequence: dict[str, list[float]] = field(default_factory=dict)
@@ -91,29 +93,131 @@ class ChannelScores:
     def as_row(self) -> dict[str, float]:
         row = {f"J_channel_{k}": j for k, j in enumerate(self.per_channel)}
         row.update(J_best_channel=self.best_channel_j, best_channel=self.best_channel,
-                   J_smallest_area=self.smallest_area_j, J_oracle_frame=self.oracle_j,
+                   J_smallest_area=self.smallest_area_j, J_smallest_area_video=self.smallest_area_video_j,
+                   J_oracle_frame=self.oracle_j,
                    J_centre_prior=self.centre_prior_j)
         return row
 
 
+def smallest_area_channel(area: Tensor) -> Tensor:
+    """N,c mask areas (fractions of the frame) -> N chosen channels: the smallest area among
+    channels covering at least MIN_OBJECT_AREA (a nearly empty channel is not an object)."""
+    return torch.where(area >= MIN_OBJECT_AREA, area, torch.full_like(area, 2.0)).argmin(1)
+
+
 def channel_scores(results: list[SequenceMasks], threshold: float = 0.5) -> ChannelScores:
     """J of every channel rule (module docstring) for masks from `segment_sequences`."""
-    per_sequence, smallest, oracle = {}, [], []
+    per_sequence, smallest, smallest_video, oracle = {}, [], [], []
     for result in results:
         j = jaccard(result.masks > threshold, result.truth.unsqueeze(1))  # T,c
         per_sequence[result.name] = j.mean(0).tolist()
         area = (result.masks > threshold).float().mean((2, 3))  # T,c
-        candidates = torch.where(area >= MIN_OBJECT_AREA, area, torch.full_like(area, 2.0))
-        choice = candidates.argmin(1)
-        smallest.append(j.gather(1, choice.view(-1, 1)).mean())
+        smallest.append(j.gather(1, smallest_area_channel(area).view(-1, 1)).mean())
+        smallest_video.append(j[:, smallest_area_channel(area.mean(0, keepdim=True))[0]].mean())
         oracle.append(j.max(1).values.mean())
     per_channel = torch.tensor(list(per_sequence.values())).mean(0)
     best = int(per_channel.argmax())
     return ChannelScores(per_channel.tolist(), best, per_channel[best].item(), torch.stack(smallest).mean().item(),
-                         torch.stack(oracle).mean().item(), centre_prior_j([r.truth for r in results])["J"],
+                         torch.stack(smallest_video).mean().item(), torch.stack(oracle).mean().item(), centre_prior_j([r.truth for r in results])["J"],
                          per_sequence)
 
 
 def vos_channel_scores(model: AMD, sequences, input_size: tuple[int, int] | None = None) -> ChannelScores:
     """Segment a VOS set with `model` (no adaptation) and score every channel rule."""
     return channel_scores(segment_sequences(model, sequences, input_size))
+
+
+# ----------------------------------------------------------------------------------------------
+# Foreground from c channels, by rule (SPEC section 6: which channel is "the object").
+
+CHANNEL_RULES = {
+    "fixed": "one channel, chosen by hand for the whole set (the release's protocol)",
+    "best_fixed": "the fixed channel with the best J on the set (chosen with labels)",
+    "smallest_area_video": "label-free: per video, the channel with the smallest mean area",
+    "smallest_area_frame": "label-free: per frame, the channel with the smallest area",
+    "oracle_frame": "per frame, the best channel (uses labels: an upper bound only)",
+}
+
+
+def foreground(results: list[SequenceMasks], rule: str, channel: int = 0, threshold: float = 0.5) -> list[Tensor]:
+    """T,H,W foreground probability per sequence, picking a channel of each frame by `rule`
+    (one of CHANNEL_RULES; `channel` is the hand-picked one for `fixed`)."""
+    if rule not in CHANNEL_RULES:
+        raise ValueError(f"unknown channel rule {rule!r}; choose from {sorted(CHANNEL_RULES)}")
+    if rule == "best_fixed":
+        channel = channel_scores(results, threshold).best_channel
+    chosen = []
+    for result in results:
+        masks = result.masks
+        frames = torch.arange(masks.shape[0])
+        area = (masks > threshold).float().mean((2, 3))
+        if rule in ("fixed", "best_fixed"):
+            pick = torch.full_like(frames, channel)
+        elif rule == "smallest_area_video":
+            pick = smallest_area_channel(area.mean(0, keepdim=True)).expand_as(frames)
+        elif rule == "smallest_area_frame":
+            pick = smallest_area_channel(area)
+        else:
+            pick = jaccard(masks > threshold, result.truth.unsqueeze(1)).argmax(1)
+        chosen.append(masks[frames, pick])
+    return chosen
+
+
+def vos_scores(results: list[SequenceMasks], rule: str = "fixed", channel: int = 0, boundary: bool = True):
+    """`metrics.VOSScores` (J and DAVIS F per frame, both set conventions) of one channel rule."""
+    from .metrics import VOSScores
+
+    scores = VOSScores()
+    for result, prediction in zip(results, foreground(results, rule, channel)):
+        scores.add(result.name, prediction.numpy() > 0.5, result.truth.numpy(), boundary=boundary)
+    return scores
+
+
+def single_channel(name: str, maps: Tensor, truth: Tensor) -> SequenceMasks:
+    """Wrap a T,H,W foreground map (a baseline's) as one-channel masks."""
+    return SequenceMasks(name, maps.unsqueeze(1).float(), truth)
+
+
+# ----------------------------------------------------------------------------------------------
+# Zero-shot saliency (SPEC section 6a).
+
+@torch.no_grad()
+def saliency_channel_maps(model: AMD, dataset, input_size: tuple[int, int] | None = None) -> list[tuple[Tensor, Tensor]]:
+    """(c,H,W soft masks at the image's size, H,W bool truth) for every DUTS-TE-layout item."""
+    model.eval()
+    device = next(model.parameters()).device
+    maps = []
+    for index in range(len(dataset)):
+        image, truth = dataset[index][:2]
+        batch = image.unsqueeze(0).to(device)
+        if input_size is not None:
+            batch = F.interpolate(batch, size=input_size, mode="bilinear", align_corners=False, antialias=True)
+        maps.append((model.segment(batch, size=tuple(truth.shape[-2:]))[0].float().cpu(), truth.bool()))
+    return maps
+
+
+def saliency_scores(channel_maps: list[tuple[Tensor, Tensor]], rule: str = "fixed", channel: int = 0) -> dict:
+    """Saliency metrics (max F-beta, MAE, S, E; `metrics.SaliencyMetrics`) of one channel rule.
+
+    Rules: `fixed` (hand-picked), `smallest_area` (label-free: the channel with the smallest mean
+    area over the set), `best_fixed` (the channel with the best max F; uses labels).
+    """
+    from .metrics import SaliencyMetrics
+
+    def score(k: int):
+        metrics = SaliencyMetrics()
+        for maps, truth in channel_maps:
+            metrics.update(maps[k].numpy(), truth.numpy())
+        return metrics.scores()
+
+    if rule == "fixed":
+        chosen = channel
+    elif rule == "smallest_area":
+        area = torch.stack([(maps > 0.5).float().mean((1, 2)) for maps, _ in channel_maps]).mean(0, keepdim=True)
+        chosen = int(smallest_area_channel(area)[0])
+    elif rule == "best_fixed":
+        channels = channel_maps[0][0].shape[0]
+        chosen = max(range(channels), key=lambda k: score(k).max_f)
+    else:
+        raise ValueError(f"unknown saliency channel rule {rule!r}; choose fixed, smallest_area or best_fixed")
+    return {"channel": chosen, **vars(score(chosen))}

@@ -7,6 +7,7 @@ prior. Writes `<out>/<name>/{eval.csv, log.csv, j_vs_time.png, masks.png, checkp
 
     python benchmarks/emergence.py --name default --minutes 20
     python benchmarks/emergence.py --name r18 --backbone resnet18 --minutes 20
+    python benchmarks/emergence.py --summarize      # one table of every run under --out
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ from amdlib.train import TrainConfig, train  # noqa: E402
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--name", required=True)
+    parser.add_argument("--name")
+    parser.add_argument("--summarize", action="store_true", help="tabulate every run under --out and exit")
     parser.add_argument("--profile", default="cpu", help="model + training profile to start from")
     parser.add_argument("--data", default="cpu", help="synthetic preset (smoke, cpu, easy)")
     parser.add_argument("--data-root", default="data/generated")
@@ -74,8 +76,38 @@ def plot(eval_csv: Path, out_png: Path, title: str) -> None:
     save_figure(j_versus_time(pd.read_csv(eval_csv), title), out_png)
 
 
+def summarize(out: Path) -> None:
+    """`<out>/summary.{csv,md}`: per run, the settings that differ between runs and J at the end
+    and at its best, beside the centre prior."""
+    import pandas as pd
+
+    from amdlib.report import write_table
+
+    rows = []
+    for run in sorted(p for p in out.iterdir() if (p / "eval.csv").exists()):
+        evaluations = pd.read_csv(run / "eval.csv")
+        state = torch.load(run / "checkpoint.pt", map_location="cpu", weights_only=False)
+        model, schedule = state["config"], state["train_config"]
+        last = evaluations.iloc[-1]
+        rows.append({
+            "run": run.name, "backbone": model["backbone"], "c": model["num_masks"],
+            "size": schedule["crop_size"][0], "batch": schedule["batch_size"], "lr": schedule["lr"],
+            "iterations": int(last["iteration"]), "minutes": round(last["train_seconds"] / 60, 1),
+            "J best channel (end)": last["J_best_channel"], "J best channel (max)": evaluations["J_best_channel"].max(),
+            "J smallest area (end)": last["J_smallest_area"], "J oracle frame (end)": last["J_oracle_frame"],
+            "J centre prior": last["J_centre_prior"],
+        })
+    write_table(pd.DataFrame(rows), out / "summary")
+    print((out / "summary.md").read_text())
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
+    if args.summarize:
+        summarize(Path(args.out))
+        return
+    if not args.name:
+        raise SystemExit("--name is required (or --summarize)")
     torch.set_num_threads(args.threads)
     model_config, train_config = configs(args)
     def training_pairs(preset: str) -> YouTubeVOSPairs:

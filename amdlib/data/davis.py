@@ -84,6 +84,17 @@ class _Sequences(Dataset[VOSSequence]):
         raise KeyError(name)
 
 
+def sequence_frames(image_root: Path, name: str, listed_in: str = "") -> list[Path]:
+    """The frames of sequence `name` in name order; a missing or empty folder is an error."""
+    folder = image_root / name
+    if not folder.is_dir():
+        raise DatasetFileNotFoundError(f"{folder}: sequence {name!r}{listed_in} not found")
+    frames = list_images(folder)
+    if not frames:
+        raise DatasetError(f"{folder}: sequence {name!r} has no frames")
+    return frames
+
+
 def _match_masks(name: str, frames: list[Path], mask_dir: Path) -> dict[int, Path]:
     """Masks of `frames` by stem; a mask whose stem is not a frame's is an error."""
     index = {frame.stem: i for i, frame in enumerate(frames)}
@@ -127,12 +138,7 @@ class DAVIS2016(_Sequences):
             self.sequences = [self._dense(line.split()[0], str(split_file)) for line in lines]
 
     def _dense(self, name: str, where: str) -> VOSSequence:
-        folder = self.image_root / name
-        if not folder.is_dir():
-            raise DatasetFileNotFoundError(f"{folder}: sequence {name!r} listed in {where} not found")
-        frames = list_images(folder)
-        if not frames:
-            raise DatasetError(f"{folder}: sequence {name!r} has no frames")
+        frames = sequence_frames(self.image_root, name, f" listed in {where}")
         masks = {}
         for i, frame in enumerate(frames):
             mask = self.mask_root / name / f"{frame.stem}.png"
@@ -184,12 +190,7 @@ class DAVISLike(_Sequences):
                 raise DatasetError(f"{self.image_root}: no sequence folders")
         self.sequences = []
         for name in sequences:
-            folder = self.image_root / name
-            if not folder.is_dir():
-                raise DatasetFileNotFoundError(f"{folder}: sequence {name!r} not found")
-            frames = list_images(folder)
-            if not frames:
-                raise DatasetError(f"{folder}: sequence {name!r} has no frames")
+            frames = sequence_frames(self.image_root, name)
             mask_dir = self.mask_root / name
             masks = _match_masks(name, frames, mask_dir) if mask_dir.is_dir() else {}
             if require_masks and not masks:

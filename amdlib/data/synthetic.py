@@ -60,6 +60,7 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
+from ..config import named_profile
 from .io import DatasetError
 from .scene import RenderedVideo, SceneConfig, render_scene, sample_scene
 from .voc import voc_palette
@@ -135,11 +136,7 @@ class SyntheticConfig:
     @classmethod
     def profile(cls, name: str, **changes) -> "SyntheticConfig":
         """The named preset (`smoke`, `cpu`, `easy`), optionally with fields changed."""
-        try:
-            factory = PRESETS[name]
-        except KeyError:
-            raise ValueError(f"unknown synthetic preset {name!r}; choose from {sorted(PRESETS)}") from None
-        return factory().replace(**changes) if changes else factory()
+        return named_profile(PRESETS, name, "synthetic preset", **changes)
 
 
 def smoke() -> SyntheticConfig:

@@ -1,0 +1,93 @@
+import pytest
+import torch
+
+from amdlib.evaluate import SequenceMasks, centre_disk, centre_prior_j, channel_scores
+from amdlib.metrics import channel_jaccard, jaccard
+
+
+def test_jaccard_by_hand():
+    prediction = torch.tensor([[1, 1, 0], [0, 0, 0]], dtype=torch.bool)
+    truth = torch.tensor([[1, 0, 0], [1, 0, 0]], dtype=torch.bool)
+    assert jaccard(prediction, truth).item() == pytest.approx(1 / 3)
+    empty = torch.zeros(2, 3, dtype=torch.bool)
+    assert jaccard(empty, empty).item() == 1.0
+    assert jaccard(prediction, empty).item() == 0.0
+
+
+def test_channel_jaccard_resizes_masks_to_the_truth():
+    masks = torch.zeros(1, 2, 2, 2)
+    masks[0, 0, :, :1] = 1.0  # left half
+    masks[0, 1] = 1 - masks[0, 0]
+    truth = torch.zeros(1, 4, 4, dtype=torch.bool)
+    truth[0, :, :2] = True
+    j = channel_jaccard(masks, truth)
+    assert j[0, 0] == 1.0 and j[0, 1] == 0.0
+
+
+def test_centre_disk_and_prior():
+    disk = centre_disk(9, 9, 0.2)  # radius 1.8 px around the centre pixel
+    assert disk[4, 4] and disk[3, 3] and not disk[4, 6] and disk.sum() == 9  # the 3x3 block (diagonal 1.41 px)
+    truth = centre_disk(20, 20, 0.3).unsqueeze(0)
+    best = centre_prior_j([truth])
+    assert best["radius"] == pytest.approx(0.3) and best["J"] == pytest.approx(1.0)
+
+
+def make_sequence(name, object_channel, frames=3):
+    truth = torch.zeros(frames, 8, 8, dtype=torch.bool)
+    truth[:, 2:5, 2:5] = True  # 9 of 64 pixels
+    masks = torch.zeros(frames, 2, 8, 8)
+    masks[:, object_channel] = truth.float()
+    masks[:, 1 - object_channel] = 1 - truth.float()
+    return SequenceMasks(name, masks, truth)
+
+
+def test_channel_rules_on_hand_made_masks():
+    # The object is in channel 0 in one video and channel 1 in the other.
+    scores = channel_scores([make_sequence("a", 0), make_sequence("b", 1)])
+    background_j = 0.0  # the background channel never overlaps the object
+    assert scores.per_channel == pytest.approx([(1 + background_j) / 2, (background_j + 1) / 2])
+    assert scores.best_channel_j == pytest.approx(0.5)
+    assert scores.oracle_j == pytest.approx(1.0)
+    assert scores.smallest_area_j == pytest.approx(1.0)  # the object is the smaller segment
+    assert scores.smallest_area_video_j == pytest.approx(1.0)
+    assert scores.per_sequence == {"a": [1.0, 0.0], "b": [0.0, 1.0]}
+    row = scores.as_row()
+    assert row["J_channel_0"] == pytest.approx(0.5) and "J_centre_prior" in row
+
+
+def test_smallest_area_ignores_nearly_empty_channels():
+    sequence = make_sequence("a", 0)
+    masks = torch.zeros(3, 3, 8, 8)
+    masks[:, :2] = sequence.masks
+    masks[:, 2, 0, 0] = 1.0  # one pixel: below the 2 % floor
+    masks[:, 1, 0, 0] = 0.0
+    scores = channel_scores([SequenceMasks("a", masks, sequence.truth)])
+    assert scores.smallest_area_j == pytest.approx(1.0)
+
+
+def test_foreground_rules_pick_the_expected_channel():
+    from amdlib.evaluate import foreground, vos_scores
+
+    results = [make_sequence("a", 0), make_sequence("b", 1)]
+    fixed = foreground(results, "fixed", channel=1)
+    assert torch.equal(fixed[0], results[0].masks[:, 1]) and torch.equal(fixed[1], results[1].masks[:, 1])
+    for rule in ("smallest_area_video", "smallest_area_frame", "oracle_frame"):
+        chosen = foreground(results, rule)
+        assert all(torch.equal(c > 0.5, r.truth) for c, r in zip(chosen, results)), rule
+    assert vos_scores(results, "oracle_frame").j_davis_mean == pytest.approx(1.0)
+    assert vos_scores(results, "fixed", 0).j_davis_mean == pytest.approx(0.5)
+    with pytest.raises(ValueError, match="unknown channel rule"):
+        foreground(results, "largest")
+
+
+def test_saliency_rules():
+    from amdlib.evaluate import saliency_scores
+
+    truth = torch.zeros(8, 8, dtype=torch.bool)
+    truth[2:5, 2:5] = True
+    maps = torch.stack([1 - truth.float(), truth.float()])
+    channel_maps = [(maps, truth)] * 2
+    assert saliency_scores(channel_maps, "fixed", 1)["mae"] == pytest.approx(0.0)
+    assert saliency_scores(channel_maps, "smallest_area")["channel"] == 1
+    assert saliency_scores(channel_maps, "best_fixed")["channel"] == 1
+    assert saliency_scores(channel_maps, "fixed", 0)["mae"] == pytest.approx(1.0)
