@@ -94,12 +94,13 @@ class TrainConfig:
 
 TRAIN_PROFILES: dict[str, Callable[[], TrainConfig]] = {
     "paper": TrainConfig,
-    # cpu: about 20 minutes on 2 cores (3.6 it/s). Measured on the synthetic benchmark (objects
-    # anywhere, 1-3 objects, static distractors, camera pan/zoom), J on the DAVIS-layout val set:
-    # best fixed channel 0.28 after 20 training minutes (2,918 iterations on a partly shared
-    # machine), label-free smallest-area channel 0.28, centre prior 0.13, classical motion
-    # segmentation 0.47. Constant lr 3e-4 and batch 8 as RESEARCH.md item 5; a curriculum that
-    # first trains 5 minutes on centred single objects was worse (0.16 after 14 minutes).
+    # cpu: 4,000 iterations, about 19 minutes on 2 quiet cores (3.6 it/s). Measured on the
+    # synthetic benchmark (objects anywhere, 1-3 objects, static distractors, camera pan/zoom),
+    # J on the DAVIS-layout val set, best fixed channel: 0.12 / 0.18 / 0.22 / 0.27 / 0.25 after
+    # 500 / 1,000 / 1,500 / 3,500 / 4,000 iterations (label-free smallest-area channel within
+    # 0.01 of it); centre prior 0.13; classical motion segmentation 0.47. Constant lr 3e-4 and
+    # batch 8 as RESEARCH.md item 5; a curriculum that first trains 5 minutes on centred single
+    # objects was worse (0.16 after 14 minutes). See results/cpu/emergence/.
     "cpu": lambda: TrainConfig(iterations=4000, batch_size=8, lr=3e-4, min_lr=3e-4, crop_size=(64, 64),
                                short_side=64, checkpoint_every=250, log_every=10, eval_every=500),
     "smoke": lambda: TrainConfig(iterations=4, batch_size=2, lr=3e-4, crop_size=(64, 64), short_side=68,

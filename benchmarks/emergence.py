@@ -91,7 +91,7 @@ def summarize(out: Path) -> None:
         last = evaluations.iloc[-1]
         rows.append({
             "run": run.name, "backbone": model["backbone"], "c": model["num_masks"],
-            "size": schedule["crop_size"][0], "batch": schedule["batch_size"], "lr": schedule["lr"],
+            "size": schedule["crop_size"][0], "batch": schedule["batch_size"], "lr": f"{schedule['lr']:g}",
             "iterations": int(last["iteration"]), "minutes": round(last["train_seconds"] / 60, 1),
             "J best channel (end)": last["J_best_channel"], "J best channel (max)": evaluations["J_best_channel"].max(),
             "J smallest area (end)": last["J_smallest_area"], "J oracle frame (end)": last["J_oracle_frame"],
