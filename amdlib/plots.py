@@ -92,7 +92,7 @@ def j_versus_time(evaluations: pd.DataFrame, title: str = ""):
     if "J_centre_prior" in evaluations:
         axis.axhline(float(evaluations["J_centre_prior"].iloc[-1]), color="grey", linestyle="--", label="centre prior")
     axis.set(xlabel="training minutes", ylabel="J", title=title, ylim=(0, 1))
-    axis.legend(loc="lower right", fontsize=8)
+    axis.legend(loc="upper left", fontsize=8)
     figure.tight_layout()
     return figure
 
