@@ -396,6 +396,14 @@ def _progress_bar(total: int, initial: int, enabled: bool):
     return tqdm(total=total, initial=initial, desc="train", unit="it", dynamic_ncols=True)
 
 
+def training_pairs(root: str | os.PathLike, split: str | os.PathLike | None, config: TrainConfig):
+    """The YouTube-VOS-layout pair dataset with `config`'s sampling and augmentation (SPEC 5)."""
+    from .data import YouTubeVOSPairs
+
+    return YouTubeVOSPairs(root, split, short_side=config.short_side, scale_min=config.scale_min,
+                           crop=config.crop_size, flip=config.flip, gap=config.frame_gap, seed=config.seed)
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="amd train", description="Train AMD on unlabeled video (SPEC section 5).")
     parser.add_argument("--profile", default="cpu", choices=sorted(TRAIN_PROFILES))
@@ -416,7 +424,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> TrainResult:
     """Command line: `python -m amdlib.train ...`, `amd train ...`, or under torchrun."""
-    from .data import DAVIS2016, YouTubeVOSPairs, generate_all
+    from .data import DAVIS2016, generate_all
     from .evaluate import vos_channel_scores
 
     args = parse_args(argv)
@@ -430,8 +438,7 @@ def main(argv: list[str] | None = None) -> TrainResult:
         datasets = generate_all(Path("data/generated") / preset, preset)
         data_root, split = datasets.youtube_vos, datasets.youtube_split
         eval_root = eval_root or datasets.davis2016
-    pairs = YouTubeVOSPairs(data_root, split, short_side=config.short_side, scale_min=config.scale_min,
-                            crop=config.crop_size, flip=config.flip, gap=config.frame_gap, seed=config.seed)
+    pairs = training_pairs(data_root, split, config)
     evaluate = None
     if eval_root is not None:
         validation = DAVIS2016(eval_root)

@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a plain
 from amdlib import AMDConfig  # noqa: E402
 from amdlib.data import DAVIS2016, YouTubeVOSPairs, generate_all  # noqa: E402
 from amdlib.evaluate import vos_channel_scores  # noqa: E402
-from amdlib.train import TrainConfig, train  # noqa: E402
+from amdlib.train import TrainConfig, train, training_pairs  # noqa: E402
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -110,11 +110,9 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit("--name is required (or --summarize)")
     torch.set_num_threads(args.threads)
     model_config, train_config = configs(args)
-    def training_pairs(preset: str) -> YouTubeVOSPairs:
+    def pairs_of(preset: str) -> YouTubeVOSPairs:
         datasets = generate_all(Path(args.data_root) / preset, preset)
-        return YouTubeVOSPairs(datasets.youtube_vos, datasets.youtube_split, short_side=train_config.short_side,
-                               scale_min=train_config.scale_min, crop=train_config.crop_size,
-                               flip=train_config.flip, gap=train_config.frame_gap, seed=train_config.seed)
+        return training_pairs(datasets.youtube_vos, datasets.youtube_split, train_config)
 
     datasets = generate_all(Path(args.data_root) / args.data, args.data)
     validation = DAVIS2016(datasets.davis2016)
@@ -128,9 +126,9 @@ def main(argv: list[str] | None = None) -> None:
         return row
 
     if args.warmup_data and args.warmup_minutes > 0:  # phase 1 of a curriculum; phase 2 resumes from it
-        train(model_config, train_config, training_pairs(args.warmup_data), out_dir, evaluate=evaluate,
+        train(model_config, train_config, pairs_of(args.warmup_data), out_dir, evaluate=evaluate,
               time_limit=args.warmup_minutes * 60, progress=False)
-    train(model_config, train_config, training_pairs(args.data), out_dir, evaluate=evaluate,
+    train(model_config, train_config, pairs_of(args.data), out_dir, evaluate=evaluate,
           time_limit=args.minutes * 60, progress=False, resume=bool(args.warmup_data))
     plot(out_dir / "eval.csv", out_dir / "j_vs_time.png", args.name)
 

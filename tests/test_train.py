@@ -143,3 +143,13 @@ def test_training_checkpoint_loads_safely_as_a_model(tmp_path):
     loaded = load_checkpoint(result.checkpoint)  # weights_only loading: no pickled objects inside
     for (name, a), (_, b) in zip(result.model.state_dict().items(), loaded.state_dict().items()):
         assert torch.equal(a, b), name
+
+
+def test_command_line_trains_the_smoke_profile_on_generated_data(tmp_path, monkeypatch):
+    from amdlib.train import main
+
+    monkeypatch.chdir(tmp_path)
+    result = main(["--profile", "smoke", "--iterations", "2", "--out", "run"])
+    assert result.iterations == 2 and (tmp_path / "run" / "checkpoint.pt").exists()
+    assert (tmp_path / "data" / "generated" / "smoke" / "youtube_vos" / "train.txt").exists()
+    assert (tmp_path / "run" / "eval.csv").read_text().startswith("iteration,train_seconds,J_channel_0")
