@@ -13,9 +13,9 @@ import copy
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 
+from .data.transforms import resize_images
 from .model import AMD
 from .train import isolated_rng
 
@@ -34,7 +34,7 @@ def load_video(sequence, size: tuple[int, int] | None = None) -> Tensor:
     """All frames of a `VOSSequence` as T,3,H,W in [0,1], resized to `size` (H,W) if given."""
     frames = torch.stack([sequence.frame(i) for i in range(len(sequence))])
     if size is not None:
-        frames = F.interpolate(frames, size=size, mode="bilinear", align_corners=False, antialias=True)
+        frames = resize_images(frames, size)
     return frames
 
 

@@ -45,6 +45,7 @@ from torch import Tensor
 
 from .data.davis import VOSSequence
 from .data.io import image_size
+from .data.transforms import resize_images
 from .evaluate import SequenceMasks, centre_disk, centre_prior_j
 
 __all__ = [
@@ -277,7 +278,7 @@ def motion_segmentation(frames: Tensor, settings: MotionSettings | None = None, 
 def _load_gray(sequence: VOSSequence, index: int, size: tuple[int, int] | None) -> np.ndarray:
     frame = sequence.frame(index)
     if size is not None and tuple(frame.shape[-2:]) != size:
-        frame = F.interpolate(frame[None], size=size, mode="bilinear", align_corners=False, antialias=True)[0]
+        frame = resize_images(frame[None], size)[0]
     return to_gray(frame)
 
 

@@ -158,7 +158,13 @@ def atomic_torch_save(obj: Any, path: str | os.PathLike) -> None:
         raise
 
 
+def checkpoint_contents(model: AMD, **extra: Any) -> dict[str, Any]:
+    """What an amdlib checkpoint holds: format tag, config, model weights and `extra` entries
+    (training adds optimiser, iteration, RNG states); `load_checkpoint` reads it."""
+    return {"format": FORMAT, "version": FORMAT_VERSION, "config": model.config.to_dict(),
+            "model": model.state_dict(), **extra}
+
+
 def save_checkpoint(model: AMD, path: str | os.PathLike, **extra: Any) -> None:
-    """Write an amdlib checkpoint: format tag, config, model weights and any `extra` entries."""
-    atomic_torch_save({"format": FORMAT, "version": FORMAT_VERSION, "config": model.config.to_dict(),
-                       "model": model.state_dict(), **extra}, path)
+    """Write an amdlib checkpoint atomically (`checkpoint_contents`)."""
+    atomic_torch_save(checkpoint_contents(model, **extra), path)

@@ -22,6 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from .data.transforms import resize_images
 from .metrics import jaccard
 from .model import AMD
 
@@ -54,7 +55,7 @@ def segment_sequences(model: AMD, sequences, input_size: tuple[int, int] | None 
         for start in range(0, len(indices), batch_size):
             frames = torch.stack([sequence.frame(i) for i in indices[start:start + batch_size]]).to(device)
             if input_size is not None:
-                frames = F.interpolate(frames, size=input_size, mode="bilinear", align_corners=False, antialias=True)
+                frames = resize_images(frames, input_size)
             masks.append(model.segment(frames, size=tuple(truth.shape[-2:])).float().cpu())
         results.append(SequenceMasks(sequence.name, torch.cat(masks), truth))
     return results
@@ -105,6 +106,13 @@ def smallest_area_channel(area: Tensor) -> Tensor:
     return torch.where(area >= MIN_OBJECT_AREA, area, torch.full_like(area, 2.0)).argmin(1)
 
 
+def smallest_mean_area_channel(masks: Tensor, threshold: float = 0.5) -> int:
+    """Label-free object channel of a whole video (or image set): N,c,H,W soft masks -> the
+    channel with the smallest mean area over the N frames (`smallest_area_channel`)."""
+    area = (masks > threshold).float().mean((2, 3)).mean(0, keepdim=True)
+    return int(smallest_area_channel(area)[0])
+
+
 def channel_scores(results: list[SequenceMasks], threshold: float = 0.5) -> ChannelScores:
     """J of every channel rule (module docstring) for masks from `segment_sequences`."""
     per_sequence, smallest, smallest_video, oracle = {}, [], [], []
@@ -113,7 +121,7 @@ def channel_scores(results: list[SequenceMasks], threshold: float = 0.5) -> Chan
         per_sequence[result.name] = j.mean(0).tolist()
         area = (result.masks > threshold).float().mean((2, 3))  # T,c
         smallest.append(j.gather(1, smallest_area_channel(area).view(-1, 1)).mean())
-        smallest_video.append(j[:, smallest_area_channel(area.mean(0, keepdim=True))[0]].mean())
+        smallest_video.append(j[:, smallest_mean_area_channel(result.masks, threshold)].mean())
         oracle.append(j.max(1).values.mean())
     per_channel = torch.tensor(list(per_sequence.values())).mean(0)
     best = int(per_channel.argmax())
@@ -154,7 +162,7 @@ def foreground(results: list[SequenceMasks], rule: str, channel: int = 0, thresh
         if rule in ("fixed", "best_fixed"):
             pick = torch.full_like(frames, channel)
         elif rule == "smallest_area_video":
-            pick = smallest_area_channel(area.mean(0, keepdim=True)).expand_as(frames)
+            pick = torch.full_like(frames, smallest_mean_area_channel(masks, threshold))
         elif rule == "smallest_area_frame":
             pick = smallest_area_channel(area)
         else:
@@ -191,7 +199,7 @@ def saliency_channel_maps(model: AMD, dataset, input_size: tuple[int, int] | Non
         image, truth = dataset[index][:2]
         batch = image.unsqueeze(0).to(device)
         if input_size is not None:
-            batch = F.interpolate(batch, size=input_size, mode="bilinear", align_corners=False, antialias=True)
+            batch = resize_images(batch, input_size)
         maps.append((model.segment(batch, size=tuple(truth.shape[-2:]))[0].float().cpu(), truth.bool()))
     return maps
 

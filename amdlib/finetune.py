@@ -18,6 +18,7 @@ from torch import Tensor, nn
 
 from .appearance import IMAGENET_MEAN, IMAGENET_STD, FCNHead, ResNetTrunk, SmallConvNet
 from .config import AMDConfig
+from .data.transforms import resize_images
 from .metrics import ConfusionMatrix
 from .model import AMD
 from .train import isolated_rng
@@ -69,7 +70,7 @@ class FinetuneConfig:
 
 def resize_pair(image: Tensor, label: Tensor, size: tuple[int, int]) -> tuple[Tensor, Tensor]:
     """3,H,W image (bilinear) and H,W label map (nearest, so void stays void) to `size`."""
-    image = F.interpolate(image[None], size=size, mode="bilinear", align_corners=False, antialias=True)[0]
+    image = resize_images(image[None], size)[0]
     label = F.interpolate(label[None, None].float(), size=size, mode="nearest")[0, 0].long()
     return image, label
 
@@ -112,7 +113,7 @@ def evaluate_segmentation(segmenter: SemanticSegmenter, dataset, size: tuple[int
         image, label = dataset[index][:2]
         batch = image[None]
         if size is not None:
-            batch = F.interpolate(batch, size=size, mode="bilinear", align_corners=False, antialias=True)
+            batch = resize_images(batch, size)
         logits = F.interpolate(segmenter(batch), size=label.shape[-2:], mode="bilinear", align_corners=False)
         confusion.update(logits.argmax(1)[0].numpy(), label.numpy())
     return confusion

@@ -16,14 +16,14 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from PIL import Image
 from torch import Tensor
 
 from .adapt import AdaptConfig, adapt
 from .checkpoint import load_checkpoint
 from .data.io import list_images, read_rgb
-from .evaluate import smallest_area_channel
+from .data.transforms import resize_images
+from .evaluate import smallest_mean_area_channel
 
 
 class VideoReadError(ValueError):
@@ -62,8 +62,7 @@ def segment_video(model, frames: Tensor, size: tuple[int, int], batch_size: int 
     model.eval()
     out = []
     for start in tqdm(range(0, frames.shape[0], batch_size), desc="segment", unit="batch", disable=not progress):
-        batch = F.interpolate(frames[start:start + batch_size], size=size, mode="bilinear", align_corners=False,
-                              antialias=True)
+        batch = resize_images(frames[start:start + batch_size], size)
         out.append(model.segment(batch, size=tuple(frames.shape[-2:])))
     return torch.cat(out)
 
@@ -95,13 +94,12 @@ def main(argv: list[str] | None = None) -> Path:
     frames, names, fps = read_video(args.input)
     size = tuple(args.size or model.config.flow_size)
     if args.tta > 0:
-        small = F.interpolate(frames, size=size, mode="bilinear", align_corners=False, antialias=True)
+        small = resize_images(frames, size)
         model = adapt(model, [small], AdaptConfig(iterations=args.tta, lr=args.tta_lr))
     masks = segment_video(model, frames, size)
     if args.channel is not None and not 0 <= args.channel < masks.shape[1]:
         raise ValueError(f"--channel {args.channel}: the model has {masks.shape[1]} channels")
-    channel = args.channel if args.channel is not None else int(
-        smallest_area_channel((masks > 0.5).float().mean((2, 3)).mean(0, keepdim=True))[0])
+    channel = args.channel if args.channel is not None else smallest_mean_area_channel(masks)
     foreground = masks[:, channel] > 0.5
     mask_dir = args.out / "masks"
     mask_dir.mkdir(parents=True, exist_ok=True)

@@ -36,7 +36,7 @@ import torch
 from torch import Tensor
 from torch.utils.data import DataLoader, Dataset, Sampler
 
-from .checkpoint import FORMAT, FORMAT_VERSION, atomic_torch_save
+from .checkpoint import atomic_torch_save, checkpoint_contents
 from .config import AMDConfig, named_profile
 from .distributed import ProcessInfo, all_agree, init_from_environment, mean_over_ranks, synchronise_batchnorm
 from .model import AMD
@@ -344,8 +344,7 @@ def train(model_config: AMDConfig, config: TrainConfig, dataset: Dataset, out_di
                 board.add_scalar("train/loss", loss_sum, done)
                 board.add_scalar("train/lr", lr, done)
         if done % config.checkpoint_every == 0 or done == stop:
-            _save_training_checkpoint(checkpoint_path, model, optimizer, done, train_seconds, model_config,
-                                      config, info)
+            _save_training_checkpoint(checkpoint_path, model, optimizer, done, train_seconds, config, info)
         if evaluate is not None and config.eval_every and (done % config.eval_every == 0 or done == stop):
             with isolated_rng():
                 metrics = evaluate(model) if info.is_main else {}
@@ -365,8 +364,7 @@ def train(model_config: AMDConfig, config: TrainConfig, dataset: Dataset, out_di
 
 
 def _save_training_checkpoint(path: Path, model: AMD, optimizer: torch.optim.Optimizer, iteration: int,
-                              train_seconds: float, model_config: AMDConfig, config: TrainConfig,
-                              info: ProcessInfo) -> None:
+                              train_seconds: float, config: TrainConfig, info: ProcessInfo) -> None:
     rng = rng_states()
     if info.distributed:
         gathered: list[Any] = [None] * info.world_size
@@ -374,10 +372,8 @@ def _save_training_checkpoint(path: Path, model: AMD, optimizer: torch.optim.Opt
         rng = gathered
     if not info.is_main:
         return
-    state = {"format": FORMAT, "version": FORMAT_VERSION, "config": model_config.to_dict(),
-             "model": model.state_dict(), "optimizer": optimizer.state_dict(), "iteration": iteration,
-             "train_seconds": train_seconds, "train_config": config.to_dict(), "rng": rng}
-    atomic_torch_save(state, path)
+    atomic_torch_save(checkpoint_contents(model, optimizer=optimizer.state_dict(), iteration=iteration,
+                                          train_seconds=train_seconds, train_config=config.to_dict(), rng=rng), path)
 
 
 def _tensorboard(out_dir: Path):

@@ -14,13 +14,13 @@ from .duts import DUTSTE, SaliencySample
 from .io import DatasetError, DatasetFileNotFoundError, load_frame, load_mask, read_label, read_mask, read_rgb
 from .scene import SceneConfig
 from .synthetic import PRESETS, SyntheticConfig, SyntheticDatasets, generate, generate_all
-from .transforms import PairTransform
+from .transforms import PairTransform, resize_images
 from .voc import VOC2012, VOC_CLASSES, VOC_IGNORE_INDEX, VOC_NUM_CLASSES, SegmentationSample, voc_colormap
 from .youtube_vos import PairSample, YouTubeVOSPairs
 
 __all__ = [
     "DAVIS2016", "DAVISLike", "DUTSTE", "PRESETS", "VOC2012", "VOC_CLASSES", "VOC_IGNORE_INDEX",
-    "VOC_NUM_CLASSES", "DatasetError", "DatasetFileNotFoundError", "PairSample", "PairTransform",
+    "VOC_NUM_CLASSES", "DatasetError", "DatasetFileNotFoundError", "PairSample", "PairTransform", "resize_images",
     "SaliencySample", "SceneConfig", "SegmentationSample", "SyntheticConfig", "SyntheticDatasets",
     "VOSSequence", "YouTubeVOSPairs", "generate", "generate_all", "load_frame", "load_mask",
     "read_label", "read_mask", "read_rgb", "voc_colormap",

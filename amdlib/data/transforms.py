@@ -77,3 +77,9 @@ class PairTransform:
             if masks is not None:
                 masks = masks.flip(-1)
         return frames.contiguous(), None if masks is None else masks.contiguous()
+
+
+def resize_images(images: Tensor, size: tuple[int, int]) -> Tensor:
+    """N,C,H,W images to `size` (H,W): bilinear with antialiasing, the resize every model input
+    goes through at evaluation time (downscaling without it aliases fine texture)."""
+    return F.interpolate(images, size=tuple(size), mode="bilinear", align_corners=False, antialias=True)
