@@ -9,6 +9,10 @@ adaptation), and which channel rule gets which J:
 - smallest-area channel, per frame or per video: label-free (RESEARCH.md item 8: objects are
   smaller than the background), among channels covering at least 2 % of the frame (per video:
   the channel with the smallest mean area over the video's frames);
+- motion contrast, per video: label-free, from the model's own motion pathway: the channel
+  whose segment flow departs most from the largest (background) segment's flow, averaged over
+  the video's consecutive frame pairs (`motion_contrast_channel`; needs the frames, not only
+  the masks, so it is attached by `attach_motion_channels`);
 - per-frame oracle: the best channel in every frame (uses labels; an upper bound only).
 
 Every number is reported beside the centre prior on the same frames (RESEARCH.md item 6).
@@ -36,6 +40,8 @@ class SequenceMasks:
     """T,c,H,W soft masks at ground-truth resolution, annotated frames only."""
     truth: Tensor
     """T,H,W bool ground truth."""
+    motion_channel: int | None = None
+    """The label-free motion-contrast channel of this video, once `attach_motion_channels` ran."""
 
 
 @torch.no_grad()
@@ -90,13 +96,16 @@ class ChannelScores:
     oracle_j: float
     centre_prior_j: float
     per_sequence: dict[str, list[float]] = field(default_factory=dict)
+    motion_contrast_j: float | None = None
+    """J of the per-video motion-contrast channel, when every result has one attached."""
 
     def as_row(self) -> dict[str, float]:
         row = {f"J_channel_{k}": j for k, j in enumerate(self.per_channel)}
         row.update(J_best_channel=self.best_channel_j, best_channel=self.best_channel,
-                   J_smallest_area=self.smallest_area_j, J_smallest_area_video=self.smallest_area_video_j,
-                   J_oracle_frame=self.oracle_j,
-                   J_centre_prior=self.centre_prior_j)
+                   J_smallest_area=self.smallest_area_j, J_smallest_area_video=self.smallest_area_video_j)
+        if self.motion_contrast_j is not None:
+            row["J_motion_contrast_video"] = self.motion_contrast_j
+        row.update(J_oracle_frame=self.oracle_j, J_centre_prior=self.centre_prior_j)
         return row
 
 
@@ -113,26 +122,87 @@ def smallest_mean_area_channel(masks: Tensor, threshold: float = 0.5) -> int:
     return int(smallest_area_channel(area)[0])
 
 
+def segment_vectors(flow: Tensor, masks: Tensor) -> tuple[Tensor, Tensor]:
+    """B,2,h,w segment flow and the B,c,H',W' soft masks that segmented it -> (B,c,2 mean flow
+    of each channel, B,c mask area). Masks are resized to the flow's grid first."""
+    masks = F.interpolate(masks.float(), size=flow.shape[-2:], mode="bilinear", align_corners=False)
+    area = masks.mean((2, 3))
+    vectors = torch.einsum("bkhw,bdhw->bkd", masks, flow.float()) / masks.sum((2, 3)).clamp_min(1e-6)[..., None]
+    return vectors, area
+
+
+@torch.no_grad()
+def motion_contrast_channel(model: AMD, sequence, input_size: tuple[int, int] | None = None,
+                            batch_size: int = 8) -> int:
+    """Label-free object channel of one `VOSSequence` from the model's own motion pathway.
+
+    Every consecutive frame pair goes through the whole model; the forward segment flow at the
+    finest scale (segmented by the second frame's masks, SPEC section 3) gives one motion vector
+    per channel. The background is the channel with the largest mean area; the object is the
+    channel, among those covering at least MIN_OBJECT_AREA on average, whose vector is farthest
+    from the background's, on average over the pairs. Issue: "the segment whose flow departs
+    most from the dominant, background motion". With c = 2 this is the non-background channel.
+    """
+    model.eval()
+    device = next(model.parameters()).device
+    vectors, areas = [], []
+    for start in range(0, len(sequence) - 1, batch_size):
+        stop = min(start + batch_size, len(sequence) - 1)
+        frames = torch.stack([sequence.frame(i) for i in range(start, stop + 1)]).to(device)
+        if input_size is not None:
+            frames = resize_images(frames, input_size)
+        pairs = torch.stack((frames[:-1], frames[1:]), 1)  # B,2,3,H,W
+        output = model(pairs)
+        v, a = segment_vectors(output.flows[0][:, 0], output.masks[:, 1])
+        vectors.append(v.cpu())
+        areas.append(a.cpu())
+    if not vectors:
+        raise ValueError(f"{sequence.name}: motion contrast needs at least two frames")
+    vectors, area = torch.cat(vectors), torch.cat(areas).mean(0)  # P,c,2 and c
+    background = int(area.argmax())
+    contrast = (vectors - vectors[:, background:background + 1]).norm(dim=2).mean(0)
+    contrast[area < MIN_OBJECT_AREA] = -1.0
+    contrast[background] = -2.0
+    return int(contrast.argmax())
+
+
+def attach_motion_channels(model: AMD, sequences, results: list[SequenceMasks],
+                           input_size: tuple[int, int] | None = None) -> list[SequenceMasks]:
+    """Set `motion_channel` of every result (same order as `sequences`); returns `results`."""
+    for sequence, result in zip(sequences, results):
+        result.motion_channel = motion_contrast_channel(model, sequence, input_size)
+    return results
+
+
 def channel_scores(results: list[SequenceMasks], threshold: float = 0.5) -> ChannelScores:
     """J of every channel rule (module docstring) for masks from `segment_sequences`."""
-    per_sequence, smallest, smallest_video, oracle = {}, [], [], []
+    per_sequence, smallest, smallest_video, oracle, motion = {}, [], [], [], []
     for result in results:
         j = jaccard(result.masks > threshold, result.truth.unsqueeze(1))  # T,c
         per_sequence[result.name] = j.mean(0).tolist()
+        if result.motion_channel is not None:
+            motion.append(j[:, result.motion_channel].mean())
         area = (result.masks > threshold).float().mean((2, 3))  # T,c
         smallest.append(j.gather(1, smallest_area_channel(area).view(-1, 1)).mean())
         smallest_video.append(j[:, smallest_mean_area_channel(result.masks, threshold)].mean())
         oracle.append(j.max(1).values.mean())
     per_channel = torch.tensor(list(per_sequence.values())).mean(0)
     best = int(per_channel.argmax())
+    motion_j = torch.stack(motion).mean().item() if len(motion) == len(results) else None
     return ChannelScores(per_channel.tolist(), best, per_channel[best].item(), torch.stack(smallest).mean().item(),
-                         torch.stack(smallest_video).mean().item(), torch.stack(oracle).mean().item(), centre_prior_j([r.truth for r in results])["J"],
-                         per_sequence)
+                         torch.stack(smallest_video).mean().item(), torch.stack(oracle).mean().item(),
+                         centre_prior_j([r.truth for r in results])["J"], per_sequence, motion_j)
 
 
-def vos_channel_scores(model: AMD, sequences, input_size: tuple[int, int] | None = None) -> ChannelScores:
-    """Segment a VOS set with `model` (no adaptation) and score every channel rule."""
-    return channel_scores(segment_sequences(model, sequences, input_size))
+def vos_channel_scores(model: AMD, sequences, input_size: tuple[int, int] | None = None,
+                       motion_contrast: bool = True) -> ChannelScores:
+    """Segment a VOS set with `model` (no adaptation) and score every channel rule (the
+    motion-contrast rule too, unless `motion_contrast=False`: it runs the whole model on every
+    consecutive pair)."""
+    results = segment_sequences(model, sequences, input_size)
+    if motion_contrast:
+        attach_motion_channels(model, sequences, results, input_size)
+    return channel_scores(results)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -143,6 +213,7 @@ CHANNEL_RULES = {
     "best_fixed": "the fixed channel with the best J on the set (chosen with labels)",
     "smallest_area_video": "label-free: per video, the channel with the smallest mean area",
     "smallest_area_frame": "label-free: per frame, the channel with the smallest area",
+    "motion_contrast_video": "label-free: per video, the segment moving most unlike the background",
     "oracle_frame": "per frame, the best channel (uses labels: an upper bound only)",
 }
 
@@ -165,6 +236,10 @@ def foreground(results: list[SequenceMasks], rule: str, channel: int = 0, thresh
             pick = torch.full_like(frames, smallest_mean_area_channel(masks, threshold))
         elif rule == "smallest_area_frame":
             pick = smallest_area_channel(area)
+        elif rule == "motion_contrast_video":
+            if result.motion_channel is None:
+                raise ValueError(f"{result.name}: no motion channel; call attach_motion_channels first")
+            pick = torch.full_like(frames, result.motion_channel)
         else:
             pick = jaccard(masks > threshold, result.truth.unsqueeze(1)).argmax(1)
         chosen.append(masks[frames, pick])

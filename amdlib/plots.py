@@ -86,6 +86,7 @@ def j_versus_time(evaluations: pd.DataFrame, title: str = ""):
     minutes = evaluations["train_seconds"] / 60
     for key, label in (("J_best_channel", "best fixed channel"), ("J_smallest_area", "label-free: smallest area"),
                        ("J_smallest_area_video", "label-free: smallest area per video"),
+                       ("J_motion_contrast_video", "label-free: motion contrast per video"),
                        ("J_oracle_frame", "per-frame oracle (upper bound)")):
         if key in evaluations:
             axis.plot(minutes, evaluations[key], marker="o", label=label)

@@ -15,7 +15,8 @@ from amdlib.data import (DAVIS2016, DUTSTE, VOC2012, DAVISLike, DatasetError, Sc
                          SyntheticConfig, YouTubeVOSPairs, generate, generate_all, voc_colormap)
 from amdlib.data.scene import render_scene, sample_scene
 from amdlib.data.scene import RenderedVideo
-from amdlib.data.synthetic import DATASETS, fbms_annotated_frames, is_complete, read_manifest, voc_label
+from amdlib.data.synthetic import (DATASETS, fbms_annotated_frames, is_complete, read_manifest, render_item,
+                                  voc_label)
 from amdlib.data.voc import VOC_NUM_CLASSES
 
 
@@ -29,9 +30,9 @@ def _digests(root: Path) -> dict[str, str]:
             for p in sorted(root.rglob("*")) if p.is_file()}
 
 
-def _scene(rng_seed: int = 0, **changes):
+def _scene(rng_seed: int = 0, num_frames: int = 8, **changes):
     config = SceneConfig(image_size=(64, 64), **changes)
-    return sample_scene(config, np.random.default_rng(rng_seed), 8)
+    return sample_scene(config, np.random.default_rng(rng_seed), num_frames)
 
 
 def _centroid(mask: np.ndarray) -> np.ndarray:
@@ -210,7 +211,7 @@ def test_center_placement_starts_in_the_middle():
 
 
 def test_occlusion_follows_depth_order():
-    scene = _scene(2, num_objects=(2, 2), num_distractors=(0, 0), object_size=(0.25, 0.25),
+    scene = _scene(2, num_objects=(2, 2), num_distractors=(0, 0), object_size=(0.25, 0.25), placement="center",
                    camera_pan=0.0, camera_zoom=0.0, noise_std=0.0, brightness_change=0.0)
     back, front = scene.layers
     front = dataclasses.replace(front, position=back.position + np.array([0.0, 6.0]))
@@ -320,3 +321,39 @@ def test_loaders_read_the_synthetic_sets(smoke):
         voc = VOC2012(smoke.voc2012, split)
         assert len(voc) == count
         assert voc[0].label.shape == (64, 64)
+
+
+def test_objects_turn_back_at_the_frame_border():
+    """leave_frame = 0: every object's centre stays within the frame (camera and zoom applied),
+    even when it moves fast; leave_frame = 1: fast objects drift out of view."""
+    def centres(scene):
+        centre = (np.array(scene.image_size) - 1) / 2
+        return [(layer.position - scene.camera) * scene.zoom[:, None] + centre
+                for layer in scene.layers if layer.foreground]
+
+    slack = 0.15 * 64 + 0.5  # one step (plus shake): an object turns once its centre is outside
+    left = 0
+    for seed in range(8):
+        options = dict(num_objects=(2, 2), object_size=(0.1, 0.1), object_speed=0.15, num_frames=30)
+        for path in centres(_scene(seed, leave_frame=0.0, **options)):
+            assert np.all(path >= -slack) and np.all(path <= 63 + slack)
+        drifting = _scene(seed, leave_frame=1.0, **options)
+        left += sum(bool(np.any((path < -20) | (path > 83))) for path in centres(drifting))
+    assert left >= 8
+
+
+def test_davis_layout_has_one_primary_object(smoke):
+    """DAVIS-layout videos: one moving object (the ground truth comes from a single layer) though
+    the scene config allows up to three; the FBMS-layout set keeps several."""
+    from amdlib.data.synthetic import SyntheticConfig
+
+    config = SyntheticConfig.profile("smoke")
+    assert config.davis_primary_object and config.scene.num_objects[1] > 1
+    def objects(stream, index, frames):
+        video = render_item(config, stream, index, frames)
+        return video, set(np.unique(video.owner[video.masks]).tolist())
+    for index in range(config.davis_videos):
+        video, owners = objects("davis2016", index, config.davis_frames)
+        assert len(owners) == 1
+        assert np.array_equal(video.masks[3], DAVIS2016(smoke.davis2016)[index].mask(3).numpy())
+    assert max(len(objects("fbms_sparse", i, 4)[1]) for i in range(6)) > 1

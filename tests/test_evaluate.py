@@ -1,7 +1,10 @@
+from types import SimpleNamespace
+
 import pytest
 import torch
 
-from amdlib.evaluate import SequenceMasks, centre_disk, centre_prior_j, channel_scores
+from amdlib.evaluate import (SequenceMasks, centre_disk, centre_prior_j, channel_scores, foreground,
+                             motion_contrast_channel, segment_vectors)
 from amdlib.metrics import channel_jaccard, jaccard
 
 
@@ -91,3 +94,73 @@ def test_saliency_rules():
     assert saliency_scores(channel_maps, "smallest_area")["channel"] == 1
     assert saliency_scores(channel_maps, "best_fixed")["channel"] == 1
     assert saliency_scores(channel_maps, "fixed", 0)["mae"] == pytest.approx(1.0)
+
+
+def test_segment_vectors_by_hand():
+    flow = torch.zeros(1, 2, 4, 4)
+    flow[0, 0, :, :2] = 2.0  # left half moves down by 2
+    masks = torch.zeros(1, 2, 4, 4)
+    masks[0, 0, :, :2] = 1.0
+    masks[0, 1, :, 2:] = 1.0
+    vectors, area = segment_vectors(flow, masks)
+    assert torch.allclose(vectors[0], torch.tensor([[2.0, 0.0], [0.0, 0.0]]))
+    assert torch.allclose(area[0], torch.tensor([0.5, 0.5]))
+
+
+class _FixedMotionModel(torch.nn.Module):
+    """Stands in for AMD: three segments with fixed areas and motions, whatever the frames.
+    Channel 0 covers 70 % of the frame and is still; channel 1 moves by `fast`, channel 2 by 0.5."""
+
+    def __init__(self, areas=(0.7, 0.15, 0.15), fast=3.0):
+        super().__init__()
+        self.weight = torch.nn.Parameter(torch.zeros(()))
+        self.areas, self.fast = areas, fast
+
+    def forward(self, pairs):
+        batch = pairs.shape[0]
+        masks = torch.zeros(batch, 2, 3, 20, 20)
+        rows = [round(a * 20) for a in self.areas]
+        flow = torch.zeros(batch, 2, 2, 20, 20)
+        start = 0
+        for k, (rows_k, speed) in enumerate(zip(rows, (0.0, self.fast, 0.5))):
+            masks[:, :, k, start:start + rows_k] = 1.0
+            flow[:, 0, 1, start:start + rows_k] = speed
+            start += rows_k
+        return SimpleNamespace(masks=masks, flows=[flow])
+
+
+class _Frames:
+    name = "fake"
+
+    def __init__(self, n):
+        self.n = n
+
+    def __len__(self):
+        return self.n
+
+    def frame(self, index):
+        return torch.full((3, 8, 8), index / self.n)
+
+
+def test_motion_contrast_picks_the_segment_moving_unlike_the_background():
+    assert motion_contrast_channel(_FixedMotionModel(), _Frames(5)) == 1
+    # A channel too small to be an object is not chosen, however fast it moves.
+    assert motion_contrast_channel(_FixedMotionModel(areas=(0.85, 0.0, 0.15)), _Frames(5)) == 2
+    # The background is the largest segment, wherever it sits.
+    assert motion_contrast_channel(_FixedMotionModel(areas=(0.15, 0.15, 0.7), fast=0.5), _Frames(3)) == 0
+    with pytest.raises(ValueError, match="fake: motion contrast needs at least two frames"):
+        motion_contrast_channel(_FixedMotionModel(), _Frames(1))
+
+
+def test_motion_contrast_rule_in_scores_and_foreground():
+    results = [make_sequence("a", 0), make_sequence("b", 1)]
+    with pytest.raises(ValueError, match="attach_motion_channels"):
+        foreground(results, "motion_contrast_video")
+    assert channel_scores(results).motion_contrast_j is None
+    results[0].motion_channel, results[1].motion_channel = 0, 0  # right for a, wrong for b
+    scores = channel_scores(results)
+    j_wrong = jaccard(results[1].masks[:, 0] > 0.5, results[1].truth).mean().item()
+    assert scores.motion_contrast_j == pytest.approx((1.0 + j_wrong) / 2)
+    assert scores.as_row()["J_motion_contrast_video"] == pytest.approx(scores.motion_contrast_j)
+    chosen = foreground(results, "motion_contrast_video")
+    assert torch.equal(chosen[1], results[1].masks[:, 0])

@@ -60,6 +60,11 @@ class SceneConfig:
     """Largest object rotation per frame, degrees (silhouettes rotate at a third of it)."""
     object_scale_change: float = 0.01
     """Largest relative change of an object's size per frame (exp(+-rate * t))."""
+    leave_frame: float = 0.25
+    """Probability that an object's path ignores the frame, so it may drift out of view. Every
+    other object turns back (its motion mirrored on that axis) when its centre reaches the frame
+    border, so it is at most about half outside: videos are filmed to keep their subjects in
+    view, and DAVIS-2016 annotates one object that stays in the picture."""
     camera_pan: float = 0.02
     """Largest camera translation per frame (pan), plus a small hand-held shake."""
     camera_zoom: float = 0.01
@@ -92,6 +97,8 @@ class SceneConfig:
             raise ValueError(f"shapes must be a non-empty subset of {SHAPES}, got {self.shapes}")
         if self.placement not in PLACEMENTS:
             raise ValueError(f"placement must be one of {PLACEMENTS}, got {self.placement!r}")
+        if not 0 <= self.leave_frame <= 1:
+            raise ValueError(f"leave_frame must be a probability in [0, 1], got {self.leave_frame}")
         for name in ("object_speed", "object_turn", "object_rotation", "object_scale_change",
                      "camera_pan", "camera_zoom", "brightness_change", "texture_contrast",
                      "noise_std"):
@@ -167,6 +174,31 @@ def _rotation(angle: float) -> np.ndarray:
     return np.array([[c, -s], [s, c]])
 
 
+def object_path(start: np.ndarray, steps: np.ndarray, camera: np.ndarray, zoom: np.ndarray,
+                image_size: tuple[int, int], stays_in_view: bool) -> np.ndarray:
+    """World positions T,2 of an object that starts at world point `start` and moves by the T-1,2
+    `steps`. With `stays_in_view`, a step that would carry the object's centre further outside
+    [0, H-1] x [0, W-1] in frame coordinates (camera and zoom applied) is mirrored on that axis,
+    and so are all later steps (the object turns back into the picture)."""
+    position = np.empty((len(steps) + 1, 2))
+    position[0] = start
+    if not stays_in_view:
+        position[1:] = start + np.cumsum(steps, 0)
+        return position
+    centre = (np.asarray(image_size, np.float64) - 1) / 2
+    upper = np.asarray(image_size, np.float64) - 1
+    mirror = np.ones(2)
+    for t, step in enumerate(steps, start=1):
+        step = mirror * step
+        here = (position[t - 1] - camera[t - 1]) * zoom[t - 1] + centre  # where it is seen now
+        moving = (step - (camera[t] - camera[t - 1])) * zoom[t]  # its motion relative to the view
+        outward = ((here < 0) & (moving < 0)) | ((here > upper) & (moving > 0))
+        mirror[outward] *= -1
+        step[outward] *= -1
+        position[t] = position[t - 1] + step
+    return position
+
+
 def sample_scene(config: SceneConfig, rng: np.random.Generator, num_frames: int) -> Scene:
     """Draw one video's scene (camera path, background, distractors, objects, brightness)."""
     if num_frames < 1:
@@ -209,7 +241,8 @@ def sample_scene(config: SceneConfig, rng: np.random.Generator, num_frames: int)
         speed = config.object_speed * unit * rng.uniform(0.3, 1.0)
         heading = rng.uniform(0, 2 * np.pi) + rng.uniform(-1, 1) * config.object_turn * t
         steps = speed * np.stack([np.sin(heading), np.cos(heading)], 1)
-        position = (start - centre) + np.concatenate([np.zeros((1, 2)), np.cumsum(steps[:-1], 0)])
+        stays_in_view = rng.uniform() >= config.leave_frame
+        position = object_path(start - centre, steps[:-1], camera, zoom, (height, width), stays_in_view)
         spin = np.deg2rad(config.object_rotation) * rng.uniform(-1, 1) * (1 / 3 if upright else 1)
         growth = config.object_scale_change * rng.uniform(-1, 1)
         return Layer(texture, alpha, position, angle0 + spin * t, np.exp(growth * t), True, kind)

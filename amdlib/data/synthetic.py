@@ -7,7 +7,7 @@
         train_all_frames/JPEGImages/<video>/00000.jpg ...
         train_all_frames/Annotations/<video>/00000.png ...   0/255 foreground (NOT part of the
             real layout; for validation only: read it with DAVISLike(<root>/youtube_vos/train_all_frames))
-    <root>/davis2016/     DAVIS-2016 layout, every frame annotated
+    <root>/davis2016/     DAVIS-2016 layout, every frame annotated, one primary object
         JPEGImages/480p/<seq>/00000.jpg, Annotations/480p/<seq>/00000.png (8-bit 0/255)
         ImageSets/480p/val.txt   DAVIS-2016 format, one frame per line:
                                  "/JPEGImages/480p/<seq>/00000.jpg /Annotations/480p/<seq>/00000.png"
@@ -66,7 +66,7 @@ from .scene import RenderedVideo, SceneConfig, render_scene, sample_scene
 from .voc import voc_palette
 
 GENERATOR = "amdlib.data.synthetic"
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 """Bump when a change to the rendering changes the bytes written: existing folders regenerate."""
 DATASETS = ("youtube_vos", "davis2016", "fbms_sparse", "duts_te", "voc2012")
 _PREFIX = {"youtube_vos": "youtube_", "davis2016": "davis_", "fbms_sparse": "fbms_",
@@ -89,6 +89,11 @@ class SyntheticConfig:
     youtube_frames: int = 16
     davis_videos: int = 10
     davis_frames: int = 20
+    davis_primary_object: bool = True
+    """DAVIS-layout videos hold ONE moving object that stays in view (beside the static
+    distractors and the camera motion), as DAVIS-2016 annotates a single primary object per
+    sequence; the training videos and the FBMS-layout set keep `scene.num_objects` objects that
+    may leave the frame (FBMS-59 has several moving objects per video)."""
     fbms_videos: int = 4
     fbms_frames: int = 41
     fbms_every: int = 10
@@ -210,6 +215,8 @@ def render_item(config: SyntheticConfig, stream: str, index: int, num_frames: in
                 distractors: bool = True) -> RenderedVideo:
     """Sample and render item `index` of a dataset stream (exactly what the writers store)."""
     scene_config = config.scene if distractors else dataclasses.replace(config.scene, num_distractors=(0, 0))
+    if stream == "davis2016" and config.davis_primary_object:
+        scene_config = dataclasses.replace(scene_config, num_objects=(1, 1), leave_frame=0.0)
     return render_scene(sample_scene(scene_config, item_rng(config, stream, index), num_frames))
 
 

@@ -1,0 +1,78 @@
+"""The zero-shot video object segmentation protocol of notebook 03, as one function per step.
+
+SPEC section 6b: the appearance pathway segments every annotated frame of unseen videos, with
+and without test-time adaptation (TTA, `amdlib.adapt`), and every method in the same harness is
+scored with every channel rule (`amdlib.evaluate.CHANNEL_RULES`):
+
+    masks = zero_shot_vos(model, sequences, size, AdaptConfig(iterations=100))
+    rows, per_sequence = vos_table({"DAVIS-2016": masks})
+
+The notebook, the tests on real DAVIS-2016 frames and a user's own script all run this code, so
+a number in results/ is reproducible from Python without the notebook.
+"""
+
+from __future__ import annotations
+
+from .adapt import AdaptConfig, adapt, load_video
+from .baselines import centre_prior_masks, motion_sequence_masks
+from .evaluate import (CHANNEL_RULES, SequenceMasks, attach_motion_channels, centre_prior_j,
+                       segment_sequences, single_channel, vos_scores)
+from .model import AMD
+
+AMD_METHOD = "AMD"
+MOTION_METHOD = "motion baseline (DIS + RANSAC)"
+
+
+def tta_method(config: AdaptConfig) -> str:
+    return f"AMD + TTA ({config.iterations} it)"
+
+
+def amd_with_tta(model: AMD, sequences: list, size: tuple[int, int] | None,
+                 config: AdaptConfig) -> list[SequenceMasks]:
+    """Per-video TTA: a fresh copy of `model` adapts to each video alone, then segments it; its
+    motion-contrast channel comes from the adapted model too."""
+    results = []
+    for sequence in sequences:
+        tuned = adapt(model, [load_video(sequence, size)], config)
+        masks = segment_sequences(tuned, [sequence], size)
+        results += attach_motion_channels(tuned, [sequence], masks, size)
+    return results
+
+
+def zero_shot_vos(model: AMD, sequences, size: tuple[int, int] | None, tta: AdaptConfig,
+                  motion_scale: float = 1.0) -> dict[str, list[SequenceMasks]]:
+    """Every method's masks on one VOS set: AMD, AMD + per-video TTA, the classical motion
+    baseline and the centre prior (radius fitted on the set: an upper bound of that prior).
+
+    `size` (H,W) is the model's input size; `motion_scale` resizes frames for the baseline.
+    """
+    sequences = list(sequences)
+    amd = attach_motion_channels(model, sequences, segment_sequences(model, sequences, size), size)
+    methods = {AMD_METHOD: amd}
+    if tta.iterations > 0:
+        methods[tta_method(tta)] = amd_with_tta(model, sequences, size, tta)
+    methods[MOTION_METHOD] = motion_sequence_masks(sequences, scale=motion_scale)
+    radius = centre_prior_j([r.truth for r in amd])["radius"]
+    methods[f"centre prior (r={radius:.2f})"] = [
+        single_channel(s.name, centre_prior_masks(s, radius), r.truth) for s, r in zip(sequences, amd)]
+    return methods
+
+
+def vos_table(results: dict[str, dict[str, list[SequenceMasks]]], fixed_channel: int = 0,
+              boundary: bool = True) -> tuple[list[dict], list[dict]]:
+    """(one row per set x method x channel rule with J in both conventions and F, one row per
+    sequence of each) from {set name: `zero_shot_vos` output}. Single-channel methods (the
+    baselines) have no channel rule; `fixed_channel` is the release's hand-picked channel."""
+    rows, sequence_rows = [], []
+    for set_name, methods in results.items():
+        for method, masks in methods.items():
+            rules = ["fixed"] if masks[0].masks.shape[1] == 1 else list(CHANNEL_RULES)
+            for rule in rules:
+                scores = vos_scores(masks, rule, fixed_channel if masks[0].masks.shape[1] > 1 else 0, boundary)
+                label = rule if len(rules) > 1 else "-"
+                rows.append({"set": set_name, "method": method, "channel rule": label,
+                             "J (DAVIS mean)": scores.j_davis_mean, "J (frame mean)": scores.j_frame_mean,
+                             "F (DAVIS mean)": scores.f_davis_mean})
+                sequence_rows += [{"set": set_name, "method": method, "channel rule": label, **row}
+                                  for row in scores.sequence_rows()]
+    return rows, sequence_rows
