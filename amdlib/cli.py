@@ -1,4 +1,5 @@
-"""The `amd` command: `amd train ...` and `amd segment VIDEO --checkpoint CKPT --out DIR`."""
+"""The `amd` command: `amd train ...`, `amd segment VIDEO --checkpoint CKPT --out DIR` and
+`amd download {list,fetch NAME,youtube-vos}`."""
 
 from __future__ import annotations
 
@@ -7,14 +8,14 @@ import sys
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    commands = {"train": "amdlib.train", "segment": "amdlib.segment"}
+    commands = {"train": "amdlib.train", "segment": "amdlib.segment", "download": "amdlib.download"}
     if not argv or argv[0] not in commands:
         print("usage: amd {" + ",".join(commands) + "} [options]   (amd COMMAND --help for its options)",
               file=sys.stderr)
         return 2
     module = __import__(commands[argv[0]], fromlist=["main"])
-    module.main(argv[1:])
-    return 0
+    status = module.main(argv[1:])
+    return status if isinstance(status, int) else 0
 
 
 if __name__ == "__main__":
