@@ -57,6 +57,13 @@ class AMDConfig:
     segment_eps: float = 1e-6
     """Added to each mask's sum in the masked average pooling. The release has none and can
     divide by zero (SPEC section 3 step 7)."""
+    segment_flow: bool = True
+    """True (the method): at every level the motion feature is pooled inside each mask and turned
+    into one flow vector per segment, and the flow is the segment flow (SPEC section 3 steps
+    7-8). False is the ablation "dense per-pixel flow instead of segment flow": the same head g
+    is applied at every pixel (the release's unused dense branch, SPEC section 3) and that flow
+    is used directly, with the same coarse-to-fine accumulation. The masks then never enter the
+    loss and receive no gradient: this shows that objectness needs the segment-flow bottleneck."""
 
     # Loss (SPEC section 4).
     l1_weight: float = 0.15

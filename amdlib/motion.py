@@ -13,6 +13,8 @@ Differences from the release (SPEC section 3), both bugs there:
   zero and produce NaN when a resized mask is empty;
 - the release also turns V into a dense per-pixel flow with the same head g, but never adds a
   loss on it, so that branch never trains and changes nothing: it is left out.
+For the ablation `AMDConfig.segment_flow=False` (dense per-pixel flow instead of segment flow)
+that dense branch comes back in place of the segment flow, and the masks drop out of the loss.
 Beyond the release, as options that the `paper` profile leaves off: a normalised cost volume
 (`normalized_correlation`) and a pyramid that starts below 1/64 (`coarsest_stride`).
 Flow input sizes that are multiples of the coarsest stride reproduce the release's level sizes
@@ -134,6 +136,8 @@ class MotionPathway(nn.Module):
         source_masks: B,c,hm,wm soft masks of the source frame (the frame being warped).
         Returns a list of B,2,4h_l,4w_l flows in pixels of that resolution, coarse to fine.
         The flow at p points to where p's content is found in the source frame.
+        With `config.segment_flow=False` (ablation) the flows are dense per-pixel flows and
+        `source_masks` is not used, so nothing downstream sends a gradient to the masks.
         """
         cfg = self.config
         flows: list[Tensor] = []
@@ -145,7 +149,8 @@ class MotionPathway(nn.Module):
                 warped = source
             else:
                 flow = resize_flow(flow, size, 2.0)
-                segment_vectors = segment_vectors * 2
+                if segment_vectors is not None:
+                    segment_vectors = segment_vectors * 2
                 warped = warp(source, flow)
             if cfg.normalized_correlation:
                 ref_n, warped_n = normalize_for_cost_volume(reference, warped)
@@ -154,10 +159,20 @@ class MotionPathway(nn.Module):
                 cost = correlation(reference, warped, cfg.search_range)
             motion = self.estimator(torch.cat((F.leaky_relu(cost, 0.1), self.reductions[level](reference), flow), 1))
 
-            # SPEC section 3 steps 7-8: masks resized to the level as the release does.
-            masks = F.interpolate(source_masks, size=size, mode="bilinear", align_corners=True)
-            delta = self.segment_flow_head(masked_average_pool(motion, masks, cfg.segment_eps))
-            segment_vectors = delta if segment_vectors is None else segment_vectors + delta
-            flow = segment_flow_field(masks, segment_vectors)
+            if cfg.segment_flow:
+                flow, segment_vectors = self.segment_flow_step(motion, source_masks, segment_vectors)
+            else:  # ablation: dense per-pixel flow, residual as PWC-Net; the masks are not used
+                flow = flow + self.segment_flow_head.per_pixel(motion)
             flows.append(flow)
         return [resize_flow(f, (4 * f.shape[-2], 4 * f.shape[-1]), 4.0) for f in flows]
+
+    def segment_flow_step(self, motion: Tensor, source_masks: Tensor,
+                          segment_vectors: Tensor | None) -> tuple[Tensor, Tensor]:
+        """SPEC section 3 steps 7-8 at one level: pool the B,96,h,w motion features inside each of
+        the B,c,hm,wm masks (resized to h,w as the release does), add g's B,c,2 per-segment delta
+        to the upsampled running vectors (None at the coarsest level), and build the B,2,h,w
+        segment flow. Returns (segment flow, accumulated B,c,2 vectors)."""
+        masks = F.interpolate(source_masks, size=motion.shape[-2:], mode="bilinear", align_corners=True)
+        delta = self.segment_flow_head(masked_average_pool(motion, masks, self.config.segment_eps))
+        segment_vectors = delta if segment_vectors is None else segment_vectors + delta
+        return segment_flow_field(masks, segment_vectors), segment_vectors

@@ -47,6 +47,16 @@ class SegmentFlowHead(nn.Module):
         x = self.out(F.leaky_relu(self.hidden(x), 0.1))
         return x.squeeze(-1).transpose(1, 2)
 
+    def per_pixel(self, features: Tensor) -> Tensor:
+        """g at every pixel: B,D,H,W motion features -> B,2,H,W dense flow in pixels.
+
+        The release computes this dense flow too but never puts it in the loss (SPEC section 3);
+        here it serves only the ablation `AMDConfig.segment_flow=False`, which uses it instead of
+        formulas (1)-(3). Same weights as the per-segment g, so both variants have identical
+        parameters and differ only in the bottleneck.
+        """
+        return self.out(F.leaky_relu(self.hidden(features), 0.1))
+
 
 def segment_flow_field(masks: Tensor, segment_flows: Tensor) -> Tensor:
     """Formula (3): B,c,H,W masks and B,c,2 vectors -> B,2,H,W flow, sum_k S_k(p) F_k."""

@@ -278,7 +278,8 @@ def train(model_config: AMDConfig, config: TrainConfig, dataset: Dataset, out_di
     start, train_seconds = 0, 0.0
     if resume and checkpoint_path.exists():
         state = torch.load(checkpoint_path, map_location=device, weights_only=True)
-        if state["config"] != model_config.to_dict():
+        # Compared as configs, so a checkpoint from before a new field (at its default) still resumes.
+        if AMDConfig.from_dict(state["config"]) != model_config:
             raise ValueError(f"{checkpoint_path} was written with another model config; refusing to resume")
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])

@@ -85,6 +85,20 @@ def test_interrupted_run_resumes_to_the_same_weights(tmp_path):
     assert [r.split(",")[0] for r in rows[1:]] == ["1", "2", "3", "4"]
 
 
+def test_resume_compares_configs_not_dicts(tmp_path):
+    """A checkpoint written before a config field existed (missing = its default) resumes; one
+    written with another value of a field refuses, naming the file."""
+    config = TrainConfig.profile("smoke", iterations=4, batch_size=2, checkpoint_every=2)
+    train(SMOKE, config, ShiftedPairs(), tmp_path, progress=False, stop_after=2)
+    path = tmp_path / "checkpoint.pt"
+    state = torch.load(path, weights_only=True)
+    del state["config"]["segment_flow"]  # as written before the dense-flow ablation existed
+    torch.save(state, path)
+    assert train(SMOKE, config, ShiftedPairs(), tmp_path, resume=True, progress=False).iterations == 4
+    with pytest.raises(ValueError, match="checkpoint.pt was written with another model config"):
+        train(SMOKE.replace(num_masks=3), config, ShiftedPairs(), tmp_path, resume=True, progress=False)
+
+
 def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path):
     config = TrainConfig.profile("smoke", iterations=8, batch_size=1, checkpoint_every=1)
     # Poison the item that the third position (iteration 2) draws, so two good checkpoints precede it.

@@ -1,0 +1,397 @@
+"""Ablations (issue 5): which parts of AMD make objectness emerge, each measured against the
+default under the same budget, seed and data.
+
+The table of what is ablated is data (`ABLATIONS`: family -> variants, each variant a set of
+`AMDConfig` / `TrainConfig` overrides, or test-time adaptation on top); `run_variant` trains one
+variant from scratch with `amdlib.train.train` and scores its masks on a DAVIS-layout set with
+`amdlib.evaluate` (every channel rule, beside the centre prior); `run_ablations` runs families
+and `ablation_table` / `ablation_figure` present them (notebook 05).
+
+Why equal training TIME (not iterations) on the `cpu` profile: RESEARCH.md item 7 measured that
+on a CPU the backbone mostly sets the pace of emergence, so a deeper net compared at equal
+iterations would get several times more compute. Every row records the iterations it reached.
+
+Caching: a training depends only on (model config, train config, budget, training data); its
+run folder `<out>/runs/<hash of those>/` is shared by every variant that resolves to the same
+training (the default appears in several families; the TTA variant evaluates the default's
+model), and an interrupted training resumes there. A variant's result is
+`<out>/<family>/<variant>/row.json`, written atomically with the settings that produced it, and
+reused as long as those settings match.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .adapt import AdaptConfig, adapt, load_video
+from .checkpoint import load_checkpoint, save_checkpoint
+from .config import AMDConfig
+from .evaluate import SequenceMasks, channel_scores, segment_sequences, vos_channel_scores
+from .model import AMD
+from .train import TrainConfig, train, training_pairs
+
+ROW_VERSION = 1
+"""Bump when the meaning of a row changes (what is evaluated, how): cached rows are then redone."""
+
+SMOOTH_WEIGHT = 200.0
+"""Weight of the edge-aware smoothness term in the `smoothness` loss variant (SPEC section 4).
+
+The release configures 50 with flows divided by the finest scale's short side (384 px there) and
+never adds the term. At the `cpu` profile's 64x64 flow input, measured on 32 training pairs with
+the `cpu` run's model (runs/cpu, 4,000 iterations): photometric loss 0.097, smoothness term
+5.5e-5 per unit weight. Weight 50 would add 0.003 (3 % of the objective: nearly a no-op); 200
+adds 0.011, about 10 %: enough to shape the flow (and, through the segment flow, where mask
+boundaries may lie: on image edges) without swamping the photometric term."""
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One row of an ablation family: overrides applied on top of a profile's configs."""
+
+    name: str
+    model: Mapping[str, Any] = field(default_factory=dict)
+    """`AMDConfig` field -> value."""
+    train: Mapping[str, Any] = field(default_factory=dict)
+    """`TrainConfig` field -> value."""
+    tta: bool = False
+    """Score the masks after per-video test-time adaptation (`amdlib.adapt`, SPEC section 6b)
+    of the trained model, instead of the trained model itself."""
+    profiles: tuple[str, ...] | None = None
+    """Profiles this variant runs under (None: all)."""
+
+    def configs(self, profile: str, **train_changes: Any) -> tuple[AMDConfig, TrainConfig]:
+        """The profile's configs with this variant's overrides (and `train_changes`) applied."""
+        return (AMDConfig.profile(profile, **self.model),
+                TrainConfig.profile(profile, **{**self.train, **train_changes}))
+
+    def applies_to(self, profile: str) -> bool:
+        return self.profiles is None or profile in self.profiles
+
+    def is_reference(self, profile: str) -> bool:
+        """True when this variant is the profile's default: the same configs and no TTA."""
+        return not self.tta and self.configs(profile) == (AMDConfig.profile(profile), TrainConfig.profile(profile))
+
+    def change(self, tta_iterations: int | None = None) -> str:
+        """What the variant changes, in words for the table ("-": nothing)."""
+        parts = [f"{k}={v}" for k, v in {**self.model, **self.train}.items()]
+        if self.tta:
+            parts.append("+ per-video TTA" + (f" ({tta_iterations} it)" if tta_iterations is not None else ""))
+        return ", ".join(parts) or "-"
+
+
+ABLATIONS: dict[str, list[Variant]] = {
+    # Paper: c = 5 was best in its sweep (SPEC section 7). The `cpu` profile uses c = 2.
+    "masks": [Variant(f"c={c}", {"num_masks": c}) for c in (1, 2, 3, 5, 8)],
+    # SPEC section 4: 0.15 L1 + 0.85 DSSIM with occlusion masking, no smoothness.
+    "loss": [
+        Variant("release"),
+        Variant("l1_only", {"l1_weight": 1.0, "ssim_weight": 0.0}),
+        Variant("ssim_only", {"l1_weight": 0.0, "ssim_weight": 1.0}),
+        Variant("smoothness", {"smooth_weight": SMOOTH_WEIGHT}),
+        Variant("no_occlusion", {"occlusion": False}),
+    ],
+    # SPEC section 3: one flow vector per segment vs a dense per-pixel flow (masks get no gradient).
+    "flow": [Variant("segment"), Variant("dense", {"segment_flow": False})],
+    # SPEC section 5: the release does not flip; the paper text mentions random flipping.
+    "augmentation": [Variant("no_flip", train={"flip": False}), Variant("flip", train={"flip": True})],
+    # SPEC section 2 (ResNet-50) vs the `cpu` profile's small net (RESEARCH.md item 7). ResNet-50
+    # only under `paper`: on 2 CPU cores it reaches a few dozen iterations in the cpu budget.
+    "backbone": [
+        Variant("small", {"backbone": "small"}),
+        Variant("resnet18", {"backbone": "resnet18"}),
+        Variant("resnet50", {"backbone": "resnet50"}, profiles=("paper",)),
+    ],
+    # SPEC section 6b: the paper's VOS numbers are with test-time adaptation; same trained model.
+    "tta": [Variant("without"), Variant("with", tta=True)],
+}
+
+
+def family_variants(family: str, profile: str) -> list[Variant]:
+    """The variants of `family` that run under `profile`."""
+    if family not in ABLATIONS:
+        raise ValueError(f"unknown ablation family {family!r}; choose from {sorted(ABLATIONS)}")
+    return [v for v in ABLATIONS[family] if v.applies_to(profile)]
+
+
+@dataclass(frozen=True)
+class AblationBudget:
+    """What every variant of a profile gets: the same training time, or the same iterations."""
+
+    seconds: float | None
+    """Training seconds per variant (evaluation excluded; `train(time_limit=...)`), or None."""
+    iterations: int | None
+    """Iterations per variant, or None: the profile's `TrainConfig.iterations` (then only a cap,
+    and the span of the lr schedule)."""
+    tta_iterations: int
+    """Test-time adaptation iterations per video for the `tta` family (`AdaptConfig`)."""
+
+    def __post_init__(self) -> None:
+        if self.seconds is None and self.iterations is None:
+            raise ValueError("an ablation budget needs seconds or iterations")
+
+
+ABLATION_BUDGETS: dict[str, AblationBudget] = {
+    # CI: a handful of iterations per variant, the whole notebook in well under a minute.
+    "smoke": AblationBudget(seconds=None, iterations=3, tta_iterations=2),
+    # 90 s of training per variant on 2 cores: 12 trainings + TTA + evaluation stay under about
+    # 25 minutes. That is about 300 iterations of the default on quiet cores (3.6 it/s), where the
+    # cpu run's best-channel J is still near the centre prior (0.12 after 500 iterations,
+    # train.TRAIN_PROFILES["cpu"]): the cpu table shows tendencies, not converged effects.
+    # TTA: notebook 03's 100 iterations per video.
+    "cpu": AblationBudget(seconds=90.0, iterations=None, tta_iterations=100),
+    # Suggested GPU budget (not measured here): 2 hours of training per variant on one GPU with
+    # the release's settings (13 trainings, about a GPU-day), TTA as notebook 03 (200 per video).
+    "paper": AblationBudget(seconds=2 * 3600.0, iterations=None, tta_iterations=200),
+}
+
+
+def ablation_budget(profile: str, **changes: Any) -> AblationBudget:
+    """The profile's budget (`ABLATION_BUDGETS`) with the fields in `changes` that are not None
+    changed (so a notebook's `None` parameters mean "the profile's value")."""
+    if profile not in ABLATION_BUDGETS:
+        raise ValueError(f"unknown profile {profile!r}; choose from {sorted(ABLATION_BUDGETS)}")
+    return dataclasses.replace(ABLATION_BUDGETS[profile], **{k: v for k, v in changes.items() if v is not None})
+
+
+@dataclass(frozen=True)
+class AblationData:
+    """Where the training videos (YouTube-VOS layout) and the validation set (DAVIS-2016 layout)
+    are. `synthetic` takes them from `amdlib.data.generate_all`'s output."""
+
+    train_root: Path
+    train_split: Path | None
+    val_root: Path
+    val_split: str | None = "val"
+
+    @classmethod
+    def synthetic(cls, datasets, train_root: str | os.PathLike | None = None,
+                  train_split: str | os.PathLike | None = None,
+                  val_root: str | os.PathLike | None = None) -> "AblationData":
+        """From a `amdlib.data.SyntheticDatasets`, with real roots in place of the synthetic ones
+        where given (a real `train_root` without `train_split`: every video folder)."""
+        if train_root is None:
+            train_root, train_split = datasets.youtube_vos, train_split or datasets.youtube_split
+        return cls(Path(train_root), None if train_split is None else Path(train_split),
+                   Path(val_root or datasets.davis2016))
+
+
+def data_identity(path: str | os.PathLike | None) -> str | None:
+    """What identifies a dataset (or a split file) for caching: a generated dataset's SHA-256
+    from its manifest (it changes when the generator or its config does), a file's own SHA-256,
+    else the resolved path of a folder."""
+    if path is None:
+        return None
+    path = Path(path)
+    manifest = path / "manifest.json"
+    if manifest.is_file():
+        return "sha256:" + json.loads(manifest.read_text())["sha256"]
+    if path.is_file():
+        return "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
+    return str(path.resolve())
+
+
+def _normalised(settings: dict[str, Any]) -> Any:
+    """Settings as they read back from JSON (tuples become lists), for comparisons."""
+    return json.loads(json.dumps(settings, sort_keys=True))
+
+
+def _digest(settings: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def write_json_atomic(value: Any, path: Path) -> None:
+    """Write JSON to a temporary file beside `path`, then rename: never a half-written file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w") as file:
+            json.dump(value, file, indent=1, sort_keys=True)
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+        raise
+
+
+def trained_model(model_config: AMDConfig, train_config: TrainConfig, data: AblationData,
+                  budget: AblationBudget, runs_dir: Path, progress: bool = False) -> tuple[AMD, dict[str, Any]]:
+    """Train (or reuse, or resume) the run these settings define; returns the model (eval mode)
+    and `{"run", "iterations", "train_seconds", "trained_now"}`.
+
+    The run folder is `runs_dir/<hash of the settings>`. While training it holds the resumable
+    `checkpoint.pt` (with optimiser state); a finished run keeps only the weights (`model.pt`,
+    a third of the size) and `done.json`, written last.
+    """
+    settings = _normalised({"model": model_config.to_dict(), "train": train_config.to_dict(),
+                            "seconds": budget.seconds, "train_data": data_identity(data.train_root),
+                            "train_split": data_identity(data.train_split)})
+    run_dir = runs_dir / _digest(settings)
+    done = _read_json(run_dir / "done.json")
+    trained_now = done is None or done.get("settings") != settings or not (run_dir / "model.pt").is_file()
+    if trained_now:
+        pairs = training_pairs(data.train_root, data.train_split, train_config)
+        result = train(model_config, train_config, pairs, run_dir, resume=True, progress=progress,
+                       time_limit=budget.seconds)
+        save_checkpoint(result.model, run_dir / "model.pt", iteration=result.iterations)
+        done = {"settings": settings, "iterations": result.iterations, "train_seconds": result.train_seconds}
+        write_json_atomic(done, run_dir / "done.json")
+        (run_dir / "checkpoint.pt").unlink(missing_ok=True)
+    model = load_checkpoint(run_dir / "model.pt").eval()
+    return model, {"run": run_dir.name, "iterations": done["iterations"],
+                   "train_seconds": done["train_seconds"], "trained_now": trained_now}
+
+
+def adapted_results(model: AMD, sequences: list, size: tuple[int, int], config: AdaptConfig) -> list[SequenceMasks]:
+    """Masks of every sequence after per-video test-time adaptation (a fresh copy of `model`
+    adapted on that video's frames alone, as notebook 03 does)."""
+    results = []
+    for sequence in sequences:
+        tuned = adapt(model, [load_video(sequence, size)], config)
+        results += segment_sequences(tuned, [sequence], size)
+    return results
+
+
+def run_variant(family: str, variant: Variant, profile: str, data: AblationData, out_dir: str | os.PathLike,
+                budget: AblationBudget | None = None, seed: int = 0, progress: bool = False) -> dict[str, Any]:
+    """Train `variant` from scratch (seeded: same initialisation draws and data order for every
+    variant) and score its masks on the validation set; returns its row (see `ROW_COLUMNS`).
+
+    Reuses `<out_dir>/<family>/<variant>/row.json` when its settings match, and a finished
+    training of the same settings from any family (module docstring).
+    """
+    budget = budget or ablation_budget(profile)
+    out_dir = Path(out_dir)
+    changes = {"seed": seed} if budget.iterations is None else {"seed": seed, "iterations": budget.iterations}
+    model_config, train_config = variant.configs(profile, **changes)
+    size = tuple(train_config.crop_size)
+    tta = AdaptConfig(iterations=budget.tta_iterations, seed=seed) if variant.tta else None
+    settings = _normalised({
+        "version": ROW_VERSION, "profile": profile, "model": model_config.to_dict(), "train": train_config.to_dict(),
+        "seconds": budget.seconds, "tta": dataclasses.asdict(tta) if tta else None,
+        "train_data": data_identity(data.train_root), "train_split": data_identity(data.train_split),
+        "val_data": data_identity(data.val_root), "val_split": data.val_split, "eval_size": size})
+    row_path = out_dir / family / variant.name / "row.json"
+    cached = _read_json(row_path)
+    if cached is not None and cached.get("settings") == settings:
+        return {**cached, "cached": True}
+
+    from .data import DAVIS2016
+
+    model, run = trained_model(model_config, train_config, data, budget, out_dir / "runs", progress)
+    sequences = list(DAVIS2016(data.val_root, split=data.val_split))
+    tic = time.perf_counter()
+    if tta is None:
+        scores = vos_channel_scores(model, sequences, size)
+    else:
+        scores = channel_scores(adapted_results(model, sequences, size, tta))
+    row = {
+        "family": family, "variant": variant.name, "change": variant.change(tta.iterations if tta else None),
+        "reference": variant.is_reference(profile), "iterations": run["iterations"],
+        "train_seconds": run["train_seconds"], "tta_iterations": tta.iterations if tta else 0,
+        "eval_seconds": time.perf_counter() - tic,
+        "J_label_free": scores.smallest_area_video_j, "J_best_channel": scores.best_channel_j,
+        "best_channel": scores.best_channel, "J_oracle_frame": scores.oracle_j,
+        "J_centre_prior": scores.centre_prior_j, "scores": scores.as_row(), "run": run["run"],
+        "settings": settings,
+    }
+    write_json_atomic(row, row_path)
+    return {**row, "cached": False}
+
+
+ROW_COLUMNS = ("family", "variant", "change", "reference", "iterations", "train_seconds", "tta_iterations",
+               "J_label_free", "J_best_channel", "J_oracle_frame", "J_centre_prior")
+"""The scalar fields of a row. J_label_free: the per-video smallest-mean-area channel
+(`evaluate.smallest_mean_area_channel`, the label-free rule `amdlib.segment` uses); best
+channel: the fixed channel with the best J (chosen with labels); oracle: the best channel in
+every frame (an upper bound); centre prior: the best centred disk on the same frames."""
+
+
+def run_ablations(profile: str, data: AblationData, out_dir: str | os.PathLike,
+                  budget: AblationBudget | None = None, seed: int = 0, families: Iterable[str] | None = None,
+                  log: Callable[[str], None] | None = print) -> pd.DataFrame:
+    """Every variant of `families` (None: all of `ABLATIONS`) under `profile`: one row each."""
+    rows = []
+    for family in families or ABLATIONS:
+        for variant in family_variants(family, profile):
+            row = run_variant(family, variant, profile, data, out_dir, budget, seed)
+            if log is not None:
+                log(f"{family:>12} {variant.name:<12} {'(cached) ' if row['cached'] else ''}"
+                    f"{row['iterations']} it, {row['train_seconds']:.0f} s: J label-free {row['J_label_free']:.3f}, "
+                    f"best channel {row['J_best_channel']:.3f}")
+            rows.append({k: row[k] for k in ROW_COLUMNS})
+    return pd.DataFrame(rows, columns=list(ROW_COLUMNS))
+
+
+def ablation_table(rows: pd.DataFrame) -> pd.DataFrame:
+    """The table for results/: one line per variant, the default of each family marked."""
+    return pd.DataFrame({
+        "family": rows["family"],
+        "variant": [f"{v} (default)" if r else v for v, r in zip(rows["variant"], rows["reference"])],
+        "change": rows["change"],
+        "J (label-free)": rows["J_label_free"],
+        "J best channel": rows["J_best_channel"],
+        "training s": rows["train_seconds"].round(1),
+        "iterations": rows["iterations"],
+    })
+
+
+def ablation_figure(rows: pd.DataFrame, family: str, title: str = ""):
+    """Bar chart of one family: J (label-free) and best-channel J per variant, the default's
+    bars hatched, the centre prior as a dashed line, iterations reached under each name."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    part = rows[rows["family"] == family].reset_index(drop=True)
+    x = np.arange(len(part))
+    figure, axis = plt.subplots(figsize=(1.3 * len(part) + 2.5, 3.6))
+    handles = []
+    for offset, key, label, colour in ((-0.2, "J_label_free", "J (label-free: smallest area per video)", "C0"),
+                                       (0.2, "J_best_channel", "J (best fixed channel, uses labels)", "C1")):
+        bars = axis.bar(x + offset, part[key], width=0.4, color=colour)
+        for bar, reference in zip(bars, part["reference"]):
+            if reference:
+                bar.set_hatch("//")
+                bar.set_edgecolor("black")
+        handles.append(Patch(color=colour, label=label))
+    prior = float(part["J_centre_prior"].mean())
+    axis.axhline(prior, color="grey", linestyle="--")
+    handles += [Line2D([], [], color="grey", linestyle="--", label=f"centre prior (J {prior:.2f})"),
+                Patch(facecolor="white", edgecolor="black", hatch="//", label="default")]
+    names = [f"{v}{' (default)' if r else ''}\n{i} it" for v, r, i in
+             zip(part["variant"], part["reference"], part["iterations"])]
+    axis.set_xticks(x, names, fontsize=8)
+    top = max(0.5, float(part[["J_label_free", "J_best_channel", "J_centre_prior"]].to_numpy().max()) * 1.25)
+    axis.set(ylabel="J", ylim=(0, min(1.0, top)), title=title or f"ablation: {family}")
+    axis.legend(handles=handles, fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    figure.tight_layout()
+    return figure
+
+
+def save_ablation_figure(rows: pd.DataFrame, family: str, figures_dir: str | os.PathLike) -> Path | None:
+    """`ablation_figure` of `family` saved as `<figures_dir>/05_ablation_<family>.png`; None (and
+    no file) when `rows` holds no variant of that family (e.g. `families` left it out)."""
+    from .report import save_figure
+
+    if not (rows["family"] == family).any():
+        return None
+    return save_figure(ablation_figure(rows, family), Path(figures_dir) / f"05_ablation_{family}.png")
