@@ -357,3 +357,18 @@ def test_davis_layout_has_one_primary_object(smoke):
         assert len(owners) == 1
         assert np.array_equal(video.masks[3], DAVIS2016(smoke.davis2016)[index].mask(3).numpy())
     assert max(len(objects("fbms_sparse", i, 4)[1]) for i in range(6)) > 1
+
+
+def test_inside_placement_keeps_the_object_whole_in_view():
+    """placement 'inside' + leave_frame 0: the object starts whole in the frame and turns back
+    one radius before the border, so it touches the border in few frames."""
+    touching = frames = 0
+    for seed in range(10):
+        scene = _scene(seed, num_frames=20, num_objects=(1, 1), num_distractors=(0, 0), placement="inside",
+                       leave_frame=0.0, object_size=(0.25, 0.25), camera_zoom=0.0)
+        masks = render_scene(scene).masks
+        assert masks[0].any()
+        assert not (masks[0][[0, -1], :].any() or masks[0][:, [0, -1]].any())
+        touching += sum(bool(m[[0, -1], :].any() or m[:, [0, -1]].any()) for m in masks)
+        frames += len(masks)
+    assert touching / frames < 0.3

@@ -31,7 +31,7 @@ from scipy import ndimage
 from .shapes import SHAPE_VOC_CLASS, SHAPES, make_shape, sprite_size
 from .textures import cut_texture
 
-PLACEMENTS = ("center", "anywhere")
+PLACEMENTS = ("center", "anywhere", "inside")
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,10 @@ class SceneConfig:
     placement: str = "anywhere"
     """'center': object centres in the middle 40 % of the frame at t = 0 (RESEARCH.md's set-up,
     where a centred disk is a strong baseline); 'anywhere': centres anywhere in the frame
-    extended by half a radius, so objects may start partly outside."""
+    extended by half a radius, so objects may start partly outside, and objects that stay in
+    view turn back when their centre reaches the border; 'inside': anywhere with the whole
+    object in view at t = 0, turning back one radius before the border, so it stays (nearly)
+    whole in the picture (a primary object that the camera operator keeps in view)."""
     object_speed: float = 0.04
     """Largest object translation per frame; each object gets U[0.3, 1] of it (all objects move)."""
     object_turn: float = 0.15
@@ -175,24 +178,25 @@ def _rotation(angle: float) -> np.ndarray:
 
 
 def object_path(start: np.ndarray, steps: np.ndarray, camera: np.ndarray, zoom: np.ndarray,
-                image_size: tuple[int, int], stays_in_view: bool) -> np.ndarray:
+                image_size: tuple[int, int], stays_in_view: bool, margin: float = 0.0) -> np.ndarray:
     """World positions T,2 of an object that starts at world point `start` and moves by the T-1,2
     `steps`. With `stays_in_view`, a step that would carry the object's centre further outside
-    [0, H-1] x [0, W-1] in frame coordinates (camera and zoom applied) is mirrored on that axis,
-    and so are all later steps (the object turns back into the picture)."""
+    [margin, H-1-margin] x [margin, W-1-margin] in frame coordinates (camera and zoom applied) is
+    mirrored on that axis, and so are all later steps (the object turns back into the picture)."""
     position = np.empty((len(steps) + 1, 2))
     position[0] = start
     if not stays_in_view:
         position[1:] = start + np.cumsum(steps, 0)
         return position
     centre = (np.asarray(image_size, np.float64) - 1) / 2
-    upper = np.asarray(image_size, np.float64) - 1
+    lower = np.minimum(margin, centre)
+    upper = np.asarray(image_size, np.float64) - 1 - lower
     mirror = np.ones(2)
     for t, step in enumerate(steps, start=1):
         step = mirror * step
         here = (position[t - 1] - camera[t - 1]) * zoom[t - 1] + centre  # where it is seen now
         moving = (step - (camera[t] - camera[t - 1])) * zoom[t]  # its motion relative to the view
-        outward = ((here < 0) & (moving < 0)) | ((here > upper) & (moving > 0))
+        outward = ((here < lower) & (moving < 0)) | ((here > upper) & (moving > 0))
         mirror[outward] *= -1
         step[outward] *= -1
         position[t] = position[t - 1] + step
@@ -242,7 +246,8 @@ def sample_scene(config: SceneConfig, rng: np.random.Generator, num_frames: int)
         heading = rng.uniform(0, 2 * np.pi) + rng.uniform(-1, 1) * config.object_turn * t
         steps = speed * np.stack([np.sin(heading), np.cos(heading)], 1)
         stays_in_view = rng.uniform() >= config.leave_frame
-        position = object_path(start - centre, steps[:-1], camera, zoom, (height, width), stays_in_view)
+        margin = radius if config.placement == "inside" else 0.0
+        position = object_path(start - centre, steps[:-1], camera, zoom, (height, width), stays_in_view, margin)
         spin = np.deg2rad(config.object_rotation) * rng.uniform(-1, 1) * (1 / 3 if upright else 1)
         growth = config.object_scale_change * rng.uniform(-1, 1)
         return Layer(texture, alpha, position, angle0 + spin * t, np.exp(growth * t), True, kind)
@@ -260,6 +265,9 @@ def sample_scene(config: SceneConfig, rng: np.random.Generator, num_frames: int)
         radius = draw_radius()
         if config.placement == "center":
             start = centre + rng.uniform(-0.2, 0.2, size=2) * np.array([height, width])
+        elif config.placement == "inside":
+            inset = np.minimum(radius, centre)
+            start = rng.uniform(inset, np.array([height - 1, width - 1]) - inset)
         else:
             start = rng.uniform([-radius / 2, -radius / 2], [height - 1 + radius / 2, width - 1 + radius / 2])
         layers.append(make_layer(True, start, radius))  # later objects lie in front
