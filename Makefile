@@ -5,6 +5,9 @@
 VENV    ?= .venv
 PYTHON  ?= python3
 PROFILE ?= cpu
+DATA_ROOT ?=
+CHECKPOINT ?=
+ONLY ?=
 PYTEST_ARGS ?=
 
 VPY   := $(VENV)/bin/python
@@ -34,8 +37,8 @@ test: $(STAMP) ## set up, then run every test (pytest; "no tests collected" is a
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests; treating as failure" >&2; fi; \
 	exit $$rc
 
-reproduce: $(STAMP) ## set up, then regenerate results/PROFILE/ (PROFILE=smoke|cpu|paper, default cpu)
-	$(VPY) scripts/reproduce.py --profile $(PROFILE)
+reproduce: $(STAMP) ## set up, then regenerate results/PROFILE/ and results/README.md (PROFILE=smoke|cpu|paper; DATA_ROOT=, CHECKPOINT=, ONLY=)
+	$(VPY) scripts/reproduce.py --profile $(PROFILE) $(if $(DATA_ROOT),--data-root "$(DATA_ROOT)") $(if $(CHECKPOINT),--checkpoint "$(CHECKPOINT)") $(if $(ONLY),--only "$(ONLY)")
 
 bench: $(STAMP) ## run the core benchmark into results/benchmarks/core.md
 	$(VPY) benchmarks/bench_core.py --out results/benchmarks/core.md

@@ -47,6 +47,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--iterations", type=int)
     parser.add_argument("--eval-every", type=int)
     parser.add_argument("--flip", action="store_true")
+    parser.add_argument("--frame-gap", type=int, help="frames between the two frames of a pair")
+    parser.add_argument("--scale-weights", help="loss weight per output scale, finest first, e.g. 1,1,1,1,0")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--warmup-data", help="curriculum: first train on this synthetic preset (e.g. easy)")
     parser.add_argument("--warmup-minutes", type=float, default=0.0, help="... for this many of the minutes")
@@ -56,10 +58,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def configs(args: argparse.Namespace) -> tuple[AMDConfig, TrainConfig]:
     model = {k: v for k, v in {"backbone": args.backbone, "num_masks": args.num_masks,
                                 "head_channels": args.head_channels}.items() if v is not None}
+    if args.scale_weights:
+        model["scale_weights"] = tuple(float(w) for w in args.scale_weights.split(","))
     if args.size:
         model["flow_size"] = (args.size, args.size)
     schedule = {k: v for k, v in {"lr": args.lr, "min_lr": args.min_lr, "batch_size": args.batch_size,
-                                   "iterations": args.iterations, "eval_every": args.eval_every}.items()
+                                   "iterations": args.iterations, "eval_every": args.eval_every,
+                                   "frame_gap": args.frame_gap}.items()
                 if v is not None}
     if args.size:
         schedule.update(crop_size=(args.size, args.size), short_side=args.size)

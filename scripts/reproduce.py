@@ -1,46 +1,100 @@
 #!/usr/bin/env python3
-"""The main job: regenerate every result of this repository for one profile.
+"""The main job: regenerate every result of this repository for one profile, and the report.
 
-Runs each ``notebooks/NN_*.ipynb`` (two digits, then ``_``) in name order with papermill,
-injecting the parameters ``profile`` and ``results_dir``, and writes the executed notebooks to
-``results/<profile>/notebooks/``. Then runs the core benchmark
-(``benchmarks/bench_core.py --out results/<profile>/benchmarks.md``) when that file exists.
+Runs each ``notebooks/NN_*.ipynb`` (two digits, then ``_``) in name order with papermill and
+writes, under ``results/<profile>/``: the executed notebooks (``notebooks/``), their HTML
+renderings (``html/``), and what the notebooks themselves write (``tables/`` as CSV + Markdown,
+``figures/`` as PNG). Then runs the core benchmark (``benchmarks/bench_core.py --out
+results/<profile>/benchmarks.md``) when that file exists, records the run in
+``results/<profile>/reproduce_log.json`` (steps and times, hardware, data, checkpoint, commit),
+and finally writes ``results/README.md``, the report a reader opens first, from what is on disk
+under every ``results/<profile>/`` that has a log.
+
+Parameters: every notebook gets ``profile`` and ``results_dir`` (absolute); the others are
+passed only to the notebooks whose ``parameters`` cell declares them (``papermill.inspect_notebook``):
+``checkpoint`` (``--checkpoint``) and, for each real dataset found under ``--data-root`` (the
+folder ``python -m amdlib.download`` fills; see `REAL_DATASETS`), its notebook parameters
+(``train_root``/``train_split``, ``davis_root``, ``fbms_root``, ``segtrack_root``, ``duts_root``,
+``voc_root``, and ``real_roots`` for 00_data). Datasets not found stay synthetic; one line says
+which. A ``--data-root`` or ``--checkpoint`` that does not exist stops the run before any notebook.
 
 Each step prints one progress line. The first failing step stops the run with a message that
-names it (for a notebook: papermill's failing cell, exception name and value); outputs written
-by earlier steps are kept. The exit status is non-zero on any failure.
+names it (for a notebook: papermill's failing cell, exception name and value, and the HTML of
+the partially executed notebook); outputs written by earlier steps are kept, and the log and the
+report are still written. The exit status is non-zero on any failure. Reruns are idempotent:
+the notebooks reuse generated data and finished trainings, and every file is written atomically.
 
 Usage::
 
     python scripts/reproduce.py                    # profile cpu (the default main job)
     python scripts/reproduce.py --profile smoke    # seconds; what CI-like checks use
-    python scripts/reproduce.py --only 02          # a single step: notebook number/stem, or bench_core
+    python scripts/reproduce.py --only 02          # one step: notebook number/stem, bench_core, or report
+    python scripts/reproduce.py --only report      # rebuild results/README.md from what is on disk
+    python scripts/reproduce.py --profile paper --data-root data/real --checkpoint data/real/amd_checkpoint/amd_pretrained.pth
 
-Notebooks execute with the ``notebooks/`` folder as their working directory (as in Jupyter);
-``results_dir`` is passed as an absolute path.
+Notebooks execute with their folder as working directory (as in Jupyter).
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import json
+import os
+import platform
+import re
 import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable, Collection, Sequence
+from urllib.parse import quote
 
 REPO_ROOT: Path = Path(__file__).resolve().parent.parent
 NOTEBOOKS_DIR: Path = REPO_ROOT / "notebooks"
 RESULTS_ROOT: Path = REPO_ROOT / "results"
 BENCH_SCRIPT: Path = REPO_ROOT / "benchmarks" / "bench_core.py"
 BENCH_STEP: str = "bench_core"
+REPORT_STEP: str = "report"
 PROFILES: tuple[str, ...] = ("smoke", "cpu", "paper")
+LOG_NAME: str = "reproduce_log.json"
+MAX_EMBEDDED_ROWS: int = 40
+"""Tables with more rows than this are linked from the report instead of embedded."""
+
+if str(REPO_ROOT) not in sys.path:  # amdlib from this checkout even without `make setup`
+    sys.path.insert(0, str(REPO_ROOT))
+
+
+TRAINING_NOTEBOOK: str = "01_train"
+"""Trains the model that notebooks 02-04 evaluate; skipped when --checkpoint gives one."""
 
 
 class StepFailed(RuntimeError):
     """A step of the main job failed; the message says which and why."""
+
+
+class SetupError(RuntimeError):
+    """The command line names something that is not there (checked before any step runs)."""
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where the job reads and writes; tests point it at a temporary folder."""
+
+    repo_root: Path = REPO_ROOT
+    notebooks_dir: Path = NOTEBOOKS_DIR
+    results_root: Path = RESULTS_ROOT
+    bench_script: Path = BENCH_SCRIPT
+    kernel_name: str | None = None
+    """Jupyter kernel for every notebook (None: the one each notebook names)."""
+
+    def rel(self, path: Path) -> str:
+        """``path`` relative to the repository root when inside it, else as given."""
+        try:
+            return str(Path(path).resolve().relative_to(self.repo_root.resolve()))
+        except ValueError:
+            return str(path)
 
 
 @dataclass
@@ -53,10 +107,191 @@ class Step:
     aliases: tuple[str, ...] = field(default_factory=tuple)
     quiet: bool = True
     """True when the step prints nothing itself, so its progress fits on one line."""
+    details: dict[str, Any] = field(default_factory=dict)
+    """Filled by `run` (also when it fails): recorded in the log beside status and time."""
 
     def matches(self, key: str) -> bool:
         """True when ``key`` names this step (its name, file name or number prefix)."""
         return key == self.name or key in self.aliases
+
+
+def write_atomic(path: Path, text: str) -> Path:
+    """Write ``text`` to ``path`` through a temporary file in the same folder and os.replace."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return path
+
+
+# ----------------------------------------------------------------------------------------------
+# Real data under DATA_ROOT
+
+
+@dataclass(frozen=True)
+class RealDataset:
+    """A real dataset as ``python -m amdlib.download`` leaves it, and the notebooks' names for it."""
+
+    name: str
+    """Key in the log (and in the report's data lines)."""
+    title: str
+    resource: str
+    """The `amdlib.download.RESOURCES` entry that fetches it (its target folder is the base)."""
+    inner: str
+    """The folder the loaders read, relative to the resource's target folder ("" = the target)."""
+    required: tuple[str, ...]
+    """Paths inside that folder that must exist for it to be used."""
+    parameters: tuple[tuple[str, str], ...]
+    """(notebook parameter, path inside the folder: "" for the folder itself)."""
+    real_roots_key: str | None
+    """Key of 00_data's ``real_roots`` dict (None: 00_data does not show it)."""
+    synthetic: str
+    """What the notebooks use when it is absent."""
+    hint: str = ""
+    """What to do when the folder exists but lacks a required path."""
+
+
+REAL_DATASETS: tuple[RealDataset, ...] = (
+    RealDataset("youtube_vos", "YouTube-VOS 2019 train (training videos)", "youtube_vos_split", "",
+                ("ytb_2019.txt",), (("train_root", ""), ("train_split", "ytb_2019.txt")), None,
+                "synthetic YouTube-VOS-layout training videos",
+                "put the frames and the split file there: python -m amdlib.download youtube-vos"),
+    RealDataset("davis2016", "DAVIS-2016", "davis2016", "DAVIS", ("JPEGImages/480p", "Annotations/480p"),
+                (("davis_root", ""),), "davis2016", "synthetic DAVIS-2016-layout set"),
+    RealDataset("fbms59", "FBMS-59", "fbms59", "", ("JPEGImages", "Annotations"), (("fbms_root", ""),),
+                "fbms_sparse", "synthetic FBMS-layout set (sparse)",
+                "rearrange it into JPEGImages/<seq>/ + Annotations/<seq>/ (python -m amdlib.download list)"),
+    RealDataset("segtrackv2", "SegTrackv2", "segtrackv2", "SegTrackv2", ("JPEGImages", "Annotations"),
+                (("segtrack_root", ""),), None, "left out (no synthetic SegTrackv2 set)",
+                "merge its GroundTruth/ into Annotations/<seq>/ (python -m amdlib.download list)"),
+    RealDataset("duts_te", "DUTS-TE", "duts_te", "DUTS-TE", ("DUTS-TE-Image", "DUTS-TE-Mask"),
+                (("duts_root", ""),), "duts_te", "synthetic DUTS-TE-layout set"),
+    RealDataset("voc2012", "PASCAL VOC 2012", "voc2012", "", ("VOCdevkit/VOC2012",), (("voc_root", ""),),
+                "voc2012", "synthetic VOC-2012-layout set"),
+)
+"""Every real dataset the notebooks can take, in the order the pipeline uses them."""
+
+
+def _resource_folder(resource: str) -> str:
+    """The target folder of an `amdlib.download` resource, relative to DATA_ROOT."""
+    from amdlib.download import RESOURCES
+
+    return RESOURCES[resource].subfolder
+
+
+@dataclass(frozen=True)
+class DataChoice:
+    """What one dataset of the run is: a real folder, or the synthetic stand-in."""
+
+    dataset: RealDataset
+    path: Path | None
+    """The real folder used; None when synthetic."""
+    note: str = ""
+    """Why a folder that exists is not used (a required path is missing)."""
+
+    @property
+    def is_real(self) -> bool:
+        return self.path is not None
+
+    def record(self, profile: str) -> dict[str, Any]:
+        """How the log records it."""
+        if self.path is not None:
+            return {"source": "real", "title": self.dataset.title, "path": str(self.path)}
+        if self.dataset.name == "segtrackv2":
+            entry: dict[str, Any] = {"source": "none", "title": self.dataset.title, "used": self.dataset.synthetic}
+        else:
+            entry = {"source": "synthetic", "title": self.dataset.title, "used": self.dataset.synthetic,
+                     "preset": synthetic_preset(profile)}
+        if self.note:
+            entry["note"] = self.note
+        return entry
+
+
+def synthetic_preset(profile: str) -> str:
+    """The synthetic preset the notebooks generate for ``profile`` (as their parameters cells say)."""
+    return "cpu" if profile == "paper" else profile
+
+
+def resolve_data(data_root: Path | None) -> list[DataChoice]:
+    """One `DataChoice` per `REAL_DATASETS` entry: real where its folder is complete under ``data_root``."""
+    if data_root is None:
+        return [DataChoice(d, None) for d in REAL_DATASETS]
+    data_root = Path(data_root).expanduser()
+    if not data_root.is_dir():
+        raise SetupError(f"DATA_ROOT {data_root} is not a folder (fill it with `python -m amdlib.download`)")
+    data_root = data_root.resolve()
+    choices = []
+    for dataset in REAL_DATASETS:
+        folder = data_root / _resource_folder(dataset.resource)
+        if dataset.inner:
+            folder = folder / dataset.inner
+        if not folder.is_dir():
+            choices.append(DataChoice(dataset, None))
+            continue
+        missing = [r for r in dataset.required if not (folder / r).exists()]
+        if missing:
+            note = f"{folder} lacks {', '.join(missing)}" + (f": {dataset.hint}" if dataset.hint else "")
+            choices.append(DataChoice(dataset, None, note))
+        else:
+            choices.append(DataChoice(dataset, folder))
+    return choices
+
+
+def resolve_checkpoint(checkpoint: Path | None) -> Path | None:
+    """The checkpoint as an absolute path; SetupError when it is not a file."""
+    if checkpoint is None:
+        return None
+    path = Path(checkpoint).expanduser()
+    if not path.is_file():
+        raise SetupError(f"CHECKPOINT {path} is not a file")
+    return path.resolve()
+
+
+def data_summary(choices: Sequence[DataChoice]) -> str:
+    """One line: which real datasets were found, which stay synthetic, which are left out."""
+    real = [f"{c.dataset.name} ({c.path})" for c in choices if c.is_real]
+    synthetic = [c.dataset.name + (f" [{c.note}]" if c.note else "") for c in choices
+                 if not c.is_real and c.dataset.name != "segtrackv2"]
+    left_out = [c.dataset.name + (f" [{c.note}]" if c.note else "") for c in choices
+                if not c.is_real and c.dataset.name == "segtrackv2"]
+    parts = [f"real: {', '.join(real) if real else 'none'}", f"synthetic: {', '.join(synthetic) or 'none'}"]
+    if left_out:
+        parts.append(f"left out: {', '.join(left_out)}")
+    return "data: " + "; ".join(parts)
+
+
+def notebook_parameters(declared: Collection[str], profile: str, results_dir: Path,
+                        data: Sequence[DataChoice] = (), checkpoint: Path | None = None) -> dict[str, Any]:
+    """The parameters to inject into a notebook whose parameters cell declares ``declared``.
+
+    ``profile`` and ``results_dir`` always (every notebook takes them); the rest only where
+    declared, and real-data ones only for datasets found.
+    """
+    optional: dict[str, Any] = {}
+    if checkpoint is not None:
+        optional["checkpoint"] = str(checkpoint)
+    real_roots: dict[str, str] = {}
+    for choice in data:
+        if choice.path is None:
+            continue
+        for parameter, inside in choice.dataset.parameters:
+            optional[parameter] = str(choice.path / inside) if inside else str(choice.path)
+        if choice.dataset.real_roots_key:
+            real_roots[choice.dataset.real_roots_key] = str(choice.path)
+    if real_roots:
+        optional["real_roots"] = real_roots
+    parameters: dict[str, Any] = {"profile": profile, "results_dir": str(results_dir)}
+    parameters.update({k: v for k, v in optional.items() if k in declared})
+    return parameters
+
+
+# ----------------------------------------------------------------------------------------------
+# Steps
 
 
 def find_notebooks(notebooks_dir: Path = NOTEBOOKS_DIR) -> list[Path]:
@@ -64,6 +299,38 @@ def find_notebooks(notebooks_dir: Path = NOTEBOOKS_DIR) -> list[Path]:
     if not notebooks_dir.is_dir():
         return []
     return sorted(p for p in notebooks_dir.glob("[0-9][0-9]_*.ipynb") if p.is_file())
+
+
+_PAPERMILL_TAGS = ("injected-parameters", "papermill-error-cell-tag")
+"""Tags of the cells papermill adds; it gives them random ids, which `stabilise_cell_ids` replaces."""
+
+
+def stabilise_cell_ids(notebook: Path) -> None:
+    """Give the cells papermill inserted fixed ids, so that two identical runs write identical
+    notebooks and HTML (papermill's timestamps and durations in the metadata aside)."""
+    import nbformat
+
+    node = nbformat.read(str(notebook), as_version=4)
+    changed = False
+    for tag in _PAPERMILL_TAGS:
+        tagged = [c for c in node.cells if tag in c.get("metadata", {}).get("tags", [])]
+        for k, cell in enumerate(tagged):
+            wanted = tag if k == 0 else f"{tag}-{k}"
+            if cell.get("id") != wanted:
+                cell["id"] = wanted
+                changed = True
+    if changed:
+        write_atomic(notebook, nbformat.writes(node))
+
+
+def render_html(notebook: Path, html: Path) -> Path:
+    """Render a (possibly partially) executed notebook to a standalone HTML file, atomically."""
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    node = nbformat.read(str(notebook), as_version=4)
+    body, _ = HTMLExporter().from_notebook_node(node, resources={"metadata": {"name": notebook.stem}})
+    return write_atomic(html, body)
 
 
 def _papermill_failure_message(notebook: Path, output: Path, exc: BaseException) -> str:
@@ -90,9 +357,15 @@ def _papermill_failure_message(notebook: Path, output: Path, exc: BaseException)
     return "\n".join(lines)
 
 
-def notebook_step(notebook: Path, profile: str, results_dir: Path) -> Step:
-    """A step that executes ``notebook`` with papermill into ``results_dir/notebooks``."""
+def notebook_step(notebook: Path, profile: str, results_dir: Path, layout: Layout | None = None,
+                  data: Sequence[DataChoice] = (), checkpoint: Path | None = None) -> Step:
+    """A step that executes ``notebook`` with papermill into ``results_dir/notebooks`` and renders
+    it to ``results_dir/html``; parameters as `notebook_parameters` says."""
+    layout = layout or Layout()
     out_dir = results_dir / "notebooks"
+    output = out_dir / notebook.name
+    html = results_dir / "html" / f"{notebook.stem}.html"
+    step = Step(name=notebook.stem, run=lambda: "", aliases=(notebook.name, notebook.name[:2]))
 
     def run() -> str:
         try:
@@ -101,96 +374,639 @@ def notebook_step(notebook: Path, profile: str, results_dir: Path) -> Step:
             raise StepFailed(
                 f"notebook {notebook.name}: papermill is not installed ({exc}); run `make setup`"
             ) from exc
+        try:
+            declared = pm.inspect_notebook(str(notebook))
+        except Exception as exc:  # unreadable notebook or parameters cell
+            raise StepFailed(f"notebook {notebook.name}: cannot read its parameters cell "
+                             f"({type(exc).__name__}: {exc})") from exc
+        parameters = notebook_parameters(declared, profile, results_dir, data, checkpoint)
+        step.details["parameters"] = parameters
         out_dir.mkdir(parents=True, exist_ok=True)
-        output = out_dir / notebook.name
         try:
             pm.execute_notebook(
                 str(notebook),
                 str(output),
-                parameters={"profile": profile, "results_dir": str(results_dir)},
+                parameters=parameters,
+                kernel_name=layout.kernel_name,
                 cwd=str(notebook.parent),
                 progress_bar=False,
                 log_output=False,
             )
         except Exception as exc:  # papermill.PapermillExecutionError and anything else
-            raise StepFailed(_papermill_failure_message(notebook, output, exc)) from exc
-        return str(output.relative_to(REPO_ROOT))
+            message = _papermill_failure_message(notebook, output, exc)
+            if output.is_file():
+                try:
+                    stabilise_cell_ids(output)
+                    render_html(output, html)
+                    step.details["html"] = layout.rel(html)
+                    message += f"\n  its HTML rendering: {html}"
+                except Exception as render_exc:  # the notebook's failure is the news, not this
+                    message += f"\n  (could not render it to HTML: {type(render_exc).__name__}: {render_exc})"
+            raise StepFailed(message) from exc
+        try:
+            stabilise_cell_ids(output)
+            render_html(output, html)
+        except Exception as exc:
+            raise StepFailed(f"notebook {notebook.name} ran, but rendering {output} to HTML failed: "
+                             f"{type(exc).__name__}: {exc}") from exc
+        step.details["html"] = layout.rel(html)
+        return f"{layout.rel(output)} (+ html/{html.name})"
 
-    return Step(name=notebook.stem, run=run, aliases=(notebook.name, notebook.name[:2]))
+    step.run = run
+    return step
 
 
-def bench_step(profile: str, results_dir: Path, bench_script: Path = BENCH_SCRIPT) -> Step:
+def bench_step(profile: str, results_dir: Path, bench_script: Path = BENCH_SCRIPT,
+               layout: Layout | None = None) -> Step:
     """A step that runs the core benchmark with this interpreter."""
+    layout = layout or Layout()
     out = results_dir / "benchmarks.md"
 
     def run() -> str:
         out.parent.mkdir(parents=True, exist_ok=True)
         cmd = [sys.executable, str(bench_script), "--out", str(out)]
-        proc = subprocess.run(cmd, cwd=REPO_ROOT)
+        proc = subprocess.run(cmd, cwd=layout.repo_root)
         if proc.returncode != 0:
             raise StepFailed(
-                f"benchmark {bench_script.relative_to(REPO_ROOT)} failed with exit code "
+                f"benchmark {layout.rel(bench_script)} failed with exit code "
                 f"{proc.returncode} (command: {' '.join(cmd)})"
             )
-        return str(out.relative_to(REPO_ROOT))
+        return layout.rel(out)
 
     return Step(name=BENCH_STEP, run=run, aliases=(bench_script.name,), quiet=False)
 
 
-def plan(profile: str, results_dir: Path) -> tuple[list[Step], list[Path]]:
-    """All steps of the main job for ``profile``, and the notebooks found."""
-    notebooks = find_notebooks()
-    steps = [notebook_step(nb, profile, results_dir) for nb in notebooks]
-    if BENCH_SCRIPT.is_file():
-        steps.append(bench_step(profile, results_dir))
+def plan(profile: str, results_dir: Path, layout: Layout | None = None, data: Sequence[DataChoice] = (),
+         checkpoint: Path | None = None) -> tuple[list[Step], list[Path]]:
+    """All steps of the main job for ``profile`` (the report aside), and the notebooks found."""
+    layout = layout or Layout()
+    notebooks = find_notebooks(layout.notebooks_dir)
+    if checkpoint is not None:
+        # A given checkpoint replaces what the training notebook would produce (the model that
+        # the evaluation notebooks load); they receive it as `checkpoint`.
+        training = [nb for nb in notebooks if nb.stem == TRAINING_NOTEBOOK]
+        for nb in training:
+            print(f"reproduce: {nb.stem} skipped: --checkpoint {checkpoint} is evaluated instead of training one")
+        notebooks = [nb for nb in notebooks if nb not in training]
+    steps = [notebook_step(nb, profile, results_dir, layout, data, checkpoint) for nb in notebooks]
+    if layout.bench_script.is_file():
+        steps.append(bench_step(profile, results_dir, layout.bench_script, layout))
     return steps, notebooks
 
 
-def write_log(results_dir: Path, profile: str, records: list[dict[str, object]]) -> None:
-    """Record what ran, for how long and how it ended, in ``results/<profile>/reproduce_log.json``."""
-    results_dir.mkdir(parents=True, exist_ok=True)
-    log = {
-        "profile": profile,
+# ----------------------------------------------------------------------------------------------
+# The log
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.lower().startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "unknown"
+
+
+def hardware_info() -> dict[str, Any]:
+    """CPU model, cores, torch threads and version, GPU (if torch sees one), platform."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count()
+    info: dict[str, Any] = {
+        "cpu": _cpu_model(),
+        "cpu_cores": cores,
+        "platform": platform.platform(),
         "python": sys.version.split()[0],
-        "finished": time.strftime("%Y-%m-%d %H:%M:%S"),
-        "steps": records,
+        "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS"),
     }
-    (results_dir / "reproduce_log.json").write_text(json.dumps(log, indent=2) + "\n")
+    try:
+        import torch
+
+        info["torch"] = torch.__version__
+        info["torch_threads"] = torch.get_num_threads()
+        info["gpu"] = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+    except Exception as exc:  # pragma: no cover - torch is a dependency
+        info["torch"] = f"unavailable ({type(exc).__name__})"
+    return info
 
 
-def main(argv: list[str] | None = None) -> int:
+def git_commit(repo_root: Path = REPO_ROOT) -> dict[str, Any] | None:
+    """The checked-out commit and whether tracked files differ from it (None outside git)."""
+    env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0"}  # read-only: never touch the index
+
+    def git(*args: str) -> subprocess.CompletedProcess[str] | None:
+        try:
+            return subprocess.run(["git", *args], cwd=repo_root, env=env, capture_output=True, text=True, timeout=30)
+        except (OSError, subprocess.SubprocessError):
+            return None
+
+    head = git("rev-parse", "HEAD")
+    if head is None or head.returncode != 0:
+        return None
+    status = git("status", "--porcelain", "--untracked-files=no")
+    dirty = None if status is None or status.returncode != 0 else bool(status.stdout.strip())
+    return {"commit": head.stdout.strip(), "uncommitted_changes": dirty}
+
+
+def merge_steps(previous: Sequence[dict[str, Any]], new: Sequence[dict[str, Any]],
+                order: Sequence[str]) -> list[dict[str, Any]]:
+    """Records of ``previous`` with those of ``new`` replacing the steps they rerun, in ``order``."""
+    by_name = {r["step"]: r for r in previous}
+    by_name.update({r["step"]: r for r in new})
+    merged = [by_name.pop(name) for name in order if name in by_name]
+    return merged + list(by_name.values())
+
+
+def read_log(results_dir: Path) -> dict[str, Any] | None:
+    """``results_dir/reproduce_log.json``, or None when absent or unreadable."""
+    try:
+        log = json.loads((results_dir / LOG_NAME).read_text())
+    except (OSError, ValueError):
+        return None
+    return log if isinstance(log, dict) else None
+
+
+def write_log(results_dir: Path, log: dict[str, Any]) -> Path:
+    """Write ``results_dir/reproduce_log.json`` atomically."""
+    return write_atomic(results_dir / LOG_NAME, json.dumps(log, indent=2) + "\n")
+
+
+# ----------------------------------------------------------------------------------------------
+# The report: results/README.md
+
+
+def report_profiles(results_root: Path) -> list[str]:
+    """Profile folders of ``results_root`` that hold a log: cpu first, then by name."""
+    if not results_root.is_dir():
+        return []
+    names = sorted(p.name for p in results_root.iterdir() if (p / LOG_NAME).is_file())
+    return sorted(names, key=lambda n: (n != "cpu", n))
+
+
+_TITLE_WORDS = {"vos": "VOS", "miou": "mIoU", "duts": "DUTS", "voc": "VOC", "davis": "DAVIS", "fbms": "FBMS",
+                "tta": "TTA", "cpu": "CPU", "gpu": "GPU", "j": "J"}
+
+
+def table_title(stem: str) -> str:
+    """A heading from a table's file name: ``03_vos_per_sequence`` -> ``03 · VOS per sequence``."""
+    match = re.match(r"^(\d+)[_-]?(.*)$", stem)
+    number, rest = (match.group(1), match.group(2)) if match else ("", stem)
+    words = [_TITLE_WORDS.get(w.lower(), w) for w in re.split(r"[_\s]+", rest) if w]
+    if words and words[0] == words[0].lower():
+        words[0] = words[0][:1].upper() + words[0][1:]
+    text = " ".join(words) or stem
+    return f"{number} · {text}" if number else text
+
+
+def _link(path: Path, results_root: Path) -> str:
+    """A relative, URL-quoted link target from results/README.md to ``path``."""
+    return quote(path.relative_to(results_root).as_posix())
+
+
+def _duration(seconds: Any) -> str:
+    try:
+        s = float(seconds)
+    except (TypeError, ValueError):
+        return "?"
+    if s < 60:
+        return f"{s:.1f} s"
+    minutes, s = divmod(round(s), 60)
+    if minutes < 60:
+        return f"{minutes} min {s:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
+
+
+def _cell(text: Any) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def tables_section(profile_dir: Path, results_root: Path, level: str = "###") -> str:
+    """Every ``tables/*.md`` in file order: embedded (long ones linked), each under a heading."""
+    tables = sorted((profile_dir / "tables").glob("*.md")) if (profile_dir / "tables").is_dir() else []
+    lines = [f"{level} Tables", ""]
+    if not tables:
+        return "\n".join(lines + ["No tables yet.", ""])
+    for md in tables:
+        csv_path = md.with_suffix(".csv")
+        links = f"[Markdown]({_link(md, results_root)})"
+        if csv_path.is_file():
+            links += f" · [CSV]({_link(csv_path, results_root)})"
+        text = md.read_text(encoding="utf-8").strip()
+        rows = max(0, sum(1 for line in text.splitlines() if line.lstrip().startswith("|")) - 2)
+        lines += [f"{level}# {table_title(md.stem)}", ""]
+        if rows > MAX_EMBEDDED_ROWS:
+            lines += [f"{rows} rows, not embedded: {links}", ""]
+        else:
+            lines += [links, "", text, ""]
+    return "\n".join(lines)
+
+
+def figures_section(profile_dir: Path, results_root: Path, level: str = "###") -> str:
+    """Every ``figures/*.png`` as a Markdown image."""
+    figures = sorted((profile_dir / "figures").glob("*.png")) if (profile_dir / "figures").is_dir() else []
+    lines = [f"{level} Figures", ""]
+    if not figures:
+        return "\n".join(lines + ["No figures yet.", ""])
+    for png in figures:
+        lines += [f"**{png.stem}**", "", f"![{png.stem}]({_link(png, results_root)})", ""]
+    return "\n".join(lines)
+
+
+def files_section(profile_dir: Path, results_root: Path, level: str = "###") -> str:
+    """Links to the executed notebooks, their HTML, the benchmark and other material."""
+    lines = [f"{level} Notebooks and other files", ""]
+    executed = {p.stem: p for p in sorted((profile_dir / "notebooks").glob("*.ipynb"))} \
+        if (profile_dir / "notebooks").is_dir() else {}
+    rendered = {p.stem: p for p in sorted((profile_dir / "html").glob("*.html"))} \
+        if (profile_dir / "html").is_dir() else {}
+    stems = sorted(set(executed) | set(rendered))
+    if stems:
+        lines += ["| notebook | executed | HTML |", "|---|---|---|"]
+        for stem in stems:
+            nb = f"[{stem}.ipynb]({_link(executed[stem], results_root)})" if stem in executed else "-"
+            html = f"[{stem}.html]({_link(rendered[stem], results_root)})" if stem in rendered else "-"
+            lines.append(f"| {stem} | {nb} | {html} |")
+        lines.append("")
+    else:
+        lines += ["No executed notebooks yet.", ""]
+    extras = []
+    bench = profile_dir / "benchmarks.md"
+    if bench.is_file():
+        extras.append(f"- core benchmark: [{bench.name}]({_link(bench, results_root)})")
+    for sub in sorted(p for p in profile_dir.iterdir() if p.is_dir()):
+        if (sub / "README.md").is_file():
+            extras.append(f"- [{sub.name}/]({_link(sub / 'README.md', results_root)})")
+    if extras:
+        lines += extras + [""]
+    return "\n".join(lines)
+
+
+def _data_text(log: dict[str, Any]) -> str:
+    data = log.get("data")
+    if not isinstance(data, dict) or not data:
+        return "not recorded (older log); the default is the synthetic sets"
+    parts = []
+    for name, entry in data.items():
+        if not isinstance(entry, dict):
+            continue
+        if entry.get("source") == "real":
+            parts.append(f"{name}: **real** `{entry.get('path')}`")
+        elif entry.get("source") == "synthetic":
+            parts.append(f"{name}: synthetic (preset {entry.get('preset')})")
+        else:
+            parts.append(f"{name}: {entry.get('used', 'not used')}")
+        if entry.get("note"):
+            parts[-1] += f" ({entry['note']})"
+    return "; ".join(parts)
+
+
+def _hardware_text(log: dict[str, Any]) -> str:
+    hw = log.get("hardware")
+    if not isinstance(hw, dict):
+        return "not recorded (older log)"
+    text = f"{hw.get('cpu', '?')}, {hw.get('cpu_cores', '?')} cores, torch {hw.get('torch', '?')} " \
+           f"with {hw.get('torch_threads', '?')} threads"
+    text += f", GPU {hw['gpu']}" if hw.get("gpu") else ", no GPU"
+    return text
+
+
+def run_section(profile: str, log: dict[str, Any], level: str = "###") -> str:
+    """What was run: profile, status, data, checkpoint, hardware, time, commit, per-step times."""
+    steps = [s for s in log.get("steps", []) if isinstance(s, dict)]
+    failed = [s["step"] for s in steps if s.get("status") != "ok"]
+    status = f"FAILED at {', '.join(failed)}" if failed else f"ok ({len(steps)} steps)"
+    git = log.get("git")
+    commit = "not recorded"
+    if isinstance(git, dict) and git.get("commit"):
+        commit = f"`{git['commit'][:12]}`" + (" with uncommitted changes" if git.get("uncommitted_changes") else "")
+    checkpoint = log.get("checkpoint")
+    if checkpoint:
+        checkpoint_text = f"`{checkpoint}` (evaluated by the notebooks that take `checkpoint`)"
+    else:
+        checkpoint_text = f"none given: the notebooks evaluate the model 01_train trained (runs/{profile}/)"
+    total = sum(float(s.get("seconds") or 0) for s in steps)
+    rows = [
+        ("profile", f"`{profile}`"),
+        ("status", status),
+        ("finished", log.get("finished", "?")),
+        ("time", f"{_duration(total)} (sum of the steps below)"),
+        ("data", _data_text(log)),
+        ("checkpoint", checkpoint_text if "checkpoint" in log else "not recorded (older log)"),
+        ("hardware", _hardware_text(log)),
+        ("commit", commit),
+        ("python", log.get("python") or (log.get("hardware") or {}).get("python", "?")),
+    ]
+    if log.get("only"):
+        rows.append(("last invocation", f"`--only {log['only']}` (the other steps are from earlier runs)"))
+    lines = [f"{level} What was run", "", "| | |", "|---|---|"]
+    lines += [f"| {key} | {_cell(value)} |" for key, value in rows]
+    lines += ["", "| step | status | time |", "|---|---|---|"]
+    lines += [f"| {s.get('step')} | {s.get('status')} | {_duration(s.get('seconds'))} |" for s in steps]
+    return "\n".join(lines + [""])
+
+
+def profile_section(results_root: Path, profile: str) -> str:
+    """Everything about one profile folder."""
+    profile_dir = results_root / profile
+    log = read_log(profile_dir) or {}
+    return "\n".join([
+        f"## Profile `{profile}`", "",
+        run_section(profile, log),
+        tables_section(profile_dir, results_root),
+        figures_section(profile_dir, results_root),
+        files_section(profile_dir, results_root),
+    ])
+
+
+# Paper versus this repository ------------------------------------------------------------------
+
+
+def _read_csv(path: Path) -> list[dict[str, str]] | None:
+    try:
+        with open(path, newline="", encoding="utf-8") as handle:
+            return list(csv.DictReader(handle))
+    except OSError:
+        return None
+
+
+def _float(value: Any) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if number != number else number  # NaN -> None
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """This repository's number for one paper row: what it is, and the set it came from."""
+
+    text: str
+    set_name: str = ""
+
+
+def measure_vos(tables: Path, set_word: str) -> Measurement | None:
+    """AMD + TTA with the label-free rule ``smallest_area_video`` on the set whose name holds
+    ``set_word`` (03_vos.csv), J (DAVIS mean) x 100."""
+    for row in _read_csv(tables / "03_vos.csv") or []:
+        if (set_word.lower() in row.get("set", "").lower() and row.get("method", "").startswith("AMD + TTA")
+                and row.get("channel rule") == "smallest_area_video"):
+            value = _float(row.get("J (DAVIS mean)"))
+            if value is None:
+                continue
+            return Measurement(f"**{100 * value:.1f}**: {row['method']}, label-free channel rule "
+                               f"`smallest_area_video`, J mean x 100", row.get("set", ""))
+    return None
+
+
+def measure_voc(tables: Path) -> Measurement | None:
+    """mIoU x 100 of the AMD-initialised, fully fine-tuned network (04_semantic.csv)."""
+    rows = _read_csv(tables / "04_semantic.csv") or []
+    ours = next((r for r in rows if r.get("backbone") == "AMD init, full fine-tune"), None)
+    value = _float(ours.get("mIoU")) if ours else None
+    if value is None:
+        return None
+    text = f"**{100 * value:.1f}**: AMD init, full fine-tune, mIoU x 100"
+    random_init = next((r for r in rows if r.get("backbone") == "random init, full fine-tune"), None)
+    if random_init and _float(random_init.get("mIoU")) is not None:
+        text += f" (random init, full fine-tune: {100 * _float(random_init['mIoU']):.1f})"
+    return Measurement(text)
+
+
+def measure_saliency(tables: Path) -> Measurement | None:
+    """Max F and MAE of AMD with the label-free channel, beside every non-AMD baseline (02_saliency.csv)."""
+    rows = _read_csv(tables / "02_saliency.csv") or []
+    amd = [r for r in rows if r.get("method", "").startswith("AMD")]
+    ours = next((r for r in amd if "smallest_area" in r.get("method", "")), amd[0] if amd else None)
+    if ours is None or _float(ours.get("max_f")) is None:
+        return None
+
+    def scores(row: dict[str, str]) -> str:
+        f, mae = _float(row.get("max_f")), _float(row.get("mae"))
+        return f"max F {f:.3f}, MAE {mae:.3f}" if f is not None and mae is not None else "?"
+
+    text = f"{ours['method']}: **{scores(ours)}**"
+    baselines = [r for r in rows if not r.get("method", "").startswith("AMD")]
+    if baselines:
+        text += "; " + "; ".join(f"{r['method']}: {scores(r)}" for r in baselines)
+    return Measurement(text)
+
+
+def measure_masks(tables: Path) -> Measurement | None:
+    """The ``masks`` family of the ablations (05_ablations.csv): J (label-free) per c, the best named."""
+    rows = [r for r in _read_csv(tables / "05_ablations.csv") or [] if r.get("family") == "masks"]
+    scored = [(r.get("variant", "").replace(" (default)", ""), _float(r.get("J (label-free)"))) for r in rows]
+    scored = [(v, j) for v, j in scored if j is not None]
+    if not scored:
+        return None
+    best = max(scored, key=lambda vj: vj[1])
+    text = f"best **{best[0]}** (J label-free {best[1]:.3f}); " + ", ".join(f"{v}: {j:.3f}" for v, j in scored)
+    return Measurement(text)
+
+
+_MEASURES: dict[str, tuple[Callable[[Path], Measurement | None], tuple[str, ...]]] = {
+    "davis2016_j": (lambda t: measure_vos(t, "DAVIS"), ("davis2016",)),
+    "segtrackv2_j": (lambda t: measure_vos(t, "SegTrack"), ("segtrackv2",)),
+    "fbms59_j": (lambda t: measure_vos(t, "FBMS"), ("fbms59",)),
+    "voc2012_miou": (measure_voc, ("voc2012",)),
+    "duts_saliency": (measure_saliency, ("duts_te",)),
+    "masks_c": (measure_masks, ("youtube_vos", "davis2016")),
+}
+"""Paper key -> (how to read our number from results/<profile>/tables, datasets it depends on)."""
+
+_SYNTHETIC_NAMES = {d.name: d.synthetic for d in REAL_DATASETS}
+_SYNTHETIC_NAMES["youtube_vos"] = "synthetic training videos"
+
+
+def _looks_synthetic(set_name: str) -> bool:
+    name = set_name.lower()
+    return "synthetic" in name or "layout" in name
+
+
+def data_cell(log: dict[str, Any], datasets: Sequence[str], set_name: str = "") -> str:
+    """The data a measurement was made on, labelled NOT comparable unless every piece is real
+    (including the model: trained on real videos here, or a given checkpoint)."""
+    data = log.get("data") if isinstance(log.get("data"), dict) else {}
+
+    def real_path(name: str) -> str | None:
+        entry = data.get(name)
+        return entry.get("path") if isinstance(entry, dict) and entry.get("source") == "real" else None
+
+    evaluated = [d for d in datasets if d != "youtube_vos"]
+    synthetic = [d for d in evaluated if real_path(d) is None]
+    if not synthetic and set_name and _looks_synthetic(set_name):  # the table says so: believe it
+        synthetic = evaluated
+    if synthetic:
+        return f"{', '.join(_SYNTHETIC_NAMES.get(d, d) for d in synthetic)} (NOT comparable)"
+    text = ", ".join(f"real {d} (`{real_path(d)}`)" for d in evaluated)
+    trained_on_real = real_path("youtube_vos") is not None
+    if "youtube_vos" in datasets and not trained_on_real:
+        return text + "; trained on synthetic videos (NOT comparable)"
+    if log.get("checkpoint"):
+        return text + f"; model `{log['checkpoint']}`"
+    if trained_on_real:
+        return text + "; model trained here on real YouTube-VOS"
+    return text + "; model trained here on synthetic videos, not the paper's (NOT comparable)"
+
+
+def paper_section(results_root: Path, profiles: Sequence[str]) -> str:
+    """The paper's headline numbers beside this repository's, one table per profile."""
+    from amdlib.paper_results import PAPER_RESULTS, PAPER_SETUP, SOURCE
+
+    lines = [
+        "## Paper versus this repository", "",
+        f"The paper's numbers are from {SOURCE} (`amdlib/paper_results.py`). Ours come from each "
+        "profile's tables. A number measured on a synthetic set, or with a model trained on "
+        "synthetic videos, is marked **NOT comparable**: it measures this implementation, and is "
+        "not a reproduction of the paper's real-data result. Paper J and mIoU are percentages; ours "
+        "are shown x 100 to match.", "",
+    ]
+    if not profiles:
+        return "\n".join(lines + ["No profile has been run yet.", ""])
+    for profile in profiles:
+        log = read_log(results_root / profile) or {}
+        tables = results_root / profile / "tables"
+        lines += [f"### Profile `{profile}`", "",
+                  f"| task | metric | paper ({PAPER_SETUP}) | this repository: what was measured | data it was measured on |",
+                  "|---|---|---|---|---|"]
+        for result in PAPER_RESULTS:
+            measure, datasets = _MEASURES.get(result.key, (lambda t: None, ()))
+            found = measure(tables)
+            if found is None:
+                ours, data = "not run", "-"
+            else:
+                ours, data = found.text, data_cell(log, datasets, found.set_name)
+            lines.append(f"| {_cell(result.task)} | {_cell(result.metric)} | {_cell(result.paper)} | "
+                         f"{_cell(ours)} | {_cell(data)} |")
+        lines.append("")
+    lines += ["What the paper compares with (SPEC.md section 7):", ""]
+    lines += [f"- {r.task}: {r.comparison}" for r in PAPER_RESULTS if r.comparison.strip() not in ("", "-")]
+    return "\n".join(lines + [""])
+
+
+def notes_section(results_root: Path) -> str:
+    """results/NOTES.md (hand-written commentary) verbatim, under a heading; "" when absent."""
+    notes = results_root / "NOTES.md"
+    if not notes.is_file():
+        return ""
+    text = notes.read_text(encoding="utf-8").strip()
+    if not text:
+        return ""
+    return "\n".join(["## Notes", "", "_Hand-written commentary, embedded verbatim from [NOTES.md](NOTES.md)._",
+                      "", text, ""])
+
+
+def build_report(results_root: Path) -> str:
+    """The whole of results/README.md, from what is on disk under ``results_root``."""
+    profiles = report_profiles(results_root)
+    lines = [
+        "# Results", "",
+        "_Generated by `scripts/reproduce.py` (`make reproduce`; `python scripts/reproduce.py --only "
+        "report` rebuilds just this page) from what is on disk under `results/<profile>/`. "
+        "Do not edit by hand: hand-written commentary goes in [`NOTES.md`](NOTES.md), embedded below._", "",
+        "This is the report to open first. Each profile folder holds `tables/` (CSV + Markdown), "
+        "`figures/` (PNG), `notebooks/` (the executed notebooks), `html/` (their renderings), "
+        "`benchmarks.md` and `reproduce_log.json` (what ran, on which data and hardware, how long). "
+        "Profiles: `smoke` (a check that takes minutes), `cpu` (the default main job, on the "
+        "project's **synthetic** benchmark in the real datasets' layouts), `paper` (real datasets, "
+        "a GPU). Numbers measured on synthetic data are **not** reproductions of the paper's "
+        "real-data numbers; see [Paper versus this repository](#paper-versus-this-repository).", "",
+    ]
+    if profiles:
+        lines += ["Profiles in this report: " + ", ".join(f"[`{p}`](#profile-{p})" for p in profiles), ""]
+    else:
+        lines += ["No profile has been run yet (`make reproduce`).", ""]
+    for profile in profiles:
+        lines.append(profile_section(results_root, profile))
+    notes = notes_section(results_root)
+    if notes:
+        lines.append(notes)
+    lines.append(paper_section(results_root, profiles))
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def write_report(results_root: Path) -> Path:
+    """Write results/README.md atomically."""
+    return write_atomic(results_root / "README.md", build_report(results_root))
+
+
+# ----------------------------------------------------------------------------------------------
+# Command line
+
+
+def main(argv: list[str] | None = None, layout: Layout | None = None) -> int:
     """Command-line entry point; returns the process exit status."""
+    layout = layout or Layout()
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--profile", choices=PROFILES, default="cpu", help="experiment profile (default: cpu)")
     parser.add_argument(
         "--only",
         metavar="NAME",
-        help="run one step: a notebook's number (02), stem (02_saliency) or file name, or bench_core",
+        help="run one step: a notebook's number (02), stem (02_saliency) or file name, bench_core, "
+             "or report (only rebuild results/README.md)",
     )
+    parser.add_argument("--data-root", type=Path, metavar="DIR",
+                        help="real datasets as `python -m amdlib.download` lays them out; those found "
+                             "replace the synthetic sets (default: synthetic only)")
+    parser.add_argument("--checkpoint", type=Path, metavar="PATH",
+                        help="the model the evaluation notebooks use (an amdlib checkpoint or the "
+                             "authors' amd_pretrained.pth; default: the one 01_train trains)")
     args = parser.parse_args(argv)
+    results_root = layout.results_root
 
-    results_dir = RESULTS_ROOT / args.profile
-    steps, notebooks = plan(args.profile, results_dir)
+    if args.only == REPORT_STEP:
+        path = write_report(results_root)
+        print(f"reproduce: report -> {layout.rel(path)}")
+        return 0
+
+    try:
+        data = resolve_data(args.data_root)
+        checkpoint = resolve_checkpoint(args.checkpoint)
+    except SetupError as exc:
+        print(f"reproduce: {exc}; nothing was run", file=sys.stderr)
+        return 2
+
+    results_dir = (results_root / args.profile).resolve()
+    steps, notebooks = plan(args.profile, results_dir, layout, data, checkpoint)
+    order = [s.name for s in steps]
 
     if args.only is not None:
         selected = [s for s in steps if s.matches(args.only)]
         if not selected:
-            names = ", ".join(s.name for s in steps) or "none"
+            names = ", ".join([s.name for s in steps] + [REPORT_STEP])
             print(f"reproduce: no step named {args.only!r} (available: {names})", file=sys.stderr)
             return 2
         steps = selected
 
+    total = len(steps) + 1  # + the report
     ran = ", ".join(s.name for s in steps) if steps else "nothing (no benchmarks/bench_core.py either)"
     if not notebooks:
         print(f"reproduce [{args.profile}]: no notebooks yet: nothing to regenerate; ran: {ran}")
     else:
-        print(f"reproduce [{args.profile}]: {len(steps)} step(s) -> {results_dir.relative_to(REPO_ROOT)}/")
-    if not steps:
-        return 0
+        print(f"reproduce [{args.profile}]: {total} step(s) -> {layout.rel(results_dir)}/ and {layout.rel(results_root / 'README.md')}")
+    print(f"reproduce [{args.profile}]: {data_summary(data)}"
+          + (f"; checkpoint: {checkpoint}" if checkpoint else ""), flush=True)
 
-    records: list[dict[str, object]] = []
-    total = len(steps)
+    started = time.strftime("%Y-%m-%d %H:%M:%S")
+    log: dict[str, Any] = {
+        "profile": args.profile,
+        "status": "running",
+        "started": started,
+        "command": " ".join(["scripts/reproduce.py", *(argv if argv is not None else sys.argv[1:])]),
+        "only": args.only,
+        "data_root": str(args.data_root.expanduser().resolve()) if args.data_root else None,
+        "data": {c.dataset.name: c.record(args.profile) for c in data},
+        "checkpoint": str(checkpoint) if checkpoint else None,
+        "git": git_commit(layout.repo_root),
+        "hardware": hardware_info(),
+        "python": sys.version.split()[0],
+    }
+    records: list[dict[str, Any]] = []
     t_all = time.perf_counter()
+    failure: tuple[Step, StepFailed, int] | None = None
     for i, step in enumerate(steps, start=1):
         prefix = f"[{i}/{total}] {step.name} ..."
         print(prefix, end=" " if step.quiet else "\n", flush=True)
@@ -201,18 +1017,42 @@ def main(argv: list[str] | None = None) -> int:
             wrote = step.run()
         except StepFailed as exc:
             dt = time.perf_counter() - t0
-            records.append({"step": step.name, "status": "failed", "seconds": round(dt, 1)})
-            write_log(results_dir, args.profile, records)
+            records.append({"step": step.name, "status": "failed", "seconds": round(dt, 1), **step.details})
             print(f"{'' if step.quiet else prefix + ' '}FAILED after {dt:.1f}s", flush=True)
-            print(f"reproduce: stopped at step {step.name}:\n{exc}", file=sys.stderr)
-            if i > 1:
-                print(f"reproduce: outputs of the {i - 1} earlier step(s) are kept", file=sys.stderr)
-            return 1
+            failure = (step, exc, i)
+            break
         dt = time.perf_counter() - t0
-        records.append({"step": step.name, "status": "ok", "seconds": round(dt, 1), "wrote": wrote})
+        records.append({"step": step.name, "status": "ok", "seconds": round(dt, 1), "wrote": wrote, **step.details})
         print(f"{'' if step.quiet else prefix + ' '}ok ({dt:.1f}s) -> {wrote}", flush=True)
 
-    write_log(results_dir, args.profile, records)
+    previous = read_log(results_dir) if args.only is not None else None
+    if previous and previous.get("profile") == args.profile:
+        records = merge_steps(previous.get("steps", []), records, order)
+    log.update({
+        "status": "failed" if failure else "ok",
+        "finished": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "total_seconds": round(time.perf_counter() - t_all, 1),
+        "steps": records,
+    })
+    if failure:
+        log["failure"] = str(failure[1])
+    write_log(results_dir, log)
+
+    print(f"[{total}/{total}] {REPORT_STEP} ...", end=" ", flush=True)
+    try:
+        report = write_report(results_root)
+        print(f"ok -> {layout.rel(report)}", flush=True)
+    except Exception as exc:  # the report must not hide a notebook failure, nor crash silently
+        print(f"FAILED ({type(exc).__name__}: {exc})", flush=True)
+        if failure is None:
+            return 1
+
+    if failure:
+        step, exc, i = failure
+        print(f"reproduce: stopped at step {step.name}:\n{exc}", file=sys.stderr)
+        if i > 1:
+            print(f"reproduce: outputs of the {i - 1} earlier step(s) are kept", file=sys.stderr)
+        return 1
     print(f"reproduce [{args.profile}]: done, {total} step(s) in {time.perf_counter() - t_all:.1f}s")
     return 0
 

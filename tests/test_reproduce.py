@@ -1,0 +1,495 @@
+"""scripts/reproduce.py, the main job: progress, failure handling, parameters, real-data mapping,
+HTML renderings, the log and the report (results/README.md).
+
+The pipeline tests run a few trivial notebooks (made here with nbformat) through papermill with
+the venv's python3 kernel, once per module; the report tests build a results tree by hand.
+"""
+
+from __future__ import annotations
+
+import base64
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def _load_reproduce():
+    spec = importlib.util.spec_from_file_location("reproduce_script", REPO_ROOT / "scripts" / "reproduce.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+reproduce = _load_reproduce()
+
+# A 1x1 PNG, so the fake notebook writes a figure without matplotlib.
+PNG_1x1 = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
+
+
+def _notebook(path: Path, parameters: str, *cells: str) -> Path:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    params = nbformat.v4.new_code_cell(parameters)
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [nbformat.v4.new_markdown_cell(f"# {path.stem}"), params,
+                *(nbformat.v4.new_code_cell(c) for c in cells)]
+    nbformat.write(nb, str(path))
+    return path
+
+
+def _fake_notebooks(folder: Path) -> Path:
+    folder.mkdir(parents=True)
+    _notebook(
+        folder / "00_first.ipynb",
+        'profile = "cpu"\nresults_dir = None\ndavis_root = None\ncheckpoint = None\nreal_roots = {}',
+        "import base64, pathlib\n"
+        "out = pathlib.Path(results_dir)\n"
+        "(out / 'tables').mkdir(parents=True, exist_ok=True)\n"
+        "(out / 'figures').mkdir(parents=True, exist_ok=True)\n"
+        "(out / 'tables' / '00_first.csv').write_text('set,value\\nfirst,1.5\\n')\n"
+        "(out / 'tables' / '00_first.md').write_text('| set | value |\\n|---|---|\\n| first | 1.500 |\\n')\n"
+        f"(out / 'figures' / '00_first.png').write_bytes(base64.b64decode('{PNG_1x1}'))\n"
+        "print('first done', profile)",
+    )
+    _notebook(folder / "01_second.ipynb", 'profile = "cpu"\nresults_dir = None\nvoc_root = None',
+              "print('second', voc_root)")
+    _notebook(folder / "02_fail.ipynb", 'profile = "cpu"\nresults_dir = None',
+              "x = 1", "raise ValueError('boom')", "print('never reached')")
+    return folder
+
+
+def _fake_data_root(root: Path) -> Path:
+    for sub in ("davis2016/DAVIS/JPEGImages/480p", "davis2016/DAVIS/Annotations/480p",
+                "voc2012/VOCdevkit/VOC2012", "fbms59/Testset"):
+        (root / sub).mkdir(parents=True)
+    return root
+
+
+def _layout(tmp: Path, notebooks: Path) -> "reproduce.Layout":
+    return reproduce.Layout(repo_root=tmp, notebooks_dir=notebooks, results_root=tmp / "results",
+                            bench_script=tmp / "no_bench.py", kernel_name="python3")
+
+
+@pytest.fixture(scope="module")
+def failed_run(tmp_path_factory):
+    """One run of three notebooks (the third fails) with a fake DATA_ROOT and checkpoint."""
+    tmp = tmp_path_factory.mktemp("repro")
+    notebooks = _fake_notebooks(tmp / "notebooks")
+    data_root = _fake_data_root(tmp / "data")
+    checkpoint = tmp / "model.pt"
+    checkpoint.write_bytes(b"not really a checkpoint")
+    layout = _layout(tmp, notebooks)
+    import contextlib  # a module-scoped fixture cannot use capsys: redirect by hand
+    import io
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        rc = reproduce.main(["--profile", "smoke", "--data-root", str(data_root), "--checkpoint", str(checkpoint)],
+                            layout=layout)
+    return {"rc": rc, "out": out.getvalue(), "err": err.getvalue(), "tmp": tmp, "data_root": data_root.resolve(),
+            "checkpoint": checkpoint.resolve(), "results": tmp / "results" / "smoke", "layout": layout}
+
+
+def _injected(executed: Path) -> dict:
+    return nbformat.read(str(executed), as_version=4).metadata["papermill"]["parameters"]
+
+
+# ----------------------------------------------------------------------------------------------
+# The pipeline
+
+
+def test_progress_lines_and_failure_names_notebook_and_cell(failed_run):
+    assert failed_run["rc"] == 1
+    out, err = failed_run["out"], failed_run["err"]
+    assert "[1/4] 00_first ... ok" in out
+    assert "[2/4] 01_second ... ok" in out
+    assert "[3/4] 02_fail ... FAILED" in out
+    assert "[4/4] report ... ok" in out
+    assert "stopped at step 02_fail" in err
+    assert "notebook 02_fail.ipynb failed" in err
+    assert "failing cell: index" in err and "raise ValueError('boom')" in err
+    assert "ValueError: boom" in err
+    assert "outputs of the 2 earlier step(s) are kept" in err
+
+
+def test_failure_keeps_earlier_outputs_and_renders_html(failed_run):
+    results = failed_run["results"]
+    assert (results / "tables" / "00_first.csv").is_file()
+    assert (results / "tables" / "00_first.md").is_file()
+    assert (results / "figures" / "00_first.png").is_file()
+    for stem in ("00_first", "01_second", "02_fail"):
+        assert (results / "notebooks" / f"{stem}.ipynb").is_file()
+        html = results / "html" / f"{stem}.html"
+        assert html.is_file() and "<html" in html.read_text()[:2000].lower()
+    assert "boom" in (results / "html" / "02_fail.html").read_text()  # the partial run, with its error
+    assert "its HTML rendering" in failed_run["err"]
+    assert not list((results / "html").glob(".*tmp*"))  # atomic writes leave no temporaries
+
+
+def test_parameters_passed_only_where_declared(failed_run):
+    results, data_root = failed_run["results"], failed_run["data_root"]
+    first = _injected(results / "notebooks" / "00_first.ipynb")
+    assert first["profile"] == "smoke" and first["results_dir"] == str(results.resolve())
+    assert first["davis_root"] == str(data_root / "davis2016" / "DAVIS")
+    assert first["checkpoint"] == str(failed_run["checkpoint"])
+    assert first["real_roots"] == {"davis2016": str(data_root / "davis2016" / "DAVIS"),
+                                   "voc2012": str(data_root / "voc2012")}
+    assert "voc_root" not in first
+    second = _injected(results / "notebooks" / "01_second.ipynb")
+    assert second["voc_root"] == str(data_root / "voc2012")
+    assert not {"davis_root", "checkpoint", "real_roots", "fbms_root", "train_root"} & set(second)
+    third = _injected(results / "notebooks" / "02_fail.ipynb")
+    assert set(third) == {"profile", "results_dir"}
+
+
+def test_data_line_says_what_is_real_and_what_stays_synthetic(failed_run):
+    line = next(l for l in failed_run["out"].splitlines() if "data:" in l)
+    assert "real: davis2016" in line and "voc2012" in line.split("synthetic:")[0]
+    synthetic = line.split("synthetic:")[1]
+    assert "youtube_vos" in synthetic and "duts_te" in synthetic
+    assert "fbms59 [" in synthetic and "lacks JPEGImages" in synthetic  # found, but not usable as is
+    assert "left out: segtrackv2" in line
+
+
+def test_log_records_run(failed_run):
+    log = json.loads((failed_run["results"] / "reproduce_log.json").read_text())
+    assert log["profile"] == "smoke" and log["status"] == "failed"
+    assert [s["step"] for s in log["steps"]] == ["00_first", "01_second", "02_fail"]
+    assert [s["status"] for s in log["steps"]] == ["ok", "ok", "failed"]
+    assert log["steps"][0]["parameters"]["davis_root"].endswith("DAVIS")
+    assert log["data"]["davis2016"]["source"] == "real"
+    assert log["data"]["youtube_vos"] == {"source": "synthetic", "title": reproduce.REAL_DATASETS[0].title,
+                                          "used": "synthetic YouTube-VOS-layout training videos",
+                                          "preset": "smoke"}
+    assert log["data"]["segtrackv2"]["source"] == "none"
+    assert log["checkpoint"] == str(failed_run["checkpoint"])
+    hardware = log["hardware"]
+    assert hardware["cpu"] and hardware["cpu_cores"] >= 1 and hardware["torch"] and "gpu" in hardware
+    assert isinstance(log["total_seconds"], float) and "02_fail" in log["failure"]
+    assert "git" in log
+
+
+def test_report_written_after_failure(failed_run):
+    readme = (failed_run["tmp"] / "results" / "README.md").read_text()
+    assert "## Profile `smoke`" in readme and "FAILED at 02_fail" in readme
+    assert "| first | 1.500 |" in readme  # the table, embedded
+    assert "![00_first](smoke/figures/00_first.png)" in readme
+    assert "(smoke/html/02_fail.html)" in readme and "(smoke/notebooks/00_first.ipynb)" in readme
+    assert "davis2016: **real** `" in readme  # the data line of the run
+
+
+def test_html_rendering_is_deterministic(failed_run, tmp_path):
+    executed = failed_run["results"] / "notebooks" / "00_first.ipynb"
+    a = reproduce.render_html(executed, tmp_path / "a.html").read_text()
+    b = reproduce.render_html(executed, tmp_path / "b.html").read_text()
+    assert a == b and "first done" in a
+
+
+def test_only_one_step_merges_into_the_log(failed_run):
+    import contextlib
+    import io
+
+    layout = failed_run["layout"]
+    with contextlib.redirect_stdout(io.StringIO()) as out, contextlib.redirect_stderr(io.StringIO()):
+        rc = reproduce.main(["--profile", "smoke", "--only", "01"], layout=layout)
+    assert rc == 0
+    assert "[1/2] 01_second ... ok" in out.getvalue() and "[2/2] report ... ok" in out.getvalue()
+    log = json.loads((failed_run["results"] / "reproduce_log.json").read_text())
+    assert [s["step"] for s in log["steps"]] == ["00_first", "01_second", "02_fail"]
+    assert log["only"] == "01" and log["data"]["davis2016"]["source"] == "synthetic"
+    second = _injected(failed_run["results"] / "notebooks" / "01_second.ipynb")
+    assert "voc_root" not in second  # no DATA_ROOT this time
+
+
+def test_missing_data_root_or_checkpoint_stops_before_any_notebook(tmp_path, capsys):
+    notebooks = _fake_notebooks(tmp_path / "notebooks")
+    layout = _layout(tmp_path, notebooks)
+    rc = reproduce.main(["--profile", "smoke", "--data-root", str(tmp_path / "nowhere")], layout=layout)
+    assert rc == 2
+    assert "DATA_ROOT" in capsys.readouterr().err
+    rc = reproduce.main(["--profile", "smoke", "--checkpoint", str(tmp_path / "missing.pt")], layout=layout)
+    assert rc == 2
+    assert "CHECKPOINT" in capsys.readouterr().err
+    assert not (tmp_path / "results").exists()
+
+
+def test_unknown_step(tmp_path, capsys):
+    layout = _layout(tmp_path, _fake_notebooks(tmp_path / "notebooks"))
+    assert reproduce.main(["--profile", "smoke", "--only", "99"], layout=layout) == 2
+    assert "available: 00_first, 01_second, 02_fail, report" in capsys.readouterr().err
+
+
+# ----------------------------------------------------------------------------------------------
+# Real data and parameters (no notebooks run)
+
+
+def test_data_root_mapping(tmp_path):
+    root = tmp_path / "real"
+    for sub in ("youtube_vos", "davis2016/DAVIS/JPEGImages/480p", "davis2016/DAVIS/Annotations/480p",
+                "fbms59/JPEGImages", "fbms59/Annotations", "segtrackv2/SegTrackv2/JPEGImages",
+                "segtrackv2/SegTrackv2/GroundTruth", "duts_te/DUTS-TE/DUTS-TE-Image",
+                "duts_te/DUTS-TE/DUTS-TE-Mask"):
+        (root / sub).mkdir(parents=True)
+    (root / "youtube_vos" / "ytb_2019.txt").write_text("train_all_frames/JPEGImages/v 00000 00001\n")
+    choices = {c.dataset.name: c for c in reproduce.resolve_data(root)}
+    root = root.resolve()
+    assert choices["youtube_vos"].path == root / "youtube_vos"
+    assert choices["davis2016"].path == root / "davis2016" / "DAVIS"
+    assert choices["fbms59"].path == root / "fbms59"
+    assert choices["duts_te"].path == root / "duts_te" / "DUTS-TE"
+    assert choices["segtrackv2"].path is None and "Annotations" in choices["segtrackv2"].note
+    assert choices["voc2012"].path is None and choices["voc2012"].note == ""
+
+    declared = {"profile", "results_dir", "train_root", "train_split", "davis_root", "fbms_root", "segtrack_root",
+                "duts_root", "voc_root", "checkpoint", "real_roots"}
+    params = reproduce.notebook_parameters(declared, "paper", Path("/r"), list(choices.values()), Path("/m.pth"))
+    assert params == {
+        "profile": "paper", "results_dir": "/r", "checkpoint": "/m.pth",
+        "train_root": str(root / "youtube_vos"), "train_split": str(root / "youtube_vos" / "ytb_2019.txt"),
+        "davis_root": str(root / "davis2016" / "DAVIS"), "fbms_root": str(root / "fbms59"),
+        "duts_root": str(root / "duts_te" / "DUTS-TE"),
+        "real_roots": {"davis2016": str(root / "davis2016" / "DAVIS"), "fbms_sparse": str(root / "fbms59"),
+                       "duts_te": str(root / "duts_te" / "DUTS-TE")},
+    }
+    # declared-only: a notebook taking none of them gets profile and results_dir alone
+    assert reproduce.notebook_parameters({"profile"}, "cpu", Path("/r"), list(choices.values()), Path("/m")) == \
+        {"profile": "cpu", "results_dir": "/r"}
+    summary = reproduce.data_summary(list(choices.values()))
+    assert summary.startswith("data: real: youtube_vos") and "synthetic: voc2012" in summary
+
+
+def test_no_data_root_means_synthetic():
+    choices = reproduce.resolve_data(None)
+    assert all(not c.is_real for c in choices)
+    assert "real: none" in reproduce.data_summary(choices)
+
+
+def test_real_datasets_follow_download_resources():
+    from amdlib.download import RESOURCES
+
+    for dataset in reproduce.REAL_DATASETS:
+        assert dataset.resource in RESOURCES
+        loader = RESOURCES[dataset.resource].loader
+        expected = f"<root>/{RESOURCES[dataset.resource].subfolder}" + (f"/{dataset.inner}" if dataset.inner else "")
+        assert expected in loader or dataset.name == "fbms59", (dataset.name, loader)
+
+
+def test_notebooks_declare_the_parameters_we_pass():
+    """Every real-data parameter is declared by some notebook of the repository (names match)."""
+    import papermill as pm
+
+    declared = set()
+    for notebook in reproduce.find_notebooks():
+        declared |= set(pm.inspect_notebook(str(notebook)))
+    if not declared:
+        pytest.skip("no notebooks")
+    wanted = {p for d in reproduce.REAL_DATASETS for p, _ in d.parameters} | {"checkpoint", "real_roots"}
+    assert wanted <= declared, wanted - declared
+
+
+# ----------------------------------------------------------------------------------------------
+# The report
+
+
+def _log(profile: str, data: dict | None = None, checkpoint: str | None = None) -> dict:
+    return {"profile": profile, "status": "ok", "finished": "2026-01-01 00:00:00", "python": "3.11",
+            "data": data if data is not None else {
+                d.name: {"source": "synthetic", "preset": profile, "used": d.synthetic}
+                for d in reproduce.REAL_DATASETS},
+            "checkpoint": checkpoint,
+            "hardware": {"cpu": "Fake CPU", "cpu_cores": 2, "torch": "2.x", "torch_threads": 2, "gpu": None},
+            "git": {"commit": "0123456789abcdef", "uncommitted_changes": False},
+            "steps": [{"step": "00_data", "status": "ok", "seconds": 12.0},
+                      {"step": "01_train", "status": "ok", "seconds": 1150.0}]}
+
+
+VOS_CSV = ("set,method,channel rule,J (DAVIS mean),J (frame mean),F (DAVIS mean)\n"
+           "\"{davis}\",AMD,smallest_area_video,0.25,0.25,0.1\n"
+           "\"{davis}\",AMD + TTA (100 it),fixed,0.05,0.05,0.2\n"
+           "\"{davis}\",AMD + TTA (100 it),smallest_area_video,0.4234,0.42,0.2\n"
+           "\"{fbms}\",AMD + TTA (100 it),smallest_area_video,0.295,0.29,0.15\n")
+
+
+def _profile_dir(results: Path, profile: str, log: dict, davis: str = "synthetic, DAVIS-2016 layout",
+                 fbms: str = "synthetic, FBMS layout (sparse)") -> Path:
+    folder = results / profile
+    (folder / "tables").mkdir(parents=True)
+    (folder / "figures").mkdir()
+    (folder / "html").mkdir()
+    (folder / "notebooks").mkdir()
+    (folder / "reproduce_log.json").write_text(json.dumps(log))
+    (folder / "tables" / "03_vos.csv").write_text(VOS_CSV.format(davis=davis, fbms=fbms))
+    (folder / "tables" / "03_vos.md").write_text("| set | J |\n|---|---|\n| vos-table-row | 0.423 |\n")
+    long_rows = "".join(f"| s{i} | 0.1 |\n" for i in range(50))
+    (folder / "tables" / "03_vos_per_sequence.md").write_text("| seq | J |\n|---|---|\n" + long_rows)
+    (folder / "tables" / "02_saliency.csv").write_text(
+        "method,channel,images,max_f,mae\n\"AMD, smallest_area\",1,100,0.266,0.191\n"
+        "\"centre prior (Gaussian, sigma 0.35)\",-,100,0.138,0.262\n")
+    (folder / "figures" / "01_j_vs_time.png").write_bytes(base64.b64decode(PNG_1x1))
+    (folder / "html" / "01_train.html").write_text("<html></html>")
+    (folder / "notebooks" / "01_train.ipynb").write_text("{}")
+    return folder
+
+
+def _paper_rows(readme: str, profile: str) -> dict[str, str]:
+    section = readme.split("## Paper versus this repository")[1].split(f"### Profile `{profile}`")[1]
+    section = section.split("###")[0].split("What the paper compares")[0]
+    rows = [line for line in section.splitlines() if line.startswith("| ") and not line.startswith("| task")]
+    return {row.split(" | ")[0].lstrip("| "): row for row in rows}
+
+
+def test_report_synthetic_profile(tmp_path):
+    results = tmp_path / "results"
+    _profile_dir(results, "cpu", _log("cpu"))
+    (results / "NOTES.md").write_text("Hand-written *commentary* line.\n")
+    readme = reproduce.build_report(results)
+    assert readme.startswith("# Results")
+    assert "Generated by `scripts/reproduce.py`" in readme and "Do not edit by hand" in readme
+    # what was run
+    assert "Fake CPU, 2 cores" in readme and "`0123456789ab`" in readme and "19 min 22 s" in readme
+    assert "| 01_train | ok | 19 min 10 s |" in readme
+    # tables: embedded with a heading, long ones linked
+    assert "#### 03 · VOS\n" in readme and "| vos-table-row | 0.423 |" in readme
+    assert "#### 03 · VOS per sequence" in readme and "50 rows, not embedded" in readme
+    assert "| s7 | 0.1 |" not in readme
+    assert "[CSV](cpu/tables/03_vos.csv)" in readme
+    # figures, html, notebooks
+    assert "![01_j_vs_time](cpu/figures/01_j_vs_time.png)" in readme
+    assert "[01_train.html](cpu/html/01_train.html)" in readme and "[01_train.ipynb](cpu/notebooks/01_train.ipynb)" in readme
+    # notes, verbatim
+    assert "Hand-written *commentary* line." in readme
+    # paper versus ours
+    rows = _paper_rows(readme, "cpu")
+    davis = next(r for k, r in rows.items() if "DAVIS-16" in k)
+    assert "| 57.8 |" in davis and "**42.3**" in davis and "smallest_area_video" in davis
+    assert "synthetic DAVIS-2016-layout set (NOT comparable)" in davis
+    fbms = next(r for k, r in rows.items() if "FBMS-59" in k)
+    assert "| 47.5 |" in fbms and "**29.5**" in fbms and "NOT comparable" in fbms
+    segtrack = next(r for k, r in rows.items() if "SegTrackv2" in k)
+    assert "| 57.0 |" in segtrack and "not run" in segtrack
+    voc = next(r for k, r in rows.items() if "VOC" in k)
+    assert "62.0 (62.1 with heavy augmentation)" in voc and "not run" in voc  # no 04_semantic table
+    duts = next(r for k, r in rows.items() if "DUTS" in k)
+    assert "beats the low-level-cue baselines on max F and MAE" in duts and "max F 0.266, MAE 0.191" in duts
+    assert "centre prior" in duts and "NOT comparable" in duts
+    assert "not run" in next(r for k, r in rows.items() if "masks" in k)
+    # every measured row on synthetic data says so
+    for row in rows.values():
+        assert "not run" in row or "NOT comparable" in row
+    assert reproduce.build_report(results) == readme  # deterministic
+
+
+def test_report_real_data_profile_and_order(tmp_path):
+    results = tmp_path / "results"
+    real = {d.name: {"source": "synthetic", "preset": "cpu", "used": d.synthetic} for d in reproduce.REAL_DATASETS}
+    real["davis2016"] = {"source": "real", "path": "/data/real/davis2016/DAVIS"}
+    _profile_dir(results, "paper", _log("paper", real, checkpoint="/data/real/amd_checkpoint/amd_pretrained.pth"),
+                 davis="DAVIS-2016")
+    _profile_dir(results, "cpu", _log("cpu"))
+    _profile_dir(results, "smoke", _log("smoke"))
+    (results / "notes_only").mkdir()  # no log: not a profile of the report
+    assert reproduce.report_profiles(results) == ["cpu", "paper", "smoke"]
+    readme = reproduce.build_report(results)
+    assert readme.index("## Profile `cpu`") < readme.index("## Profile `paper`") < readme.index("## Profile `smoke`")
+    assert "notes_only" not in readme
+    davis = next(r for k, r in _paper_rows(readme, "paper").items() if "DAVIS-16" in k)
+    assert "real davis2016 (`/data/real/davis2016/DAVIS`)" in davis and "amd_pretrained.pth" in davis
+    assert "NOT comparable" not in davis
+    fbms = next(r for k, r in _paper_rows(readme, "paper").items() if "FBMS-59" in k)
+    assert "NOT comparable" in fbms  # still synthetic in that run
+    # without a checkpoint, a model trained here on synthetic videos is not the paper's either
+    log = _log("paper", real)
+    assert "NOT comparable" in reproduce.data_cell(log, ("davis2016",), "DAVIS-2016")
+    # a set the table calls synthetic is never presented as real, whatever the log says
+    assert "NOT comparable" in reproduce.data_cell(_log("paper", real, "/m.pth"), ("davis2016",),
+                                                   "synthetic, DAVIS-2016 layout")
+
+
+def test_report_on_an_older_log_and_only_report(tmp_path, capsys):
+    results = tmp_path / "results"
+    folder = results / "cpu"
+    folder.mkdir(parents=True)
+    (folder / "reproduce_log.json").write_text(json.dumps(
+        {"profile": "cpu", "python": "3.11.7", "finished": "x", "steps": [{"step": "00_data", "status": "ok", "seconds": 1}]}))
+    layout = reproduce.Layout(repo_root=tmp_path, notebooks_dir=tmp_path / "none", results_root=results,
+                              bench_script=tmp_path / "none.py")
+    assert reproduce.main(["--only", "report"], layout=layout) == 0
+    assert "report -> results/README.md" in capsys.readouterr().out
+    readme = (results / "README.md").read_text()
+    assert "not recorded (older log)" in readme and "No tables yet." in readme
+    rows = _paper_rows(readme, "cpu")
+    assert len(rows) == 6 and all("not run" in r for r in rows.values())
+    assert "57.8" in readme and "62.0" in readme
+
+
+def test_paper_results_match_spec():
+    from amdlib.paper_results import PAPER_RESULTS, paper_result
+
+    assert [r.value for r in PAPER_RESULTS[:4]] == [57.8, 57.0, 47.5, 62.0]
+    assert paper_result("duts_saliency").value is None
+    spec = REPO_ROOT.parent / "shared" / "SPEC.md"
+    if spec.is_file():
+        text = spec.read_text()
+        assert "57.8 / 57.0 / 47.5" in text and "62.0 (62.1 with heavy augmentation)" in text
+        assert paper_result("duts_saliency").paper in text and paper_result("masks_c").paper in text
+
+
+def test_table_title():
+    assert reproduce.table_title("03_vos_per_sequence") == "03 · VOS per sequence"
+    assert reproduce.table_title("04_semantic") == "04 · Semantic"
+    assert reproduce.table_title("summary") == "Summary"
+
+
+def test_rerun_changes_only_timestamps(failed_run):
+    """A second identical run of a notebook rewrites the same HTML and the same cells (the
+    cells papermill inserts get fixed ids); only papermill's timestamps differ."""
+    import contextlib
+    import io
+
+    results = failed_run["results"]
+    html_before = (results / "html" / "00_first.html").read_text()
+    cells_before = nbformat.read(str(results / "notebooks" / "00_first.ipynb"), as_version=4).cells
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        rc = reproduce.main(["--profile", "smoke", "--only", "00", "--data-root", str(failed_run["data_root"]),
+                             "--checkpoint", str(failed_run["checkpoint"])], layout=failed_run["layout"])
+    assert rc == 0
+    assert (results / "html" / "00_first.html").read_text() == html_before
+    cells_after = nbformat.read(str(results / "notebooks" / "00_first.ipynb"), as_version=4).cells
+    assert [c.id for c in cells_after] == [c.id for c in cells_before]
+    assert cells_after[2].id == "injected-parameters"
+    assert [c.source for c in cells_after] == [c.source for c in cells_before]
+
+
+def test_a_given_checkpoint_replaces_the_training_notebook(tmp_path, capsys):
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    _notebook(notebooks / "01_train.ipynb", 'profile = "cpu"\nresults_dir = None\ntrain_root = None', "print('trained')")
+    _notebook(notebooks / "02_eval.ipynb", 'profile = "cpu"\nresults_dir = None\ncheckpoint = None', "print('evaluated')")
+    _notebook(notebooks / "05_ablations.ipynb", 'profile = "cpu"\nresults_dir = None\ntrain_root = None', "print('ablations')")
+    checkpoint = tmp_path / "model.pt"
+    checkpoint.write_bytes(b"weights")
+    steps, _ = reproduce.plan("smoke", tmp_path / "results", _layout(tmp_path, notebooks), checkpoint=checkpoint)
+    assert [s.name for s in steps] == ["02_eval", "05_ablations"]  # ablations train their own
+    assert "01_train skipped" in capsys.readouterr().out
+    steps, _ = reproduce.plan("smoke", tmp_path / "results", _layout(tmp_path, notebooks))
+    assert [s.name for s in steps] == ["01_train", "02_eval", "05_ablations"]
+
+
+def test_parameters_cells_do_not_derive_values_from_profile():
+    """papermill injects `profile` AFTER the parameters cell, so a default computed there from
+    `profile` would silently use the environment's profile instead (a smoke run doing cpu-sized
+    work). Profile-dependent defaults are None there and resolved in a later cell."""
+    for path in sorted((REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        cells = nbformat.read(str(path), as_version=4).cells
+        parameters = next(c for c in cells if "parameters" in c.metadata.get("tags", []))
+        for line in parameters.source.splitlines():
+            code = line.split("#", 1)[0]
+            if "profile" in code and not code.startswith("profile ="):
+                raise AssertionError(f"{path.name}: parameters cell computes from profile: {line!r}")
