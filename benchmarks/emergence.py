@@ -21,7 +21,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a plain checkout too
 
 from amdlib import AMDConfig  # noqa: E402
-from amdlib.data import DAVIS2016, YouTubeVOSPairs, generate_all  # noqa: E402
+from amdlib.data import DAVIS2016, SyntheticConfig, YouTubeVOSPairs, generate, generate_all  # noqa: E402
 from amdlib.evaluate import vos_channel_scores  # noqa: E402
 from amdlib.train import TrainConfig, train, training_pairs  # noqa: E402
 
@@ -50,6 +50,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--frame-gap", type=int, help="frames between the two frames of a pair")
     parser.add_argument("--scale-weights", help="loss weight per output scale, finest first, e.g. 1,1,1,1,0")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--train-objects", type=int,
+                        help="train on videos with 1..N moving objects (a variant of --data's training set)")
     parser.add_argument("--warmup-data", help="curriculum: first train on this synthetic preset (e.g. easy)")
     parser.add_argument("--warmup-minutes", type=float, default=0.0, help="... for this many of the minutes")
     return parser.parse_args(argv)
@@ -96,7 +98,8 @@ def summarize(out: Path) -> None:
         last = evaluations.iloc[-1]
         rows.append({
             "run": run.name, "backbone": model["backbone"], "c": model["num_masks"],
-            "size": schedule["crop_size"][0], "batch": schedule["batch_size"], "lr": f"{schedule['lr']:g}",
+            "size": schedule["crop_size"][0], "gap": schedule.get("frame_gap", 1), "batch": schedule["batch_size"],
+            "lr": f"{schedule['lr']:g}" + ("" if schedule["min_lr"] == schedule["lr"] else f" -> {schedule['min_lr']:g}"),
             "iterations": int(last["iteration"]), "minutes": round(last["train_seconds"] / 60, 1),
             "J best channel (end)": last["J_best_channel"], "J best channel (max)": evaluations["J_best_channel"].max(),
             "J smallest area (end)": last["J_smallest_area"], "J oracle frame (end)": last["J_oracle_frame"],
@@ -115,9 +118,13 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit("--name is required (or --summarize)")
     torch.set_num_threads(args.threads)
     model_config, train_config = configs(args)
-    def pairs_of(preset: str) -> YouTubeVOSPairs:
-        datasets = generate_all(Path(args.data_root) / preset, preset)
-        return training_pairs(datasets.youtube_vos, datasets.youtube_split, train_config)
+    def pairs_of(preset: str, max_objects: int | None = None) -> YouTubeVOSPairs:
+        config, folder = SyntheticConfig.profile(preset), Path(args.data_root) / preset
+        if max_objects is not None:
+            config = config.replace(num_objects=(1, max_objects))
+            folder = folder.with_name(f"{preset}_objects1-{max_objects}")
+        youtube = generate("youtube_vos", folder, config)
+        return training_pairs(youtube, youtube / "train.txt", train_config)
 
     datasets = generate_all(Path(args.data_root) / args.data, args.data)
     validation = DAVIS2016(datasets.davis2016)
@@ -133,7 +140,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.warmup_data and args.warmup_minutes > 0:  # phase 1 of a curriculum; phase 2 resumes from it
         train(model_config, train_config, pairs_of(args.warmup_data), out_dir, evaluate=evaluate,
               time_limit=args.warmup_minutes * 60, progress=False)
-    train(model_config, train_config, pairs_of(args.data), out_dir, evaluate=evaluate,
+    train(model_config, train_config, pairs_of(args.data, args.train_objects), out_dir, evaluate=evaluate,
           time_limit=args.minutes * 60, progress=False, resume=bool(args.warmup_data))
     plot(out_dir / "eval.csv", out_dir / "j_vs_time.png", args.name)
 
