@@ -23,26 +23,34 @@ AMD_METHOD = "AMD"
 MOTION_METHOD = "motion baseline (DIS + RANSAC)"
 
 
-def tta_method(config: AdaptConfig) -> str:
-    return f"AMD + TTA ({config.iterations} it)"
+TTA_UNITS = ("video", "dataset")
+
+
+def tta_method(config: AdaptConfig, unit: str = "video") -> str:
+    return f"AMD + TTA ({config.iterations} it)" + ("" if unit == "video" else " per dataset")
 
 
 def amd_with_tta(model: AMD, sequences: list, size: tuple[int, int] | None,
-                 config: AdaptConfig) -> list[SequenceMasks]:
-    """Per-video TTA: a fresh copy of `model` adapts to each video alone, then segments it; its
+                 config: AdaptConfig, unit: str = "video") -> list[SequenceMasks]:
+    """TTA (SPEC section 6b), then segmentation. unit "video": a fresh copy of `model` adapts to
+    each video alone; "dataset": one copy adapts to pairs from all the set's videos. The
     motion-contrast channel comes from the adapted model too."""
+    if unit not in TTA_UNITS:
+        raise ValueError(f"TTA unit must be one of {TTA_UNITS}, got {unit!r}")
+    groups = [[s] for s in sequences] if unit == "video" else [list(sequences)]
     results = []
-    for sequence in sequences:
-        tuned = adapt(model, [load_video(sequence, size)], config)
-        masks = segment_sequences(tuned, [sequence], size)
-        results += attach_motion_channels(tuned, [sequence], masks, size)
+    for group in groups:
+        tuned = adapt(model, [load_video(s, size) for s in group], config)
+        masks = segment_sequences(tuned, group, size)
+        results += attach_motion_channels(tuned, group, masks, size)
     return results
 
 
 def zero_shot_vos(model: AMD, sequences, size: tuple[int, int] | None, tta: AdaptConfig,
-                  motion_scale: float = 1.0) -> dict[str, list[SequenceMasks]]:
-    """Every method's masks on one VOS set: AMD, AMD + per-video TTA, the classical motion
-    baseline and the centre prior (radius fitted on the set: an upper bound of that prior).
+                  motion_scale: float = 1.0, tta_unit: str = "video") -> dict[str, list[SequenceMasks]]:
+    """Every method's masks on one VOS set: AMD, AMD + TTA (per video or per dataset,
+    `tta_unit`), the classical motion baseline and the centre prior (radius fitted on the set:
+    an upper bound of that prior).
 
     `size` (H,W) is the model's input size; `motion_scale` resizes frames for the baseline.
     """
@@ -50,7 +58,7 @@ def zero_shot_vos(model: AMD, sequences, size: tuple[int, int] | None, tta: Adap
     amd = attach_motion_channels(model, sequences, segment_sequences(model, sequences, size), size)
     methods = {AMD_METHOD: amd}
     if tta.iterations > 0:
-        methods[tta_method(tta)] = amd_with_tta(model, sequences, size, tta)
+        methods[tta_method(tta, tta_unit)] = amd_with_tta(model, sequences, size, tta, tta_unit)
     methods[MOTION_METHOD] = motion_sequence_masks(sequences, scale=motion_scale)
     radius = centre_prior_j([r.truth for r in amd])["radius"]
     methods[f"centre prior (r={radius:.2f})"] = [

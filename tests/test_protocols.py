@@ -14,7 +14,7 @@ from amdlib.adapt import AdaptConfig
 from amdlib.data import DAVIS2016, generate_all
 from amdlib.data.davis import VOSSequence
 from amdlib.evaluate import CHANNEL_RULES
-from amdlib.protocols import AMD_METHOD, MOTION_METHOD, tta_method, vos_table, zero_shot_vos
+from amdlib.protocols import AMD_METHOD, MOTION_METHOD, amd_with_tta, tta_method, vos_table, zero_shot_vos
 
 SIZE = (64, 64)
 TTA = AdaptConfig(iterations=2, batch_size=2)
@@ -101,3 +101,17 @@ def test_protocol_on_real_davis2016(shared_data, smoke_model):
     # (measured 0.56 on car-shadow alone, tests/test_baselines.py), and beats an empty mask.
     assert j[MOTION_METHOD] > 0.3, j
     assert 0.0 < centre < 1.0
+
+
+def test_tta_per_dataset_adapts_one_model_to_all_videos(tmp_path, smoke_model):
+    """Per dataset: one adapted copy segments every video, so adapting to the set and then
+    segmenting one video equals what per-video TTA gives only when the set is that one video."""
+    sequences = [short(s, 4) for s in DAVIS2016(generate_all(tmp_path, "smoke").davis2016)]
+    together = amd_with_tta(smoke_model, sequences, SIZE, TTA, unit="dataset")
+    alone = amd_with_tta(smoke_model, sequences, SIZE, TTA, unit="video")
+    single = amd_with_tta(smoke_model, sequences[:1], SIZE, TTA, unit="dataset")
+    assert torch.equal(single[0].masks, alone[0].masks)
+    assert not torch.equal(together[0].masks, alone[0].masks)
+    assert tta_method(TTA, "dataset") == "AMD + TTA (2 it) per dataset"
+    with pytest.raises(ValueError, match="TTA unit"):
+        amd_with_tta(smoke_model, sequences, SIZE, TTA, unit="frame")
