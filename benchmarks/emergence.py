@@ -54,6 +54,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="train on videos with 1..N moving objects (a variant of --data's training set)")
     parser.add_argument("--warmup-data", help="curriculum: first train on this synthetic preset (e.g. easy)")
     parser.add_argument("--warmup-minutes", type=float, default=0.0, help="... for this many of the minutes")
+    parser.add_argument("--dense-warmup", type=int, default=0,
+                        help="curriculum: the first N iterations use dense per-pixel flow (segment_flow=False), "
+                             "so the motion pathway learns correspondence before the masks enter the loss")
     return parser.parse_args(argv)
 
 
@@ -140,8 +143,15 @@ def main(argv: list[str] | None = None) -> None:
     if args.warmup_data and args.warmup_minutes > 0:  # phase 1 of a curriculum; phase 2 resumes from it
         train(model_config, train_config, pairs_of(args.warmup_data), out_dir, evaluate=evaluate,
               time_limit=args.warmup_minutes * 60, progress=False)
+    if args.dense_warmup > 0:  # phase 1: dense flow; phase 2 continues from its weights and optimiser
+        dense = model_config.replace(segment_flow=False)
+        train(dense, train_config, pairs_of(args.data, args.train_objects), out_dir, progress=False,
+              stop_after=args.dense_warmup)
+        state = torch.load(out_dir / "checkpoint.pt", weights_only=True)
+        state["config"] = model_config.to_dict()  # same parameters (SegmentFlowHead.per_pixel)
+        torch.save(state, out_dir / "checkpoint.pt")
     train(model_config, train_config, pairs_of(args.data, args.train_objects), out_dir, evaluate=evaluate,
-          time_limit=args.minutes * 60, progress=False, resume=bool(args.warmup_data))
+          time_limit=args.minutes * 60, progress=False, resume=bool(args.warmup_data or args.dense_warmup))
     plot(out_dir / "eval.csv", out_dir / "j_vs_time.png", args.name)
 
 
