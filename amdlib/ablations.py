@@ -25,7 +25,6 @@ import dataclasses
 import hashlib
 import json
 import os
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -35,6 +34,7 @@ from typing import Any
 import pandas as pd
 
 from .adapt import AdaptConfig, adapt, load_video
+from .atomic import write_json
 from .checkpoint import load_checkpoint, save_checkpoint
 from .config import AMDConfig
 from .evaluate import SequenceMasks, channel_scores, segment_sequences, vos_channel_scores
@@ -217,20 +217,6 @@ def _read_json(path: Path) -> dict[str, Any] | None:
         return None
 
 
-def write_json_atomic(value: Any, path: Path) -> None:
-    """Write JSON to a temporary file beside `path`, then rename: never a half-written file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w") as file:
-            json.dump(value, file, indent=1, sort_keys=True)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-        raise
-
-
 def trained_model(model_config: AMDConfig, train_config: TrainConfig, data: AblationData,
                   budget: AblationBudget, runs_dir: Path, progress: bool = False) -> tuple[AMD, dict[str, Any]]:
     """Train (or reuse, or resume) the run these settings define; returns the model (eval mode)
@@ -252,7 +238,7 @@ def trained_model(model_config: AMDConfig, train_config: TrainConfig, data: Abla
                        time_limit=budget.seconds)
         save_checkpoint(result.model, run_dir / "model.pt", iteration=result.iterations)
         done = {"settings": settings, "iterations": result.iterations, "train_seconds": result.train_seconds}
-        write_json_atomic(done, run_dir / "done.json")
+        write_json(run_dir / "done.json", done)
         (run_dir / "checkpoint.pt").unlink(missing_ok=True)
     model = load_checkpoint(run_dir / "model.pt").eval()
     return model, {"run": run_dir.name, "iterations": done["iterations"],
@@ -312,7 +298,7 @@ def run_variant(family: str, variant: Variant, profile: str, data: AblationData,
         "J_centre_prior": scores.centre_prior_j, "scores": scores.as_row(), "run": run["run"],
         "settings": settings,
     }
-    write_json_atomic(row, row_path)
+    write_json(row_path, row)
     return {**row, "cached": False}
 
 

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import Tensor
 
+from .atomic import atomic_write
 from .config import AMDConfig
 from .model import AMD
 
@@ -142,20 +142,8 @@ def load_checkpoint(path: str | os.PathLike, trusted: bool = False, **config_ove
 
 
 def atomic_torch_save(obj: Any, path: str | os.PathLike) -> None:
-    """torch.save to a temporary file in the same folder, then rename: never a half-written file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            torch.save(obj, file)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-        raise
+    """torch.save through `atomic.atomic_write`: never a half-written checkpoint."""
+    atomic_write(path, lambda file: torch.save(obj, file))
 
 
 def checkpoint_contents(model: AMD, **extra: Any) -> dict[str, Any]:

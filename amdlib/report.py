@@ -7,32 +7,18 @@ every table exists in both forms (CSV for machines, Markdown for readers of resu
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 
-
-def _atomic_write(path: Path, write) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(handle)
-    try:
-        write(temporary)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-        raise
-    return path
+from .atomic import atomic_write, write_text
 
 
 def write_table(table: pd.DataFrame, stem: str | os.PathLike, float_format: str = "{:.3f}") -> tuple[Path, Path]:
     """Write `table` as `<stem>.csv` and `<stem>.md`; returns both paths."""
     stem = Path(stem)
-    csv_path = _atomic_write(stem.with_suffix(".csv"), lambda tmp: table.to_csv(tmp, index=False))
-    markdown = to_markdown(table, float_format)
-    md_path = _atomic_write(stem.with_suffix(".md"), lambda tmp: Path(tmp).write_text(markdown + "\n"))
+    csv_path = atomic_write(stem.with_suffix(".csv"), lambda file: table.to_csv(file, index=False), binary=False)
+    md_path = write_text(stem.with_suffix(".md"), to_markdown(table, float_format) + "\n")
     return csv_path, md_path
 
 
@@ -52,4 +38,4 @@ def to_markdown(table: pd.DataFrame, float_format: str = "{:.3f}") -> str:
 def save_figure(figure, path: str | os.PathLike, dpi: int = 100) -> Path:
     """Save a matplotlib figure as PNG atomically."""
     path = Path(path)
-    return _atomic_write(path, lambda tmp: figure.savefig(tmp, dpi=dpi, format="png", bbox_inches="tight"))
+    return atomic_write(path, lambda file: figure.savefig(file, dpi=dpi, format="png", bbox_inches="tight"))

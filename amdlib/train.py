@@ -36,6 +36,7 @@ import torch
 from torch import Tensor
 from torch.utils.data import DataLoader, Dataset, Sampler
 
+from .atomic import atomic_write
 from .checkpoint import atomic_torch_save, checkpoint_contents
 from .config import AMDConfig, named_profile
 from .distributed import ProcessInfo, all_agree, init_from_environment, mean_over_ranks, synchronise_batchnorm
@@ -222,13 +223,13 @@ class CsvLog:
 
 
 def write_csv_atomic(path: Path, rows: list[dict[str, Any]], fields: list[str]) -> None:
-    temporary = path.with_name(f".{path.name}.tmp")
-    with temporary.open("w", newline="") as file:
+    def write(file) -> None:
         if fields:
             writer = csv.DictWriter(file, fieldnames=fields)
             writer.writeheader()
             writer.writerows(rows)
-    os.replace(temporary, path)
+
+    atomic_write(path, write, binary=False)
 
 
 def rng_states() -> dict[str, Any]:

@@ -116,17 +116,10 @@ class Step:
 
 
 def write_atomic(path: Path, text: str) -> Path:
-    """Write ``text`` to ``path`` through a temporary file in the same folder and os.replace."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return path
+    """Write ``text`` to ``path`` atomically (`amdlib.atomic.write_text`)."""
+    from amdlib.atomic import write_text
+
+    return write_text(path, text)
 
 
 # ----------------------------------------------------------------------------------------------

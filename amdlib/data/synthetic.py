@@ -60,6 +60,7 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
+from ..atomic import temporary_prefix, write_json
 from ..config import named_profile
 from .io import DatasetError
 from .scene import RenderedVideo, SceneConfig, render_scene, sample_scene
@@ -351,8 +352,10 @@ def dataset_config(kind: str, config: SyntheticConfig) -> dict:
 
 def _files(folder: Path) -> list[Path]:
     """Every file of a dataset folder except its manifest, in a fixed (path) order."""
-    skip = {MANIFEST, MANIFEST + ".tmp"}
-    files = (p for p in folder.rglob("*") if p.is_file() and not (p.parent == folder and p.name in skip))
+    def is_manifest(p: Path) -> bool:  # the manifest, or a temporary file on its way to it
+        return p.parent == folder and (p.name == MANIFEST or p.name.startswith(temporary_prefix(MANIFEST)))
+
+    files = (p for p in folder.rglob("*") if p.is_file() and not is_manifest(p))
     return sorted(files, key=lambda p: p.relative_to(folder).as_posix())
 
 
@@ -391,12 +394,6 @@ def is_complete(folder: Path, kind: str, config: str | SyntheticConfig, *, verif
     return all(manifest.get(k) == v for k, v in actual.items())
 
 
-def _write_json_atomic(path: Path, values: dict) -> None:
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(json.dumps(values, indent=1, sort_keys=True) + "\n")
-    os.replace(temporary, path)
-
-
 def generate(kind: str, root: str | Path, config: str | SyntheticConfig = "smoke", *,
              force: bool = False, verify: bool = False) -> Path:
     """Write dataset `kind` to <root>/<kind> unless it is already there, complete, with this config.
@@ -422,7 +419,7 @@ def generate(kind: str, root: str | Path, config: str | SyntheticConfig = "smoke
     WRITERS[kind](partial, config)
     manifest = {"generator": GENERATOR, "version": GENERATOR_VERSION, "kind": kind,
                 "config": dataset_config(kind, config), **_summary(partial, with_hash=True)}
-    _write_json_atomic(partial / MANIFEST, manifest)
+    write_json(partial / MANIFEST, manifest)
     if target.exists():
         shutil.rmtree(target)
     os.replace(partial, target)

@@ -1,0 +1,49 @@
+"""Atomic file writes: the content goes to a temporary file beside the target, is flushed to
+disk, and is then renamed over it, so a crash or an interrupt never leaves a half-written
+checkpoint, log, table, figure or manifest behind (the developers' guide: nothing already
+computed is lost). One helper for every writer in the project.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO, Any
+
+
+def temporary_prefix(name: str) -> str:
+    """Temporary files for target `name` are `<prefix>XXXX.tmp` in the same folder."""
+    return f".{name}."
+
+
+def atomic_write(path: str | os.PathLike, write: Callable[[IO], Any], binary: bool = True) -> Path:
+    """Call `write(file)` on a temporary file beside `path` (opened "wb", or "w" with
+    newline="" when not `binary`), fsync it, then rename it to `path`. On any error the
+    temporary file is removed and `path` is left as it was. Returns `path`."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=temporary_prefix(path.name), suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") if binary else os.fdopen(handle, "w", newline="", encoding="utf-8") as file:
+            write(file)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+        raise
+    return path
+
+
+def write_text(path: str | os.PathLike, text: str) -> Path:
+    """`text` (UTF-8) to `path`, atomically."""
+    return atomic_write(path, lambda file: file.write(text), binary=False)
+
+
+def write_json(path: str | os.PathLike, value: Any) -> Path:
+    """`value` as JSON (indent 1, sorted keys, trailing newline) to `path`, atomically."""
+    return write_text(path, json.dumps(value, indent=1, sort_keys=True) + "\n")

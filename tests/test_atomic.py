@@ -1,0 +1,30 @@
+"""amdlib.atomic: the one atomic-write helper behind checkpoints, logs, tables and manifests."""
+
+import json
+
+import pytest
+
+from amdlib.atomic import atomic_write, temporary_prefix, write_json, write_text
+
+
+def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path):
+    path = tmp_path / "sub" / "table.md"
+    write_text(path, "old\n")
+
+    def broken(file):
+        file.write("half of the new con")
+        raise RuntimeError("interrupted")
+
+    with pytest.raises(RuntimeError, match="interrupted"):
+        atomic_write(path, broken, binary=False)
+    assert path.read_text() == "old\n"
+    assert [p.name for p in path.parent.iterdir()] == ["table.md"]
+
+
+def test_write_json_format_and_binary_writes(tmp_path):
+    write_json(tmp_path / "a.json", {"b": 1, "a": [1, 2]})
+    assert (tmp_path / "a.json").read_text() == '{\n "a": [\n  1,\n  2\n ],\n "b": 1\n}\n'
+    assert json.loads((tmp_path / "a.json").read_text()) == {"a": [1, 2], "b": 1}
+    atomic_write(tmp_path / "x.bin", lambda file: file.write(b"\x00\x01"))
+    assert (tmp_path / "x.bin").read_bytes() == b"\x00\x01"
+    assert temporary_prefix("manifest.json") == ".manifest.json."
