@@ -33,12 +33,13 @@ from typing import Any
 
 import pandas as pd
 
-from .adapt import AdaptConfig, adapt, load_video
+from .adapt import AdaptConfig
 from .atomic import write_json
 from .checkpoint import load_checkpoint, save_checkpoint
 from .config import AMDConfig
-from .evaluate import SequenceMasks, channel_scores, segment_sequences, vos_channel_scores
+from .evaluate import channel_scores, vos_channel_scores
 from .model import AMD
+from .protocols import amd_with_tta
 from .train import TrainConfig, train, training_pairs
 
 ROW_VERSION = 1
@@ -245,16 +246,6 @@ def trained_model(model_config: AMDConfig, train_config: TrainConfig, data: Abla
                    "train_seconds": done["train_seconds"], "trained_now": trained_now}
 
 
-def adapted_results(model: AMD, sequences: list, size: tuple[int, int], config: AdaptConfig) -> list[SequenceMasks]:
-    """Masks of every sequence after per-video test-time adaptation (a fresh copy of `model`
-    adapted on that video's frames alone, as notebook 03 does)."""
-    results = []
-    for sequence in sequences:
-        tuned = adapt(model, [load_video(sequence, size)], config)
-        results += segment_sequences(tuned, [sequence], size)
-    return results
-
-
 def run_variant(family: str, variant: Variant, profile: str, data: AblationData, out_dir: str | os.PathLike,
                 budget: AblationBudget | None = None, seed: int = 0, progress: bool = False) -> dict[str, Any]:
     """Train `variant` from scratch (seeded: same initialisation draws and data order for every
@@ -287,7 +278,7 @@ def run_variant(family: str, variant: Variant, profile: str, data: AblationData,
     if tta is None:
         scores = vos_channel_scores(model, sequences, size)
     else:
-        scores = channel_scores(adapted_results(model, sequences, size, tta))
+        scores = channel_scores(amd_with_tta(model, sequences, size, tta, unit="video"))
     row = {
         "family": family, "variant": variant.name, "change": variant.change(tta.iterations if tta else None),
         "reference": variant.is_reference(profile), "iterations": run["iterations"],
