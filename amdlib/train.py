@@ -97,19 +97,24 @@ TRAIN_PROFILES: dict[str, Callable[[], TrainConfig]] = {
     "paper": TrainConfig,
     # cpu: 4,000 iterations, about 19 minutes on 2 quiet cores (3.6 it/s), batch 8, constant
     # lr 3e-4 (RESEARCH.md item 5), pairs two frames apart. Measured in results/cpu/emergence/
-    # (best fixed channel J on the synthetic DAVIS-layout val set, one object kept in view;
-    # centre prior 0.245; runs of 2,000 iterations, two at a time on one thread each):
-    # - frame gap 1 / 2 / 3 at 1,000 iterations: 0.178 / 0.190 / 0.168; gap 2 reached 0.218
-    #   at 1,500 and 0.212 at 2,000. Gap 2 doubles the motion at 64x64 (objects 1-2.5 px per
-    #   frame at gap 1); its edge over gap 1 is within one seed's noise. Adopted.
-    # - c = 3 instead of 2: 0.155 at 1,000 (c = 2: 0.178).
-    # - training videos with one object instead of 1-3 (gap 2): 0.159 / 0.162 at 1,000 / 1,500;
-    #   with poly decay from 6e-4 to 3e-5 as well: 0.153 at 1,000. Worse: kept 1-3 objects.
-    # - before the benchmark was fixed (generator v1: objects drifting out of view): 96x96
-    #   input slower than 64x64; a curriculum from centred single objects worse.
-    # Not reached: the project's target J >= 0.6 within 20 minutes (see results/README.md).
+    # (best fixed channel J on the synthetic DAVIS-layout val set, one object kept in view):
+    # - generator v3 (objects wear colour photographs, static distractors tinted grayscale
+    #   textures; see SceneConfig.object_textures): 0.18 / 0.25 / 0.39 / 0.44 at 500 / 1,000 /
+    #   1,500 / 2,000 iterations (one thread, sharing the machine), against 0.19 / 0.17 / 0.16
+    #   at 500 / 1,000 / 1,250 when the same videos have no distractors at all and objects and
+    #   background draw from every source: what unlocks emergence here is that the movers are
+    #   a recognisable kind of thing, as in real video.
+    # - training objects twice as fast (object_speed 0.08, validation unchanged): 0.14 at 500
+    #   (0.18 without): not adopted.
+    # - generator v2 (distractors looking exactly like objects; the best possible one-frame
+    #   answer, every shape, scored J 0.60 through 16x16 masks): frame gap 1 / 2 / 3 at 1,000
+    #   iterations 0.178 / 0.190 / 0.168 (gap 2 adopted, within one seed's noise); c = 3 0.155;
+    #   one-object training videos 0.159; poly decay 6e-4 -> 3e-5 0.153; a 500-iteration dense
+    #   per-pixel flow warm-up 0.217 at 2,000 (0.179 without).
+    # - generator v1: 96x96 input slower than 64x64; a curriculum from centred objects worse.
+    # The quiet run of this profile, J against training minutes: results/cpu/tables/01_emergence.
     "cpu": lambda: TrainConfig(iterations=4000, batch_size=8, lr=3e-4, min_lr=3e-4, crop_size=(64, 64),
-                               short_side=64, frame_gap=2, checkpoint_every=250, log_every=10, eval_every=500),
+                               short_side=64, frame_gap=2, checkpoint_every=250, log_every=10, eval_every=250),
     "smoke": lambda: TrainConfig(iterations=4, batch_size=2, lr=3e-4, crop_size=(64, 64), short_side=68,
                                  checkpoint_every=2, log_every=1, eval_every=2),
 }

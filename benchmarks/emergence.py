@@ -13,6 +13,9 @@ prior. Writes `<out>/<name>/{eval.csv, log.csv, j_vs_time.png, masks.png, checkp
 from __future__ import annotations
 
 import argparse
+import ast
+import dataclasses
+import hashlib
 import sys
 from pathlib import Path
 
@@ -52,6 +55,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--train-objects", type=int,
                         help="train on videos with 1..N moving objects (a variant of --data's training set)")
+    parser.add_argument("--scene", action="append", default=[], metavar="FIELD=VALUE",
+                        help="change a SceneConfig field of every generated set, e.g. num_distractors=0,0")
+    parser.add_argument("--train-scene", action="append", default=[], metavar="FIELD=VALUE",
+                        help="... of the training videos only (a training-data curriculum; validation unchanged)")
     parser.add_argument("--warmup-data", help="curriculum: first train on this synthetic preset (e.g. easy)")
     parser.add_argument("--warmup-minutes", type=float, default=0.0, help="... for this many of the minutes")
     parser.add_argument("--dense-warmup", type=int, default=0,
@@ -75,6 +82,27 @@ def configs(args: argparse.Namespace) -> tuple[AMDConfig, TrainConfig]:
         schedule.update(crop_size=(args.size, args.size), short_side=args.size)
     schedule.update(flip=args.flip, seed=args.seed)
     return AMDConfig.profile(args.profile, **model), TrainConfig.profile(args.profile, **schedule)
+
+
+def scene_changes(items: list[str]) -> dict:
+    """["num_distractors=0,0", "object_speed=0.08"] -> {"num_distractors": (0, 0), "object_speed": 0.08}."""
+    changes = {}
+    for item in items:
+        field_name, _, value = item.partition("=")
+        changes[field_name] = ast.literal_eval(value)
+    return changes
+
+
+def with_scene(config: SyntheticConfig, changes: dict) -> SyntheticConfig:
+    return config.replace(scene=dataclasses.replace(config.scene, **changes)) if changes else config
+
+
+def variant_folder(root: Path, preset: str, changes: dict) -> Path:
+    """A data folder per (preset, scene changes), so that variants never overwrite each other."""
+    if not changes:
+        return root / preset
+    digest = hashlib.sha1(repr(sorted(changes.items())).encode()).hexdigest()[:8]
+    return root / f"{preset}_scene-{digest}"
 
 
 def plot(eval_csv: Path, out_png: Path, title: str) -> None:
@@ -121,15 +149,20 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit("--name is required (or --summarize)")
     torch.set_num_threads(args.threads)
     model_config, train_config = configs(args)
+    every_set, training_only = scene_changes(args.scene), scene_changes(args.train_scene)
+
     def pairs_of(preset: str, max_objects: int | None = None) -> YouTubeVOSPairs:
-        config, folder = SyntheticConfig.profile(preset), Path(args.data_root) / preset
+        changes = {**every_set, **training_only}
+        config = with_scene(SyntheticConfig.profile(preset), changes)
+        folder = variant_folder(Path(args.data_root), preset, changes)
         if max_objects is not None:
             config = config.replace(num_objects=(1, max_objects))
             folder = folder.with_name(f"{preset}_objects1-{max_objects}")
         youtube = generate("youtube_vos", folder, config)
         return training_pairs(youtube, youtube / "train.txt", train_config)
 
-    datasets = generate_all(Path(args.data_root) / args.data, args.data)
+    datasets = generate_all(variant_folder(Path(args.data_root), args.data, every_set),
+                            with_scene(SyntheticConfig.profile(args.data), every_set))
     validation = DAVIS2016(datasets.davis2016)
     eval_size = args.eval_size or args.size or train_config.crop_size[0]
     out_dir = Path(args.out) / args.name

@@ -372,3 +372,33 @@ def test_inside_placement_keeps_the_object_whole_in_view():
         touching += sum(bool(m[[0, -1], :].any() or m[:, [0, -1]].any()) for m in masks)
         frames += len(masks)
     assert touching / frames < 0.3
+
+
+def _is_tinted_grayscale(texture: np.ndarray) -> bool:
+    """True when every unclipped pixel's colour is one tint times a gray level (rank-1 colours)."""
+    pixels = texture.reshape(-1, 3).astype(np.float64)
+    pixels = pixels[(pixels < 0.995).all(1) & (pixels.sum(1) > 0.05)]
+    singular = np.linalg.svd(pixels, compute_uv=False)
+    return singular[1] / singular[0] < 1e-3
+
+
+def test_texture_pools_partition_the_sources():
+    from amdlib.data.textures import pool_indices, texture_bank
+
+    colour, gray, every = pool_indices("color"), pool_indices("gray"), pool_indices("any")
+    assert sorted(colour + gray) == every == list(range(len(texture_bank())))
+    assert all(not texture_bank()[i].gray for i in colour) and all(texture_bank()[i].gray for i in gray)
+    with pytest.raises(ValueError, match="texture pool"):
+        pool_indices("stripes")
+    with pytest.raises(ValueError, match="distractor_textures"):
+        SceneConfig(distractor_textures="stripes")
+
+
+def test_distractors_and_objects_draw_from_their_texture_pools():
+    """Gray distractors are tinted grayscale (rank-1 colours); colour objects are not."""
+    config = SceneConfig(image_size=(64, 64), num_objects=(2, 2), num_distractors=(2, 2),
+                         object_textures="color", distractor_textures="gray")
+    for seed in range(4):
+        scene = sample_scene(config, np.random.default_rng(seed), 3)
+        for layer in scene.layers:
+            assert _is_tinted_grayscale(layer.texture) == (not layer.foreground), (seed, layer.kind)

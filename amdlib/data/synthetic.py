@@ -24,7 +24,8 @@ relative to the dataset root, then the frame names WITHOUT extension, in tempora
 frames have `image_size`.
 
 Ground truth: foreground = union of the moving objects' visible pixels; static distractors
-(which move only with the camera) are background. The single-image sets (DUTS, VOC) have no
+(which move only with the camera) are background. Objects wear colour photographs, distractors
+tinted grayscale textures (`SceneConfig.object_textures`, generator version 3: why there). The single-image sets (DUTS, VOC) have no
 distractors, since one image cannot tell a static shape from an object.
 
 Determinism: item i of each dataset is drawn from `numpy.random.default_rng([seed, stream, i])`
@@ -67,7 +68,7 @@ from .scene import RenderedVideo, SceneConfig, render_scene, sample_scene
 from .voc import voc_palette
 
 GENERATOR = "amdlib.data.synthetic"
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
 """Bump when a change to the rendering changes the bytes written: existing folders regenerate."""
 DATASETS = ("youtube_vos", "davis2016", "fbms_sparse", "duts_te", "voc2012")
 _PREFIX = {"youtube_vos": "youtube_", "davis2016": "davis_", "fbms_sparse": "fbms_",

@@ -20,6 +20,9 @@ COLOR_SOURCES = (
 """Colour photographs bundled with scikit-image (checked offline with scikit-image 0.26)."""
 GRAY_SOURCES = ("brick", "grass", "gravel", "camera", "moon", "clock", "coins", "page", "cell")
 """Grayscale photographs and textures; tinted with a random colour when cut."""
+TEXTURE_POOLS = ("any", "color", "gray")
+"""Which sources a texture may be cut from: every source, the colour photographs only, or the
+tinted grayscale ones only (`SceneConfig.object_textures`, `distractor_textures`)."""
 MAX_SIDE = 512
 """Sources are downscaled once so that their longer side is at most this (speed; ample detail)."""
 
@@ -61,17 +64,27 @@ def texture_bank() -> tuple[TextureSource, ...]:
     return tuple(bank)
 
 
+def pool_indices(pool: str) -> list[int]:
+    """Indices into `texture_bank()` of the sources in `pool` (one of TEXTURE_POOLS)."""
+    if pool not in TEXTURE_POOLS:
+        raise ValueError(f"texture pool must be one of {TEXTURE_POOLS}, got {pool!r}")
+    colour = list(range(len(COLOR_SOURCES)))
+    gray = list(range(len(COLOR_SOURCES), len(COLOR_SOURCES) + len(GRAY_SOURCES)))
+    return {"any": colour + gray, "color": colour, "gray": gray}[pool]
+
+
 def cut_texture(rng: np.random.Generator, height: int, width: int, *, contrast: float = 1.0,
-                exclude: int | None = None) -> tuple[np.ndarray, int]:
+                exclude: int | None = None, pool: str = "any") -> tuple[np.ndarray, int]:
     """A random crop of a random source resized to height x width -> (float32 H,W,3 in [0,1], source).
 
     The crop covers 0.5x to 2x the output size in source pixels (zoomed in or out), may be
     mirrored; grayscale sources get a random colour tint. `contrast` scales the texture's
     deviation from its mean colour (1 = as photographed, 0 = flat colour). `exclude` is a source
-    index not to draw (objects avoid the background's photograph).
+    index not to draw (objects avoid the background's photograph); `pool` limits the draw to the
+    colour or to the grayscale sources.
     """
     bank = texture_bank()
-    choices = [i for i in range(len(bank)) if i != exclude]
+    choices = [i for i in pool_indices(pool) if i != exclude]
     index = int(choices[rng.integers(len(choices))])
     source = bank[index].image
     zoom = float(np.exp(rng.uniform(np.log(0.5), np.log(2.0))))
