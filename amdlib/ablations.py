@@ -148,7 +148,7 @@ ABLATION_BUDGETS: dict[str, AblationBudget] = {
     # 90 s of training per variant on 2 cores: 12 trainings + TTA + evaluation took 22 minutes
     # (results/cpu). That is about 320 iterations of the default on quiet cores (3.6 it/s), where
     # the cpu run's best-channel J is below the centre prior (0.17 after 500 iterations against
-    # 0.245, results/cpu/tables/01_emergence.md): the table shows tendencies, not converged effects.
+    # 0.30, results/cpu/tables/01_emergence.md): the table shows tendencies, not converged effects.
     # TTA: notebook 03's 100 iterations per video.
     "cpu": AblationBudget(seconds=90.0, iterations=None, tta_iterations=100),
     # Suggested GPU budget (not measured here): 2 hours of training per variant on one GPU with

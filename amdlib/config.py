@@ -146,7 +146,11 @@ def cpu() -> AMDConfig:
     - pyramid from 1/16 (RESEARCH.md item 3: 1x1 and 2x2 levels hurt and can produce NaN);
     - normalised cost volume (RESEARCH.md item 4: without it the motion pathway does not learn
       correspondence within CPU minutes);
-    - c = 3 was measured too (J 0.155 against 0.178 for c = 2 after 1,000 iterations, one seed).
+    - c = 3 was measured too (J 0.155 against 0.178 for c = 2 after 1,000 iterations, one seed,
+      generator v2).
+    With these, the quiet 2-core run on the synthetic benchmark (generator v3) passes the centre
+    prior (0.30) after 10 minutes and reaches best-channel J 0.37-0.44 from 13 to 20 minutes;
+    the project's target, 0.6, is not reached (results/cpu/emergence/README.md).
     """
     return AMDConfig(backbone="small", num_masks=2, flow_size=(64, 64), coarsest_stride=16,
                      normalized_correlation=True)

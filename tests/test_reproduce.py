@@ -493,3 +493,16 @@ def test_parameters_cells_do_not_derive_values_from_profile():
             code = line.split("#", 1)[0]
             if "profile" in code and not code.startswith("profile ="):
                 raise AssertionError(f"{path.name}: parameters cell computes from profile: {line!r}")
+
+
+def test_best_c_is_named_among_two_or_more_masks(tmp_path):
+    """With c = 1 the mask is the whole frame: its J is a floor, never 'the best c'."""
+    import csv
+
+    rows = [("c=1", "0.148"), ("c=2 (default)", "0.142"), ("c=3", "0.083")]
+    with open(tmp_path / "05_ablations.csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, ["family", "variant", "J (label-free)"])
+        writer.writeheader()
+        writer.writerows({"family": "masks", "variant": v, "J (label-free)": j} for v, j in rows)
+    text = reproduce.measure_masks(tmp_path).text
+    assert "**c=2**" in text and "0.142" in text and "c=1 (one mask covering the frame, the floor): 0.148" in text

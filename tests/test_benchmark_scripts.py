@@ -1,0 +1,52 @@
+"""The research scripts under benchmarks/: their option parsing and the appearance ceiling."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def load(name: str):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_emergence_scene_changes_and_variant_folders(tmp_path):
+    emergence = load("emergence")
+    changes = emergence.scene_changes(["num_distractors=0,0", "object_speed=0.08", "object_textures='gray'"])
+    assert changes == {"num_distractors": (0, 0), "object_speed": 0.08, "object_textures": "gray"}
+    assert emergence.variant_folder(tmp_path, "cpu", {}) == tmp_path / "cpu"
+    one = emergence.variant_folder(tmp_path, "cpu", changes)
+    assert one != tmp_path / "cpu" and one == emergence.variant_folder(tmp_path, "cpu", dict(reversed(changes.items())))
+    assert one != emergence.variant_folder(tmp_path, "cpu", {"num_distractors": (0, 0)})
+    config = emergence.with_scene(emergence.SyntheticConfig.profile("smoke"), changes)
+    assert config.scene.num_distractors == (0, 0) and config.scene.object_textures == "gray"
+    with pytest.raises(ValueError, match="object_textures"):
+        emergence.with_scene(config, {"object_textures": "stripes"})
+
+
+def test_appearance_ceiling_resolution_and_invariants(capsys):
+    ceiling = load("appearance_ceiling")
+    block = np.zeros((64, 64), bool)
+    block[16:32, 8:40] = True  # aligned with the 4-pixel cells of a 16x16 grid
+    # Bilinear x4 upsampling puts the edge pixels at 0.625 of the block's side and the corners
+    # at 0.625^2 = 0.39 < 0.5: the block survives except for its four corner pixels.
+    expected = block.copy()
+    expected[[16, 16, 31, 31], [8, 39, 8, 39]] = False
+    assert np.array_equal(ceiling.through_resolution(block, 64, 16).numpy(), expected)
+    dot = np.zeros((64, 64), bool)
+    dot[10, 10] = True  # one pixel is 1/16 of a cell: lost on the 16x16 grid
+    assert not ceiling.through_resolution(dot, 64, 16).any()
+
+    ceiling.main(["--preset", "smoke", "--textures", "any", "any"])
+    scores = [float(line.rsplit(":", 1)[1]) for line in capsys.readouterr().out.splitlines() if "J of" in line]
+    every_shape, every_shape_coarse, object_coarse = scores
+    assert 0 < every_shape <= 1 and 0 < every_shape_coarse <= 1 and 0 < object_coarse <= 1
+    assert object_coarse >= every_shape_coarse  # the truth itself beats adding distractors to it
