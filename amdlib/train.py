@@ -106,6 +106,9 @@ TRAIN_PROFILES: dict[str, Callable[[], TrainConfig]] = {
     #   a recognisable kind of thing, as in real video.
     # - training objects twice as fast (object_speed 0.08, validation unchanged): 0.14 at 500
     #   (0.18 without): not adopted.
+    # - frame gap 1 / 3 (same conditions, 2,000 iterations): 0.45 / 0.14. Gap 1 alone on 2
+    #   threads for 20 minutes never took off (0.20-0.25): when emergence starts varies from run
+    #   to run by more than these settings differ, so gap 2 stays until several seeds are measured.
     # - generator v2 (distractors looking exactly like objects; the best possible one-frame
     #   answer, every shape, scored J 0.60 through 16x16 masks): frame gap 1 / 2 / 3 at 1,000
     #   iterations 0.178 / 0.190 / 0.168 (gap 2 adopted, within one seed's noise); c = 3 0.155;
