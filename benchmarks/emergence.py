@@ -54,7 +54,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--scale-weights", help="loss weight per output scale, finest first, e.g. 1,1,1,1,0")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--train-objects", type=int,
-                        help="train on videos with 1..N moving objects (a variant of --data's training set)")
+                        help="train on videos with 1..N moving objects (shorthand for --train-scene num_objects=1,N)")
     parser.add_argument("--scene", action="append", default=[], metavar="FIELD=VALUE",
                         help="change a SceneConfig field of every generated set, e.g. num_distractors=0,0")
     parser.add_argument("--train-scene", action="append", default=[], metavar="FIELD=VALUE",
@@ -150,15 +150,13 @@ def main(argv: list[str] | None = None) -> None:
     torch.set_num_threads(args.threads)
     model_config, train_config = configs(args)
     every_set, training_only = scene_changes(args.scene), scene_changes(args.train_scene)
+    if args.train_objects is not None:
+        training_only["num_objects"] = (1, args.train_objects)
+    training = {**every_set, **training_only}
 
-    def pairs_of(preset: str, max_objects: int | None = None) -> YouTubeVOSPairs:
-        changes = {**every_set, **training_only}
-        config = with_scene(SyntheticConfig.profile(preset), changes)
-        folder = variant_folder(Path(args.data_root), preset, changes)
-        if max_objects is not None:
-            config = config.replace(num_objects=(1, max_objects))
-            folder = folder.with_name(f"{preset}_objects1-{max_objects}")
-        youtube = generate("youtube_vos", folder, config)
+    def pairs_of(preset: str) -> YouTubeVOSPairs:
+        folder = variant_folder(Path(args.data_root), preset, training)
+        youtube = generate("youtube_vos", folder, with_scene(SyntheticConfig.profile(preset), training))
         return training_pairs(youtube, youtube / "train.txt", train_config)
 
     datasets = generate_all(variant_folder(Path(args.data_root), args.data, every_set),
@@ -178,12 +176,12 @@ def main(argv: list[str] | None = None) -> None:
               time_limit=args.warmup_minutes * 60, progress=False)
     if args.dense_warmup > 0:  # phase 1: dense flow; phase 2 continues from its weights and optimiser
         dense = model_config.replace(segment_flow=False)
-        train(dense, train_config, pairs_of(args.data, args.train_objects), out_dir, progress=False,
+        train(dense, train_config, pairs_of(args.data), out_dir, progress=False,
               stop_after=args.dense_warmup)
         state = torch.load(out_dir / "checkpoint.pt", weights_only=True)
         state["config"] = model_config.to_dict()  # same parameters (SegmentFlowHead.per_pixel)
         torch.save(state, out_dir / "checkpoint.pt")
-    train(model_config, train_config, pairs_of(args.data, args.train_objects), out_dir, evaluate=evaluate,
+    train(model_config, train_config, pairs_of(args.data), out_dir, evaluate=evaluate,
           time_limit=args.minutes * 60, progress=False, resume=bool(args.warmup_data or args.dense_warmup))
     plot(out_dir / "eval.csv", out_dir / "j_vs_time.png", args.name)
 
