@@ -117,6 +117,15 @@ class FCNHead(nn.Module):
         return self.classifier(self.dropout(self.convs(features)))
 
 
+def set_padding_mode(module: nn.Module, mode: str) -> None:
+    """Give every padded Conv2d inside `module` the padding `mode`, in place (also convolutions
+    whose padding was changed after construction, as `_set_stride_and_dilation` does)."""
+    for conv in module.modules():
+        if isinstance(conv, nn.Conv2d) and any(conv.padding):
+            conv.padding_mode = mode
+            conv._reversed_padding_repeated_twice = [p for p in reversed(conv.padding) for _ in range(2)]
+
+
 class AppearancePathway(nn.Module):
     """Frame (values in [0,1]) -> c soft masks at 1/8 resolution (1/4 for `small`), softmax over c."""
 
@@ -126,6 +135,8 @@ class AppearancePathway(nn.Module):
         self.output_stride: int = self.backbone.output_stride
         self.head = FCNHead(self.backbone.out_channels, config.num_masks, config.head_channels,
                             config.head_dilation, config.head_dropout)
+        if config.padding_mode != "zeros":
+            set_padding_mode(self, config.padding_mode)
         # Not persistent: they are constants, and keeping them out of the state dict keeps it
         # identical in content to the release's.
         self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)

@@ -125,7 +125,8 @@ def load_checkpoint(path: str | os.PathLike, trusted: bool = False, **config_ove
     checkpoint = _read(path, trusted)
     if checkpoint.get("format") == FORMAT:
         config = AMDConfig.from_dict(checkpoint["config"])
-        state_dict = checkpoint["model"]
+        # A run with a weight average (TrainConfig.ema_decay) stores it for inference.
+        state_dict = checkpoint.get("inference_model", checkpoint["model"])
     else:
         state_dict = checkpoint.get("state_dict", checkpoint)
         state_dict = {k.removeprefix("module."): v for k, v in state_dict.items()}

@@ -11,6 +11,8 @@ import dataclasses
 from dataclasses import dataclass
 
 BACKBONES = ("resnet18", "resnet34", "resnet50", "small")
+FLOW_MASKS = ("source", "reference")
+PADDING_MODES = ("zeros", "reflect")
 
 
 def named_profile(table: dict, name: str, what: str, **changes):
@@ -39,6 +41,11 @@ class AMDConfig:
     head_channels: int = 256
     head_dilation: int = 6
     head_dropout: float = 0.1
+    padding_mode: str = "zeros"
+    """Padding of every convolution of the appearance pathway: "zeros" (the release) or
+    "reflect". Zero padding tells a CNN where the frame's border is, so masks can become a
+    function of position (left half / right half) instead of content; on 16x16 feature maps the
+    head's dilation-6 convolutions read padding in most of their taps."""
 
     # Motion pathway (SPEC section 3).
     flow_size: tuple[int, int] = (384, 640)
@@ -57,6 +64,13 @@ class AMDConfig:
     segment_eps: float = 1e-6
     """Added to each mask's sum in the masked average pooling. The release has none and can
     divide by zero (SPEC section 3 step 7)."""
+    flow_masks: str = "source"
+    """Whose masks segment each direction's flow. "source" (the release, SPEC section 3): the
+    frame being warped, so the forward flow F12, which lives on frame 1's grid, is cut into
+    segments by frame 2's masks; an object's mask must then also cover where the object is in
+    the other frame, which rewards masks dilated along the motion. "reference": the frame whose
+    grid the flow lives on (frame 1's masks for F12), so each mask is asked to cover only its
+    own frame's object."""
     segment_flow: bool = True
     """True (the method): at every level the motion feature is pooled inside each mask and turned
     into one flow vector per segment, and the flow is the segment flow (SPEC section 3 steps
@@ -84,6 +98,10 @@ class AMDConfig:
     def __post_init__(self) -> None:
         if self.backbone not in BACKBONES:
             raise ValueError(f"backbone must be one of {BACKBONES}, got {self.backbone!r}")
+        if self.padding_mode not in PADDING_MODES:
+            raise ValueError(f"padding_mode must be one of {PADDING_MODES}, got {self.padding_mode!r}")
+        if self.flow_masks not in FLOW_MASKS:
+            raise ValueError(f"flow_masks must be one of {FLOW_MASKS}, got {self.flow_masks!r}")
         if self.num_masks < 1:
             raise ValueError(f"num_masks must be >= 1, got {self.num_masks}")
         strides = [2**i for i in range(1, len(self.pyramid_channels))]

@@ -137,7 +137,8 @@ def motion_contrast_channel(model: AMD, sequence, input_size: tuple[int, int] | 
     """Label-free object channel of one `VOSSequence` from the model's own motion pathway.
 
     Every consecutive frame pair goes through the whole model; the forward segment flow at the
-    finest scale (segmented by the second frame's masks, SPEC section 3) gives one motion vector
+    finest scale (cut by `AMDOutput.flow_masks`: the second frame's masks in the release, SPEC
+    section 3) gives one motion vector
     per channel. The background is the channel with the largest mean area; the object is the
     channel, among those covering at least MIN_OBJECT_AREA on average, whose vector is farthest
     from the background's, on average over the pairs. Issue: "the segment whose flow departs
@@ -153,7 +154,7 @@ def motion_contrast_channel(model: AMD, sequence, input_size: tuple[int, int] | 
             frames = resize_images(frames, input_size)
         pairs = torch.stack((frames[:-1], frames[1:]), 1)  # B,2,3,H,W
         output = model(pairs)
-        v, a = segment_vectors(output.flows[0][:, 0], output.masks[:, 1])
+        v, a = segment_vectors(output.flows[0][:, 0], output.flow_masks[:, 0])
         vectors.append(v.cpu())
         areas.append(a.cpu())
     if not vectors:

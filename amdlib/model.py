@@ -31,8 +31,11 @@ class AMDOutput:
     masks: Tensor
     """B,2,c,H/8,W/8 soft masks of frame 1 and frame 2 (H/4 for the `small` backbone)."""
     flows: list[Tensor]
-    """Per output scale, finest first: B,2,2,h,w; [:, 0] forward flow F12 (frame 1's grid,
-    segmented by frame 2's masks), [:, 1] backward flow F21 (segmented by frame 1's masks)."""
+    """Per output scale, finest first: B,2,2,h,w; [:, 0] forward flow F12 (frame 1's grid), [:, 1]
+    backward flow F21 (frame 2's grid), each segmented by `flow_masks`."""
+    flow_masks: Tensor
+    """B,2,c,H/8,W/8: [:, 0] the masks that segment F12 (frame 2's in the release, frame 1's with
+    `config.flow_masks == "reference"`), [:, 1] those that segment F21."""
     terms: LossTerms
     """The loss's parts: per-scale photometric terms, smoothness, visibility masks."""
 
@@ -61,16 +64,17 @@ class AMD(nn.Module):
         features = self.motion.features(torch.cat((frame1, frame2)))
         first = [f[:batch] for f in features]
         second = [f[batch:] for f in features]
-        # Both directions in one batch: forward (reference frame 1, source frame 2, frame 2's
-        # masks) then backward (reference frame 2, source frame 1, frame 1's masks).
+        # Both directions in one batch: forward (reference frame 1, source frame 2) then backward
+        # (reference frame 2, source frame 1).
+        flow_masks = masks.flip(1) if self.config.flow_masks == "source" else masks
         flows = self.motion(
             [torch.cat(pair) for pair in zip(first, second)],
             [torch.cat(pair) for pair in zip(second, first)],
-            torch.cat((masks[:, 1], masks[:, 0])),
+            torch.cat((flow_masks[:, 0], flow_masks[:, 1])),
         )
         flows = [torch.stack((f[:batch], f[batch:]), 1) for f in reversed(flows)]
         terms = amd_loss(frame1, frame2, flows, self.config)
-        return AMDOutput(terms.total, masks, flows, terms)
+        return AMDOutput(loss=terms.total, masks=masks, flows=flows, flow_masks=flow_masks, terms=terms)
 
     @torch.no_grad()
     def segment(self, images: Tensor, size: tuple[int, int] | None = None) -> Tensor:

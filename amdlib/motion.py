@@ -108,7 +108,7 @@ def resize_flow(flow: Tensor, size: tuple[int, int], factor: float) -> Tensor:
 
 
 class MotionPathway(nn.Module):
-    """Two frames and the masks of the source frame -> segment flows at every level."""
+    """Two frames and the masks that segment the flow -> segment flows at every level."""
 
     def __init__(self, config: AMDConfig) -> None:
         super().__init__()
@@ -133,7 +133,9 @@ class MotionPathway(nn.Module):
         """Segment flows from reference to source, coarse to fine, each upsampled x4.
 
         reference_features, source_features: per level (coarse to fine) B,C_l,h_l,w_l.
-        source_masks: B,c,hm,wm soft masks of the source frame (the frame being warped).
+        source_masks: B,c,hm,wm soft masks that cut the flow into segments: the source frame's
+            (the frame being warped) in the release, the reference frame's with
+            `config.flow_masks == "reference"` (the name keeps the release's meaning).
         Returns a list of B,2,4h_l,4w_l flows in pixels of that resolution, coarse to fine.
         The flow at p points to where p's content is found in the source frame.
         With `config.segment_flow=False` (ablation) the flows are dense per-pixel flows and

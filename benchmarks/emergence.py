@@ -44,11 +44,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--backbone")
     parser.add_argument("--num-masks", type=int)
     parser.add_argument("--head-channels", type=int)
+    parser.add_argument("--head-dilation", type=int)
+    parser.add_argument("--padding-mode", choices=("zeros", "reflect"))
+    parser.add_argument("--flow-masks", choices=("source", "reference"),
+                        help="whose masks segment each direction's flow (AMDConfig.flow_masks)")
     parser.add_argument("--lr", type=float)
     parser.add_argument("--min-lr", type=float)
     parser.add_argument("--batch-size", type=int)
     parser.add_argument("--iterations", type=int)
     parser.add_argument("--eval-every", type=int)
+    parser.add_argument("--ema-decay", type=float, help="evaluate a moving average of the weights (TrainConfig.ema_decay)")
     parser.add_argument("--flip", action="store_true")
     parser.add_argument("--frame-gap", type=int, help="frames between the two frames of a pair")
     parser.add_argument("--scale-weights", help="loss weight per output scale, finest first, e.g. 1,1,1,1,0")
@@ -69,14 +74,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def configs(args: argparse.Namespace) -> tuple[AMDConfig, TrainConfig]:
     model = {k: v for k, v in {"backbone": args.backbone, "num_masks": args.num_masks,
-                                "head_channels": args.head_channels}.items() if v is not None}
+                                "head_channels": args.head_channels, "head_dilation": args.head_dilation,
+                                "padding_mode": args.padding_mode,
+                                "flow_masks": args.flow_masks}.items() if v is not None}
     if args.scale_weights:
         model["scale_weights"] = tuple(float(w) for w in args.scale_weights.split(","))
     if args.size:
         model["flow_size"] = (args.size, args.size)
     schedule = {k: v for k, v in {"lr": args.lr, "min_lr": args.min_lr, "batch_size": args.batch_size,
                                    "iterations": args.iterations, "eval_every": args.eval_every,
-                                   "frame_gap": args.frame_gap}.items()
+                                   "frame_gap": args.frame_gap, "ema_decay": args.ema_decay}.items()
                 if v is not None}
     if args.size:
         schedule.update(crop_size=(args.size, args.size), short_side=args.size)

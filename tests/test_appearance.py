@@ -45,3 +45,26 @@ def test_small_backbone_runs_at_output_stride_4():
     appearance = AppearancePathway(AMDConfig(backbone="small", num_masks=2, head_channels=64)).eval()
     assert appearance.output_stride == 4
     assert appearance(torch.rand(1, 3, 64, 48)).shape == (1, 2, 16, 12)
+
+
+@pytest.mark.parametrize("backbone", ["small", "resnet18"])
+def test_reflect_padding_leaves_no_trace_of_the_frame_border(backbone):
+    # A uniform frame holds no content and no position. With reflect padding every convolution
+    # sees the same neighbourhood everywhere, so the masks are uniform too; zero padding marks
+    # the border, and the masks vary with position (what lets a model split the frame by place).
+    uniform = torch.full((1, 3, 64, 64), 0.6)
+    spreads = {}
+    for mode in ("zeros", "reflect"):
+        torch.manual_seed(0)
+        pathway = AppearancePathway(AMDConfig(backbone=backbone, num_masks=2, head_channels=32,
+                                              padding_mode=mode))  # train mode: BN standardises
+        with torch.no_grad():
+            masks = pathway(uniform)
+        spreads[mode] = (masks - masks.mean((2, 3), keepdim=True)).abs().max().item()
+    assert spreads["reflect"] < 1e-5
+    assert spreads["zeros"] > 1e-3
+
+
+def test_unknown_padding_mode_is_a_clear_error():
+    with pytest.raises(ValueError, match="padding_mode must be one of"):
+        AMDConfig(padding_mode="circular")

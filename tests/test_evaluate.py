@@ -126,7 +126,7 @@ class _FixedMotionModel(torch.nn.Module):
             masks[:, :, k, start:start + rows_k] = 1.0
             flow[:, 0, 1, start:start + rows_k] = speed
             start += rows_k
-        return SimpleNamespace(masks=masks, flows=[flow])
+        return SimpleNamespace(masks=masks, flow_masks=masks, flows=[flow])
 
 
 class _Frames:

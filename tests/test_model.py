@@ -71,3 +71,35 @@ def test_same_seed_same_model_and_loss():
 def test_wrong_input_shape_is_a_clear_error(smoke_model):
     with pytest.raises(ValueError, match="B,2,3,H,W"):
         smoke_model(torch.rand(2, 3, 32, 32))
+
+
+class _StripeMasks(torch.nn.Module):
+    """Stands in for the appearance pathway: hard c = 2 masks that split frame 1 into a top and a
+    bottom half and frame 2 into a left and a right half (input 2B,3,H,W ordered b0f1, b0f2, ...)."""
+
+    def forward(self, images):
+        masks = torch.zeros(images.shape[0], 2, 8, 8)
+        masks[0::2, 0, :4], masks[0::2, 1, 4:] = 1.0, 1.0  # frame 1: rows
+        masks[1::2, 0, :, :4], masks[1::2, 1, :, 4:] = 1.0, 1.0  # frame 2: columns
+        return masks
+
+
+@pytest.mark.parametrize("flow_masks, cutting_frames", [("source", (2, 1)), ("reference", (1, 2))])
+def test_flow_masks_choose_which_frame_cuts_each_flow_into_segments(flow_masks, cutting_frames):
+    # A segment flow is constant inside each segment. Frame 1 is cut into rows and frame 2 into
+    # columns, so a flow cut by frame 1's masks is constant along each row (over the width) and
+    # one cut by frame 2's masks is constant along each column (over the height).
+    model = AMD(AMDConfig.profile("smoke", flow_masks=flow_masks, flow_size=(32, 32)))
+    model.appearance = _StripeMasks()
+    out = model(torch.rand(2, 2, 3, 32, 32))
+    for direction, frame in enumerate(cutting_frames):  # 0: F12, 1: F21
+        flow = out.flows[0][:, direction]  # B,2,H,W at the finest scale
+        constant_over, varying_over = (-1, -2) if frame == 1 else (-2, -1)
+        assert flow.std(dim=constant_over).max() < 1e-5, (direction, frame)
+        assert flow.std(dim=varying_over).max() > 1e-4, (direction, frame)
+    assert torch.equal(out.flow_masks, out.masks if flow_masks == "reference" else out.masks.flip(1))
+
+
+def test_unknown_flow_masks_is_a_clear_error():
+    with pytest.raises(ValueError, match="flow_masks must be one of"):
+        AMDConfig(flow_masks="both")

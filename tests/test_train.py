@@ -10,6 +10,7 @@ import torch.multiprocessing as mp
 from torch.utils.data import Dataset
 
 from amdlib import AMDConfig
+from amdlib.checkpoint import load_checkpoint
 from amdlib.distributed import ProcessInfo
 from amdlib.train import MicroBatches, NonFiniteLossError, ShuffledPositions, TrainConfig, poly_lr, train
 
@@ -83,6 +84,52 @@ def test_interrupted_run_resumes_to_the_same_weights(tmp_path):
         assert torch.equal(a, b), name
     rows = (tmp_path / "cut" / "log.csv").read_text().splitlines()
     assert [r.split(",")[0] for r in rows[1:]] == ["1", "2", "3", "4"]
+
+
+def _weights(path, key):
+    return torch.load(path, weights_only=True)[key]
+
+
+def test_weight_average_is_the_hand_computed_ema_and_leaves_training_unchanged(tmp_path):
+    decay = 0.75
+    plain = TrainConfig.profile("smoke", iterations=3, batch_size=2, checkpoint_every=1)
+    # The raw weights after each of three iterations (checkpoints every iteration, resumed).
+    steps = []
+    for n in (1, 2, 3):
+        train(SMOKE, plain, ShiftedPairs(), tmp_path / "plain", progress=False, resume=n > 1, stop_after=1)
+        steps.append(_weights(tmp_path / "plain" / "checkpoint.pt", "model"))
+    averaged = TrainConfig.profile("smoke", iterations=3, batch_size=2, checkpoint_every=1, ema_decay=decay)
+    result = train(SMOKE, averaged, ShiftedPairs(), tmp_path / "ema", progress=False)
+    saved = torch.load(tmp_path / "ema" / "checkpoint.pt", weights_only=True)
+    for name, raw in saved["model"].items():  # averaging never touches the weights being trained
+        assert torch.equal(raw, steps[-1][name]), name
+    for name, value in saved["inference_model"].items():
+        if not value.is_floating_point():
+            continue
+        # The first update copies; each later one is w_ema <- d * w_ema + (1 - d) * w.
+        expected = steps[0][name]
+        for step in steps[1:]:
+            expected = decay * expected + (1 - decay) * step[name]
+        assert torch.allclose(value, expected, atol=1e-6), name
+        assert torch.equal(result.model.state_dict()[name], value), name
+    loaded = load_checkpoint(tmp_path / "ema" / "checkpoint.pt")  # inference gets the average
+    assert torch.equal(loaded.state_dict()["appearance.head.classifier.weight"],
+                       saved["inference_model"]["appearance.head.classifier.weight"])
+
+
+def test_interrupted_run_with_a_weight_average_resumes_to_the_same_average(tmp_path):
+    config = TrainConfig.profile("smoke", iterations=4, batch_size=2, checkpoint_every=2, ema_decay=0.9)
+    full = train(SMOKE, config, ShiftedPairs(), tmp_path / "full", progress=False).model
+    train(SMOKE, config, ShiftedPairs(), tmp_path / "cut", progress=False, stop_after=2)
+    resumed = train(SMOKE, config, ShiftedPairs(), tmp_path / "cut", resume=True, progress=False).model
+    for (name, a), (_, b) in zip(full.state_dict().items(), resumed.state_dict().items()):
+        assert torch.equal(a, b), name
+    # A checkpoint without an average cannot continue one.
+    train(SMOKE, config.replace(ema_decay=0.0), ShiftedPairs(), tmp_path / "plain", progress=False, stop_after=2)
+    with pytest.raises(ValueError, match="holds no weight average"):
+        train(SMOKE, config, ShiftedPairs(), tmp_path / "plain", resume=True, progress=False)
+    with pytest.raises(ValueError, match="ema_decay must be in"):
+        TrainConfig(ema_decay=1.0)
 
 
 def test_resume_compares_configs_not_dicts(tmp_path):
