@@ -113,6 +113,10 @@ ABLATIONS: dict[str, list[Variant]] = {
         Variant("resnet18", {"backbone": "resnet18"}),
         Variant("resnet50", {"backbone": "resnet50"}, profiles=("paper",)),
     ],
+    # Not in the release; the `cpu` profile's two changes against the border and mask-dilation
+    # traps (AMDConfig.padding_mode, AMDConfig.flow_masks; results/cpu/emergence/README.md).
+    "padding": [Variant("zeros", {"padding_mode": "zeros"}), Variant("reflect", {"padding_mode": "reflect"})],
+    "flow_masks": [Variant("source", {"flow_masks": "source"}), Variant("reference", {"flow_masks": "reference"})],
     # SPEC section 6b: the paper's VOS numbers are with test-time adaptation; same trained model.
     "tta": [Variant("without"), Variant("with", tta=True)],
 }

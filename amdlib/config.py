@@ -171,7 +171,7 @@ def cpu() -> AMDConfig:
     the project's target, 0.6, is not reached (results/cpu/emergence/README.md).
     """
     return AMDConfig(backbone="small", num_masks=2, flow_size=(64, 64), coarsest_stride=16,
-                     normalized_correlation=True)
+                     normalized_correlation=True, padding_mode="reflect", flow_masks="reference")
 
 
 def smoke() -> AMDConfig:

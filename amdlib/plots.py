@@ -81,7 +81,8 @@ def training_curves(log: pd.DataFrame):
 
 
 def j_versus_time(evaluations: pd.DataFrame, title: str = ""):
-    """J of each channel rule against training minutes, with the centre prior, from eval.csv."""
+    """J of each channel rule against training minutes, with the centre prior, from eval.csv (and
+    the raw weights' best fixed channel, dotted, when the run evaluates a weight average)."""
     figure, axis = plt.subplots(figsize=(6, 4))
     minutes = evaluations["train_seconds"] / 60
     for key, label in (("J_best_channel", "best fixed channel"), ("J_smallest_area", "label-free: smallest area"),
@@ -90,6 +91,9 @@ def j_versus_time(evaluations: pd.DataFrame, title: str = ""):
                        ("J_oracle_frame", "per-frame oracle (upper bound)")):
         if key in evaluations:
             axis.plot(minutes, evaluations[key], marker="o", label=label)
+    if "J_best_channel_raw_weights" in evaluations:  # a run that evaluates a weight average
+        axis.plot(minutes, evaluations["J_best_channel_raw_weights"], color="C0", linestyle=":", alpha=0.7,
+                  label="best fixed channel, raw weights (no average)")
     if "J_centre_prior" in evaluations:
         axis.axhline(float(evaluations["J_centre_prior"].iloc[-1]), color="grey", linestyle="--", label="centre prior")
     axis.set(xlabel="training minutes", ylabel="J", title=title, ylim=(0, 1))

@@ -128,7 +128,8 @@ TRAIN_PROFILES: dict[str, Callable[[], TrainConfig]] = {
     # - generator v1: 96x96 input slower than 64x64; a curriculum from centred objects worse.
     # The quiet run of this profile, J against training minutes: results/cpu/tables/01_emergence.
     "cpu": lambda: TrainConfig(iterations=4000, batch_size=8, lr=3e-4, min_lr=3e-4, crop_size=(64, 64),
-                               short_side=64, frame_gap=2, checkpoint_every=250, log_every=10, eval_every=250),
+                               short_side=64, frame_gap=2, checkpoint_every=250, log_every=10, eval_every=250,
+                               ema_decay=0.995),
     "smoke": lambda: TrainConfig(iterations=4, batch_size=2, lr=3e-4, crop_size=(64, 64), short_side=68,
                                  checkpoint_every=2, log_every=1, eval_every=2),
 }
