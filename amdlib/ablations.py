@@ -150,9 +150,10 @@ ABLATION_BUDGETS: dict[str, AblationBudget] = {
     # CI: a handful of iterations per variant, the whole notebook in well under a minute.
     "smoke": AblationBudget(seconds=None, iterations=3, tta_iterations=2),
     # 90 s of training per variant on 2 cores: 12 trainings + TTA + evaluation took 22 minutes
-    # (results/cpu). That is about 320 iterations of the default on quiet cores (3.6 it/s), where
-    # the cpu run's best-channel J is below the centre prior (0.17 after 500 iterations against
-    # 0.30, results/cpu/tables/01_emergence.md): the table shows tendencies, not converged effects.
+    # (results/cpu, before the padding and flow_masks families). That is about 250 iterations of
+    # the default on quiet cores (2.8 it/s), before any measured run took off (the earliest
+    # passed the centre prior after 500-750 iterations, results/cpu/emergence/README.md): the
+    # table shows tendencies, not converged effects.
     # TTA: notebook 03's 100 iterations per video.
     "cpu": AblationBudget(seconds=90.0, iterations=None, tta_iterations=100),
     # Suggested GPU budget (not measured here): 2 hours of training per variant on one GPU with

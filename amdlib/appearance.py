@@ -7,6 +7,8 @@ them because the motion pathway can explain a frame pair only with one flow vect
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 import torchvision
@@ -137,6 +139,11 @@ class AppearancePathway(nn.Module):
                             config.head_dilation, config.head_dropout)
         if config.padding_mode != "zeros":
             set_padding_mode(self, config.padding_mode)
+        if config.background_prior is not None:
+            p, c = config.background_prior, config.num_masks
+            with torch.no_grad():
+                self.head.classifier.bias.zero_()
+                self.head.classifier.bias[0] = math.log(p * (c - 1) / (1 - p))
         # Not persistent: they are constants, and keeping them out of the state dict keeps it
         # identical in content to the release's.
         self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)

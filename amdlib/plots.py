@@ -108,3 +108,18 @@ def predict_pairs(model, frames: Tensor) -> tuple[Tensor, Tensor]:
     model.eval()
     output = model(frames)
     return output.masks[:, 0], output.flows[0][:, 0]
+
+
+def middle_frame_pairs(sequences, count: int, size: tuple[int, int]) -> tuple[Tensor, Tensor]:
+    """The middle frame of each of the first `count` `VOSSequence`s with its successor, resized
+    (area-like, antialiased) to `size`, and the middle frame's ground truth (nearest):
+    N,2,3,H,W pairs and N,H,W masks, ready for `predict_pairs` and `masks_and_flow`."""
+    frames, truths = [], []
+    for sequence in list(sequences)[:count]:
+        t = len(sequence) // 2
+        frames.append(torch.stack([sequence.frame(t), sequence.frame(t + 1)]))
+        truths.append(sequence.mask(t))
+    frames = torch.nn.functional.interpolate(torch.stack(frames).flatten(0, 1), size=size, mode="bilinear",
+                                             antialias=True).unflatten(0, (-1, 2))
+    truths = torch.nn.functional.interpolate(torch.stack(truths)[:, None].float(), size=size)[:, 0]
+    return frames, truths

@@ -106,9 +106,14 @@ class TrainConfig:
 
 TRAIN_PROFILES: dict[str, Callable[[], TrainConfig]] = {
     "paper": TrainConfig,
-    # cpu: 4,000 iterations, about 19 minutes on 2 quiet cores (3.6 it/s), batch 8, constant
-    # lr 3e-4 (RESEARCH.md item 5), pairs two frames apart. Measured in results/cpu/emergence/
-    # (best fixed channel J on the synthetic DAVIS-layout val set, one object kept in view):
+    # cpu: 4,000 iterations, about 24 minutes on 2 quiet cores (2.8 it/s with the cpu model's
+    # reflect padding), batch 8, constant lr 3e-4 (RESEARCH.md item 5), pairs two frames apart,
+    # evaluated through a 0.995 weight average. Measured in results/cpu/emergence/ (best fixed
+    # channel J on the synthetic DAVIS-layout val set, one object kept in view):
+    # - the weight average (ema_decay 0.995, about 200 iterations): +0.03-0.10 over the raw
+    #   weights at every evaluation after take-off in two runs (seeds 2, 3), and fewer jumps;
+    #   the rows below this one were measured without it, on the previous model (zero padding,
+    #   the release's mask pairing; see config.cpu()).
     # - generator v3 (objects wear colour photographs, static distractors tinted grayscale
     #   textures; see SceneConfig.object_textures): 0.18 / 0.25 / 0.39 / 0.44 at 500 / 1,000 /
     #   1,500 / 2,000 iterations (one thread, sharing the machine), against 0.19 / 0.17 / 0.16
@@ -126,7 +131,9 @@ TRAIN_PROFILES: dict[str, Callable[[], TrainConfig]] = {
     #   one-object training videos 0.159; poly decay 6e-4 -> 3e-5 0.153; a 500-iteration dense
     #   per-pixel flow warm-up 0.217 at 2,000 (0.179 without).
     # - generator v1: 96x96 input slower than 64x64; a curriculum from centred objects worse.
-    # The quiet run of this profile, J against training minutes: results/cpu/tables/01_emergence.
+    # The quiet run of this profile, J against training minutes: results/cpu/tables/01_emergence
+    # (seed 0: 0.24-0.26 from 14 to 24 minutes; the runs of seeds 1-3 took off within 750
+    # iterations, results/cpu/emergence/README.md).
     "cpu": lambda: TrainConfig(iterations=4000, batch_size=8, lr=3e-4, min_lr=3e-4, crop_size=(64, 64),
                                short_side=64, frame_gap=2, checkpoint_every=250, log_every=10, eval_every=250,
                                ema_decay=0.995),

@@ -3,7 +3,7 @@
 Trains AMD from scratch on the synthetic YouTube-VOS-layout videos for a fixed budget of
 training time on this machine's CPU and evaluates, every `eval_every` iterations, the J of every
 channel rule (amdlib.evaluate) on the synthetic DAVIS-layout validation set, beside the centre
-prior. Writes `<out>/<name>/{eval.csv, log.csv, j_vs_time.png, masks.png, checkpoint.pt}`.
+prior. Writes `<out>/<name>/{config.json, eval.csv, log.csv, j_vs_time.png, masks.png, checkpoint.pt}`.
 
     python benchmarks/emergence.py --name default --minutes 20
     python benchmarks/emergence.py --name r18 --backbone resnet18 --minutes 20
@@ -45,6 +45,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--num-masks", type=int)
     parser.add_argument("--head-channels", type=int)
     parser.add_argument("--head-dilation", type=int)
+    parser.add_argument("--background-prior", type=float, help="initial probability of channel 0 (AMDConfig.background_prior)")
     parser.add_argument("--padding-mode", choices=("zeros", "reflect"))
     parser.add_argument("--flow-masks", choices=("source", "reference"),
                         help="whose masks segment each direction's flow (AMDConfig.flow_masks)")
@@ -75,7 +76,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def configs(args: argparse.Namespace) -> tuple[AMDConfig, TrainConfig]:
     model = {k: v for k, v in {"backbone": args.backbone, "num_masks": args.num_masks,
                                 "head_channels": args.head_channels, "head_dilation": args.head_dilation,
-                                "padding_mode": args.padding_mode,
+                                "padding_mode": args.padding_mode, "background_prior": args.background_prior,
                                 "flow_masks": args.flow_masks}.items() if v is not None}
     if args.scale_weights:
         model["scale_weights"] = tuple(float(w) for w in args.scale_weights.split(","))
@@ -121,6 +122,34 @@ def plot(eval_csv: Path, out_png: Path, title: str) -> None:
     save_figure(j_versus_time(pd.read_csv(eval_csv), title), out_png)
 
 
+def write_run_configs(run: Path, model: AMDConfig, schedule: TrainConfig) -> None:
+    """`<run>/config.json`: the run's settings, small enough to commit (checkpoints are not)."""
+    from amdlib.atomic import write_json
+
+    write_json(run / "config.json", {"model": model.to_dict(), "train": schedule.to_dict()})
+
+
+def run_configs(run: Path) -> tuple[dict, dict]:
+    """(model config, train config) of a run, from config.json or else its checkpoint."""
+    import json
+
+    if (run / "config.json").exists():
+        settings = json.loads((run / "config.json").read_text())
+        return settings["model"], settings["train"]
+    state = torch.load(run / "checkpoint.pt", map_location="cpu", weights_only=False)
+    return state["config"], state["train_config"]
+
+
+def plot_masks(model, validation, size: tuple[int, int], out_png: Path, count: int = 10) -> None:
+    """Every mask channel and the segment flow on the middle frame of `count` validation videos."""
+    from amdlib.plots import masks_and_flow, middle_frame_pairs, predict_pairs
+    from amdlib.report import save_figure
+
+    frames, truths = middle_frame_pairs(validation, count, size)
+    masks, flows = predict_pairs(model, frames)
+    save_figure(masks_and_flow(frames[:, 0], masks, flows, truths), out_png)
+
+
 def summarize(out: Path) -> None:
     """`<out>/summary.{csv,md}`: per run, the settings that differ between runs and J at the end
     and at its best, beside the centre prior."""
@@ -131,12 +160,13 @@ def summarize(out: Path) -> None:
     rows = []
     for run in sorted(p for p in out.iterdir() if (p / "eval.csv").exists()):
         evaluations = pd.read_csv(run / "eval.csv")
-        state = torch.load(run / "checkpoint.pt", map_location="cpu", weights_only=False)
-        model, schedule = state["config"], state["train_config"]
+        model, schedule = run_configs(run)
         last = evaluations.iloc[-1]
         rows.append({
             "run": run.name, "backbone": model["backbone"], "c": model["num_masks"],
             "size": schedule["crop_size"][0], "gap": schedule.get("frame_gap", 1), "batch": schedule["batch_size"],
+            "padding": model.get("padding_mode", "zeros"), "flow masks": model.get("flow_masks", "source"),
+            "head dilation": model["head_dilation"], "ema": schedule.get("ema_decay", 0.0),
             "lr": f"{schedule['lr']:g}" + ("" if schedule["min_lr"] == schedule["lr"] else f" -> {schedule['min_lr']:g}"),
             "iterations": int(last["iteration"]), "minutes": round(last["train_seconds"] / 60, 1),
             "J best channel (end)": last["J_best_channel"], "J best channel (max)": evaluations["J_best_channel"].max(),
@@ -172,6 +202,8 @@ def main(argv: list[str] | None = None) -> None:
     eval_size = args.eval_size or args.size or train_config.crop_size[0]
     out_dir = Path(args.out) / args.name
     print(f"{args.name}: {model_config}\n{train_config}", flush=True)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_run_configs(out_dir, model_config, train_config)
 
     def evaluate(model):
         row = vos_channel_scores(model, validation, (eval_size, eval_size)).as_row()
@@ -188,9 +220,10 @@ def main(argv: list[str] | None = None) -> None:
         state = torch.load(out_dir / "checkpoint.pt", weights_only=True)
         state["config"] = model_config.to_dict()  # same parameters (SegmentFlowHead.per_pixel)
         torch.save(state, out_dir / "checkpoint.pt")
-    train(model_config, train_config, pairs_of(args.data), out_dir, evaluate=evaluate,
-          time_limit=args.minutes * 60, progress=False, resume=bool(args.warmup_data or args.dense_warmup))
+    result = train(model_config, train_config, pairs_of(args.data), out_dir, evaluate=evaluate,
+                   time_limit=args.minutes * 60, progress=False, resume=bool(args.warmup_data or args.dense_warmup))
     plot(out_dir / "eval.csv", out_dir / "j_vs_time.png", args.name)
+    plot_masks(result.model, validation, (eval_size, eval_size), out_dir / "masks.png")
 
 
 if __name__ == "__main__":

@@ -32,6 +32,31 @@ def test_emergence_scene_changes_and_variant_folders(tmp_path):
         emergence.with_scene(config, {"object_textures": "stripes"})
 
 
+def test_emergence_options_reach_the_configs_and_summaries_need_no_checkpoint(tmp_path):
+    emergence = load("emergence")
+    model, schedule = emergence.configs(emergence.parse_args(
+        ["--name", "x", "--padding-mode", "zeros", "--flow-masks", "source", "--ema-decay", "0.9",
+         "--head-dilation", "2", "--seed", "3"]))
+    assert (model.padding_mode, model.flow_masks, model.head_dilation) == ("zeros", "source", 2)
+    assert (schedule.ema_decay, schedule.seed) == (0.9, 3)
+    # Unset options keep the profile's values.
+    default_model, default_schedule = emergence.configs(emergence.parse_args(["--name", "x"]))
+    assert default_model == emergence.AMDConfig.profile("cpu")
+    assert default_schedule == emergence.TrainConfig.profile("cpu", flip=False, seed=0)
+    # A run folder as committed (no checkpoint) is summarised from its config.json.
+    run = tmp_path / "run_a"
+    run.mkdir()
+    emergence.write_run_configs(run, model, schedule.replace(iterations=500))
+    columns = "iteration,train_seconds,J_best_channel,J_smallest_area,J_oracle_frame,J_centre_prior"
+    (run / "eval.csv").write_text(f"{columns}\n250,60,0.2,0.1,0.3,0.3\n500,120,0.4,0.35,0.45,0.3\n")
+    emergence.summarize(tmp_path)
+    row = (tmp_path / "summary.csv").read_text().splitlines()[1].split(",")
+    header = (tmp_path / "summary.csv").read_text().splitlines()[0].split(",")
+    row = dict(zip(header, row))
+    assert (row["padding"], row["flow masks"], row["head dilation"], row["ema"]) == ("zeros", "source", "2", "0.9")
+    assert float(row["J best channel (end)"]) == 0.4 and float(row["minutes"]) == 2.0
+
+
 def test_appearance_ceiling_resolution_and_invariants(capsys):
     ceiling = load("appearance_ceiling")
     block = np.zeros((64, 64), bool)

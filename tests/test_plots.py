@@ -6,7 +6,9 @@ matplotlib.use("Agg")
 
 import pandas as pd  # noqa: E402
 
-from amdlib.plots import j_versus_time  # noqa: E402
+import torch  # noqa: E402
+
+from amdlib.plots import j_versus_time, middle_frame_pairs  # noqa: E402
 
 
 def _labels(figure):
@@ -22,3 +24,27 @@ def test_j_versus_time_draws_the_raw_weights_only_for_a_weight_averaged_run():
     raw = [line for line in averaged.axes[0].get_lines() if "raw weights" in line.get_label()]
     assert len(raw) == 1 and list(raw[0].get_ydata()) == [0.25, 0.35]
     assert list(raw[0].get_xdata()) == [1.0, 2.0]  # minutes
+
+
+class _Video:
+    """T frames whose pixels all equal their index, masks marking the frame index too."""
+
+    def __init__(self, frames):
+        self.count = frames
+
+    def __len__(self):
+        return self.count
+
+    def frame(self, t):
+        return torch.full((3, 8, 8), float(t))
+
+    def mask(self, t):
+        return torch.full((8, 8), t % 2 == 1)
+
+
+def test_middle_frame_pairs_take_the_middle_frame_and_its_successor():
+    frames, truths = middle_frame_pairs([_Video(5), _Video(7), _Video(3)], count=2, size=(4, 4))
+    assert frames.shape == (2, 2, 3, 4, 4) and truths.shape == (2, 4, 4)
+    assert frames[0, 0].unique().tolist() == [2.0] and frames[0, 1].unique().tolist() == [3.0]
+    assert frames[1, 0].unique().tolist() == [3.0] and frames[1, 1].unique().tolist() == [4.0]
+    assert truths[0].unique().tolist() == [0.0] and truths[1].unique().tolist() == [1.0]
