@@ -139,8 +139,8 @@ class AppearancePathway(nn.Module):
                             config.head_dilation, config.head_dropout)
         if config.padding_mode != "zeros":
             set_padding_mode(self, config.padding_mode)
-        if config.background_prior is not None:
-            p, c = config.background_prior, config.num_masks
+        if config.channel0_prior is not None:
+            p, c = config.channel0_prior, config.num_masks
             with torch.no_grad():
                 self.head.classifier.bias.zero_()
                 self.head.classifier.bias[0] = math.log(p * (c - 1) / (1 - p))

@@ -41,14 +41,15 @@ class AMDConfig:
     head_channels: int = 256
     head_dilation: int = 6
     head_dropout: float = 0.1
-    background_prior: float | None = None
+    channel0_prior: float | None = None
     """None (the release): PyTorch's default initialisation, so at the start every channel is
     equally likely everywhere and the channels are interchangeable. A probability p in (1/c, 1):
     the classifier's bias starts at log(p (c - 1) / (1 - p)) for channel 0 and 0 for the others,
-    so every pixel starts in channel 0 with probability about p and objects have to be carved
-    out of it into the other channels. Meant to break the symmetry between channels, so that the
-    object lands in the same channel in every video instead of in whichever channel its kind of
-    appearance happened to start in."""
+    so every pixel starts in channel 0 with probability about p. Meant to break the symmetry
+    between the channels, so that every kind of object lands in the same channel instead of in
+    whichever channel its appearance happened to start in. Not in any profile yet: measured once
+    (results/cpu/emergence/README.md, `v3_prior09_s0_quiet`), where the objects ended up in
+    channel 0 and the background in channel 1; what it fixed is that they all did."""
     padding_mode: str = "zeros"
     """Padding of every convolution of the appearance pathway: "zeros" (the release) or
     "reflect". Zero padding tells a CNN where the frame's border is, so masks can become a
@@ -106,9 +107,9 @@ class AMDConfig:
     def __post_init__(self) -> None:
         if self.backbone not in BACKBONES:
             raise ValueError(f"backbone must be one of {BACKBONES}, got {self.backbone!r}")
-        if self.background_prior is not None and not 1 / self.num_masks < self.background_prior < 1:
-            raise ValueError(f"background_prior must be in (1/c, 1) = ({1 / self.num_masks:g}, 1), "
-                             f"got {self.background_prior}")
+        if self.channel0_prior is not None and not 1 / self.num_masks < self.channel0_prior < 1:
+            raise ValueError(f"channel0_prior must be in (1/c, 1) = ({1 / self.num_masks:g}, 1), "
+                             f"got {self.channel0_prior}")
         if self.padding_mode not in PADDING_MODES:
             raise ValueError(f"padding_mode must be one of {PADDING_MODES}, got {self.padding_mode!r}")
         if self.flow_masks not in FLOW_MASKS:

@@ -45,7 +45,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--num-masks", type=int)
     parser.add_argument("--head-channels", type=int)
     parser.add_argument("--head-dilation", type=int)
-    parser.add_argument("--background-prior", type=float, help="initial probability of channel 0 (AMDConfig.background_prior)")
+    parser.add_argument("--channel0-prior", type=float, help="initial probability of channel 0 (AMDConfig.channel0_prior)")
     parser.add_argument("--padding-mode", choices=("zeros", "reflect"))
     parser.add_argument("--flow-masks", choices=("source", "reference"),
                         help="whose masks segment each direction's flow (AMDConfig.flow_masks)")
@@ -76,7 +76,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def configs(args: argparse.Namespace) -> tuple[AMDConfig, TrainConfig]:
     model = {k: v for k, v in {"backbone": args.backbone, "num_masks": args.num_masks,
                                 "head_channels": args.head_channels, "head_dilation": args.head_dilation,
-                                "padding_mode": args.padding_mode, "background_prior": args.background_prior,
+                                "padding_mode": args.padding_mode, "channel0_prior": args.channel0_prior,
                                 "flow_masks": args.flow_masks}.items() if v is not None}
     if args.scale_weights:
         model["scale_weights"] = tuple(float(w) for w in args.scale_weights.split(","))
@@ -166,7 +166,8 @@ def summarize(out: Path) -> None:
             "run": run.name, "backbone": model["backbone"], "c": model["num_masks"],
             "size": schedule["crop_size"][0], "gap": schedule.get("frame_gap", 1), "batch": schedule["batch_size"],
             "padding": model.get("padding_mode", "zeros"), "flow masks": model.get("flow_masks", "source"),
-            "head dilation": model["head_dilation"], "ema": schedule.get("ema_decay", 0.0),
+            "head dilation": model["head_dilation"], "channel 0 prior": model.get("channel0_prior"),
+            "ema": schedule.get("ema_decay", 0.0),
             "lr": f"{schedule['lr']:g}" + ("" if schedule["min_lr"] == schedule["lr"] else f" -> {schedule['min_lr']:g}"),
             "iterations": int(last["iteration"]), "minutes": round(last["train_seconds"] / 60, 1),
             "J best channel (end)": last["J_best_channel"], "J best channel (max)": evaluations["J_best_channel"].max(),

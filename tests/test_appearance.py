@@ -71,13 +71,13 @@ def test_unknown_padding_mode_is_a_clear_error():
 
 
 @pytest.mark.parametrize("num_masks, prior", [(2, 0.9), (3, 0.8)])
-def test_background_prior_starts_every_pixel_in_channel_0_with_that_probability(num_masks, prior):
+def test_channel0_prior_starts_every_pixel_in_channel_0_with_that_probability(num_masks, prior):
     pathway = AppearancePathway(AMDConfig(backbone="small", num_masks=num_masks, head_channels=16,
-                                          background_prior=prior)).eval()
+                                          channel0_prior=prior)).eval()
     with torch.no_grad():
         pathway.head.classifier.weight.zero_()  # leave only the bias: the prior itself
         masks = pathway(torch.rand(2, 3, 32, 32))
     assert torch.allclose(masks[:, 0], torch.full_like(masks[:, 0], prior), atol=1e-6)
     assert torch.allclose(masks[:, 1:], torch.full_like(masks[:, 1:], (1 - prior) / (num_masks - 1)), atol=1e-6)
-    with pytest.raises(ValueError, match="background_prior must be in"):
-        AMDConfig(num_masks=num_masks, background_prior=1 / num_masks)
+    with pytest.raises(ValueError, match="channel0_prior must be in"):
+        AMDConfig(num_masks=num_masks, channel0_prior=1 / num_masks)
