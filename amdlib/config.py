@@ -47,9 +47,10 @@ class AMDConfig:
     the classifier's bias starts at log(p (c - 1) / (1 - p)) for channel 0 and 0 for the others,
     so every pixel starts in channel 0 with probability about p. Meant to break the symmetry
     between the channels, so that every kind of object lands in the same channel instead of in
-    whichever channel its appearance happened to start in. Not in any profile yet: measured once
-    (results/cpu/emergence/README.md, `v3_prior09_s0_quiet`), where the objects ended up in
-    channel 0 and the background in channel 1; what it fixed is that they all did."""
+    whichever channel its appearance happened to start in. Not in any profile: with p = 0.9 the
+    `cpu` run whose objects had split between the channels put them all in channel 0 (J 0.41
+    after 11 minutes instead of 0.18), but two seeds that took off without it were slower with it
+    (results/cpu/emergence/README.md, `v3_prior09_*`)."""
     padding_mode: str = "zeros"
     """Padding of every convolution of the appearance pathway: "zeros" (the release) or
     "reflect". Zero padding tells a CNN where the frame's border is, so masks can become a
