@@ -10,6 +10,8 @@ import torch
 from torch import Tensor
 from torchvision.utils import flow_to_image
 
+from .data.transforms import resize_images
+
 
 def _image(tensor: Tensor):
     return tensor.detach().float().clamp(0, 1).permute(1, 2, 0).cpu().numpy()
@@ -119,7 +121,6 @@ def middle_frame_pairs(sequences, count: int, size: tuple[int, int]) -> tuple[Te
         t = len(sequence) // 2
         frames.append(torch.stack([sequence.frame(t), sequence.frame(t + 1)]))
         truths.append(sequence.mask(t))
-    frames = torch.nn.functional.interpolate(torch.stack(frames).flatten(0, 1), size=size, mode="bilinear",
-                                             antialias=True).unflatten(0, (-1, 2))
+    frames = resize_images(torch.stack(frames).flatten(0, 1), size).unflatten(0, (-1, 2))
     truths = torch.nn.functional.interpolate(torch.stack(truths)[:, None].float(), size=size)[:, 0]
     return frames, truths

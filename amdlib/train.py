@@ -71,8 +71,8 @@ class TrainConfig:
     """0 = off (the release). Otherwise keep an exponential moving average of the weights and
     BatchNorm statistics, w_ema <- d * w_ema + (1 - d) * w after every step, evaluate it and store
     it in the checkpoint as the model's weights for inference (`load_checkpoint` reads it);
-    training itself continues from the raw weights, which are evaluated too (`*_raw_weights`). Why: at a constant lr the masks of a small
-    model swing from one evaluation to the next (best-channel J 0.33-0.44 between evaluations 250
+    training itself continues from the raw weights, which are evaluated too (`*_raw_weights`).
+    Why: at a constant lr the masks of a small model swing from one evaluation to the next (best-channel J 0.33-0.44 between evaluations 250
     iterations apart in results/cpu/emergence/); an average over the last few hundred steps
     reports where the run is rather than where its last step happened to land."""
 

@@ -24,6 +24,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a plain checkout too
 
 from amdlib import AMDConfig  # noqa: E402
+from amdlib.config import FLOW_MASKS, PADDING_MODES  # noqa: E402
 from amdlib.data import DAVIS2016, SyntheticConfig, YouTubeVOSPairs, generate, generate_all  # noqa: E402
 from amdlib.evaluate import vos_channel_scores  # noqa: E402
 from amdlib.train import TrainConfig, train, training_pairs  # noqa: E402
@@ -46,8 +47,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--head-channels", type=int)
     parser.add_argument("--head-dilation", type=int)
     parser.add_argument("--channel0-prior", type=float, help="initial probability of channel 0 (AMDConfig.channel0_prior)")
-    parser.add_argument("--padding-mode", choices=("zeros", "reflect"))
-    parser.add_argument("--flow-masks", choices=("source", "reference"),
+    parser.add_argument("--padding-mode", choices=PADDING_MODES)
+    parser.add_argument("--flow-masks", choices=FLOW_MASKS,
                         help="whose masks segment each direction's flow (AMDConfig.flow_masks)")
     parser.add_argument("--lr", type=float)
     parser.add_argument("--min-lr", type=float)
