@@ -130,17 +130,19 @@ RESOURCES: dict[str, Resource] = {r.name: r for r in (
                     page="https://web.engr.oregonstate.edu/~lif/SegTrack2/dataset.html"),),
         "segtrackv2", 'amdlib.data.DAVISLike("<root>/segtrackv2/SegTrackv2", annotations="GroundTruth")',
         "Unpacks to SegTrackv2/ (JPEGImages/, GroundTruth/). Multi-object sequences keep one mask "
-        "folder per object: merge them into Annotations/<seq>/ (or check the layout) before reading."),
+        "folder per object: `python -m amdlib.data.convert segtrackv2 <root>/segtrackv2/SegTrackv2 DEST` "
+        "merges them into DEST/Annotations/<seq>/ (read with DAVISLike(DEST))."),
     Resource(
         "fbms59", "FBMS-59 (Freiburg-Berkeley Motion Segmentation, train + test)",
         tuple(RemoteFile(f"FBMS_{part}.zip",
                          f"https://lmb.informatik.uni-freiburg.de/resources/datasets/fbms/FBMS_{part}.zip",
                          page="https://lmb.informatik.uni-freiburg.de/resources/datasets/moseg.en.html")
               for part in ("Trainingset", "Testset")),
-        "fbms59", 'amdlib.data.DAVISLike("<folder with JPEGImages/ + Annotations/>") after rearranging',
+        "fbms59", 'amdlib.data.DAVISLike("DEST") after `python -m amdlib.data.convert fbms <root>/fbms59 DEST`',
         "Two archives (Trainingset/, Testset/: one folder per sequence, sparse ground truth every "
-        "~20th frame). Rearrange into JPEGImages/<seq>/ + Annotations/<seq>/ for DAVISLike. If the "
-        "links have moved, pass the two URLs from the page with --url twice, in this order."),
+        "~20th frame, colour label maps on a white background). `amdlib.data.convert` rearranges "
+        "them into JPEGImages/<seq>/ + Annotations/<seq>/ for DAVISLike. If the links have moved, "
+        "pass the two URLs from the page with --url twice, in this order."),
     Resource(
         "duts_te", "DUTS-TE (5,019 saliency test images)",
         (RemoteFile("DUTS-TE.zip", "http://saliencydetection.net/duts/download/DUTS-TE.zip",

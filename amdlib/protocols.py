@@ -40,7 +40,7 @@ def amd_with_tta(model: AMD, sequences: list, size: tuple[int, int] | None,
     groups = [[s] for s in sequences] if unit == "video" else [list(sequences)]
     results = []
     for group in groups:
-        tuned = adapt(model, [load_video(s, size) for s in group], config)
+        tuned = adapt(model, [load_video(s, config.size or size) for s in group], config)
         masks = segment_sequences(tuned, group, size)
         results += attach_motion_channels(tuned, group, masks, size)
     return results

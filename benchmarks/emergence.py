@@ -41,7 +41,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--minutes", type=float, default=20.0)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--size", type=int, help="training crop and flow input size (square)")
-    parser.add_argument("--eval-size", type=int, help="validation frames resized to this (default: --size)")
+    parser.add_argument("--short-side", type=int,
+                        help="training frames resized to this short side before the crop (default: --size)")
+    parser.add_argument("--eval-size", type=int,
+                        help="validation frames resized to this (default: the profile's TrainConfig.eval_size, else "
+                             "the crop); when it differs from the crop, the crop size is evaluated too (_at<crop>)")
     parser.add_argument("--backbone")
     parser.add_argument("--num-masks", type=int)
     parser.add_argument("--head-channels", type=int)
@@ -89,6 +93,10 @@ def configs(args: argparse.Namespace) -> tuple[AMDConfig, TrainConfig]:
                 if v is not None}
     if args.size:
         schedule.update(crop_size=(args.size, args.size), short_side=args.size)
+    if args.short_side:
+        schedule["short_side"] = args.short_side
+    if args.eval_size:
+        schedule["eval_size"] = (args.eval_size, args.eval_size)
     schedule.update(flip=args.flip, seed=args.seed)
     return AMDConfig.profile(args.profile, **model), TrainConfig.profile(args.profile, **schedule)
 
@@ -165,7 +173,9 @@ def summarize(out: Path) -> None:
         last = evaluations.iloc[-1]
         rows.append({
             "run": run.name, "backbone": model["backbone"], "c": model["num_masks"],
-            "size": schedule["crop_size"][0], "gap": schedule.get("frame_gap", 1), "batch": schedule["batch_size"],
+            "size": schedule["crop_size"][0], "short side": schedule["short_side"],
+            "eval size": (schedule.get("eval_size") or schedule["crop_size"])[0],
+            "gap": schedule.get("frame_gap", 1), "batch": schedule["batch_size"],
             "padding": model.get("padding_mode", "zeros"), "flow masks": model.get("flow_masks", "source"),
             "head dilation": model["head_dilation"], "channel 0 prior": model.get("channel0_prior"),
             "ema": schedule.get("ema_decay", 0.0),
@@ -201,14 +211,19 @@ def main(argv: list[str] | None = None) -> None:
     datasets = generate_all(variant_folder(Path(args.data_root), args.data, every_set),
                             with_scene(SyntheticConfig.profile(args.data), every_set))
     validation = DAVIS2016(datasets.davis2016)
-    eval_size = args.eval_size or args.size or train_config.crop_size[0]
+    eval_size = train_config.evaluation_size[0]
     out_dir = Path(args.out) / args.name
     print(f"{args.name}: {model_config}\n{train_config}", flush=True)
     out_dir.mkdir(parents=True, exist_ok=True)
     write_run_configs(out_dir, model_config, train_config)
 
+    crop = train_config.crop_size[0]
+
     def evaluate(model):
         row = vos_channel_scores(model, validation, (eval_size, eval_size)).as_row()
+        if crop != eval_size:
+            at_crop = vos_channel_scores(model, validation, (crop, crop), motion_contrast=False).as_row()
+            row.update({f"{key}_at{crop}": value for key, value in at_crop.items()})
         print(" ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()), flush=True)
         return row
 

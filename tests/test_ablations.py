@@ -153,6 +153,9 @@ def test_run_variant_end_to_end_then_cached_then_retrained_when_settings_change(
     assert not longer["cached"] and longer["iterations"] == 3 and len(counted_train) == 2
     reseeded = run_variant("flow", Variant("segment"), "smoke", data, tmp_path, budget, seed=1)
     assert not reseeded["cached"] and len(counted_train) == 3 and counted_train[-1].seed == 1
+    averaged = run_variant("flow", Variant("segment"), "smoke", data, tmp_path, dataclasses.replace(budget, ema_decay=0.5))
+    assert not averaged["cached"] and len(counted_train) == 4 and counted_train[-1].ema_decay == 0.5
+    assert counted_train[0].ema_decay == TrainConfig.profile("smoke").ema_decay  # None: the profile's
 
 
 def test_an_interrupted_training_resumes_to_the_same_weights(tmp_path, data, monkeypatch):

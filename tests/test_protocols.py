@@ -115,3 +115,24 @@ def test_tta_per_dataset_adapts_one_model_to_all_videos(tmp_path, smoke_model):
     assert tta_method(TTA, "dataset") == "AMD + TTA (2 it) per dataset"
     with pytest.raises(ValueError, match="TTA unit"):
         amd_with_tta(smoke_model, sequences, SIZE, TTA, unit="frame")
+
+
+def test_tta_adapts_at_its_own_size_and_segments_at_the_evaluation_size(tmp_path, smoke_model, monkeypatch):
+    """AdaptConfig.size: the videos handed to `adapt` are resized to it, while the masks come at
+    the segmentation size; without it, adaptation uses the segmentation size."""
+    import amdlib.protocols as protocols
+
+    seen = []
+
+    def recording_adapt(model, videos, config):
+        seen.append([tuple(v.shape[-2:]) for v in videos])
+        return model
+
+    monkeypatch.setattr(protocols, "adapt", recording_adapt)
+    sequences = [short(s, 3) for s in DAVIS2016(generate_all(tmp_path, "smoke").davis2016)]
+    masks = amd_with_tta(smoke_model, sequences, (64, 64), AdaptConfig(iterations=1, size=(32, 48)))
+    assert seen == [[(32, 48)]] * len(sequences)
+    assert masks[0].masks.shape[-2:] == masks[0].truth.shape[-2:]
+    seen.clear()
+    amd_with_tta(smoke_model, sequences, (64, 64), AdaptConfig(iterations=1))
+    assert seen == [[(64, 64)]] * len(sequences)

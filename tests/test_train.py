@@ -214,3 +214,10 @@ def test_command_line_trains_the_smoke_profile_on_generated_data(tmp_path, monke
     assert result.iterations == 2 and (tmp_path / "run" / "checkpoint.pt").exists()
     assert (tmp_path / "data" / "generated" / "smoke" / "youtube_vos" / "train.txt").exists()
     assert (tmp_path / "run" / "eval.csv").read_text().startswith("iteration,train_seconds,J_channel_0")
+
+
+def test_evaluation_size_defaults_to_the_crop_and_reads_json_lists():
+    assert TrainConfig(crop_size=(64, 64)).evaluation_size == (64, 64)
+    config = TrainConfig(crop_size=(64, 64), eval_size=[128, 96])  # as read back from JSON
+    assert config.eval_size == (128, 96) and config.evaluation_size == (128, 96)
+    assert TrainConfig(**config.to_dict()) == config
