@@ -271,8 +271,10 @@ def run_variant(family: str, variant: Variant, profile: str, data: AblationData,
     if budget.ema_decay is not None:
         changes["ema_decay"] = budget.ema_decay
     model_config, train_config = variant.configs(profile, **changes)
-    size = train_config.evaluation_size
-    tta = AdaptConfig(iterations=budget.tta_iterations, seed=seed, size=train_config.crop_size) if variant.tta else None
+    # At the training crop, not the profile's evaluation size: test-time adaptation is run and
+    # scored at one size (notebook 03), and at 128x128 it would cost four times as much.
+    size = tuple(train_config.crop_size)
+    tta = AdaptConfig(iterations=budget.tta_iterations, seed=seed) if variant.tta else None
     settings = _normalised({
         "version": ROW_VERSION, "profile": profile, "model": model_config.to_dict(), "train": train_config.to_dict(),
         "seconds": budget.seconds, "tta": dataclasses.asdict(tta) if tta else None,

@@ -49,8 +49,9 @@ class AMDConfig:
     between the channels, so that every kind of object lands in the same channel instead of in
     whichever channel its appearance happened to start in. Not in any profile: with p = 0.9 the
     `cpu` run whose objects had split between the channels put them all in channel 0 (J 0.41
-    after 11 minutes instead of 0.18), but two seeds that took off without it were slower with it
-    (results/cpu/emergence/README.md, `v3_prior09_*`)."""
+    after 11 minutes instead of 0.18), but of three seeds that took off without it, two were
+    slower with it (0.30 and 0.35 against 0.47 and 0.48 after 750 and 1,250 iterations) and one
+    was level (results/cpu/emergence/README.md, `v3_prior09_*`, `v4_prior09_*`)."""
     padding_mode: str = "zeros"
     """Padding of every convolution of the appearance pathway: "zeros" (the release) or
     "reflect". Zero padding tells a CNN where the frame's border is, so masks can become a
@@ -188,10 +189,15 @@ def cpu() -> AMDConfig:
       against 0.20 / 0.25), equal within noise at 2,000;
     - c = 3 was measured too (J 0.155 against 0.178 for c = 2 after 1,000 iterations, one seed,
       generator v2).
+    Also measured and not adopted (round 4 of results/cpu/emergence/README.md, seeds 2 and 3):
+    head dilation 2 with reflect padding (0.24 / 0.24 at 1,000 iterations against 0.47 / 0.48),
+    `channel0_prior` 0.9 (see `AMDConfig.channel0_prior`).
     With these, three of four runs (one thread each) passed the centre prior (0.30) within 750
-    iterations and stood at best-channel J 0.41-0.49 at 1,750-2,000; the committed quiet 2-core
-    run (seed 0) did not take off as one channel (0.24-0.26 from 14 to 24 minutes: object-shaped
-    masks, but the object's channel depends on its kind). The project's target, 0.6 within 20
+    iterations and stood at best-channel J 0.41-0.49 at 1,750-2,000 evaluated at 64x64 (0.49-0.54
+    at 128x128, the profile's evaluation size since round 4); the committed quiet 2-core
+    run (seed 0) did not take off as one channel (at 128x128 0.30-0.35 up to 13 minutes, 0.23 at
+    21.5; label-free per video 0.40-0.49: object-shaped masks, but the object's channel depends
+    on its kind). The project's target, 0.6 within 20
     minutes, is not reached (results/cpu/emergence/README.md).
     """
     return AMDConfig(backbone="small", num_masks=2, flow_size=(64, 64), coarsest_stride=16,

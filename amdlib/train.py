@@ -119,7 +119,7 @@ class TrainConfig:
 
 TRAIN_PROFILES: dict[str, Callable[[], TrainConfig]] = {
     "paper": TrainConfig,
-    # cpu: 4,000 iterations, about 24 minutes on 2 quiet cores (2.8 it/s with the cpu model's
+    # cpu: 4,000 iterations, 21-24 minutes on 2 quiet cores (2.8-3.1 it/s with the cpu model's
     # reflect padding), batch 8, constant lr 3e-4 (RESEARCH.md item 5), pairs two frames apart,
     # evaluated through a 0.995 weight average, at the validation set's own 128x128 (eval_size).
     # Measured in results/cpu/emergence/ (best fixed channel J on the synthetic DAVIS-layout val
@@ -155,8 +155,8 @@ TRAIN_PROFILES: dict[str, Callable[[], TrainConfig]] = {
     #   per-pixel flow warm-up 0.217 at 2,000 (0.179 without).
     # - generator v1: 96x96 input slower than 64x64; a curriculum from centred objects worse.
     # The quiet run of this profile, J against training minutes: results/cpu/tables/01_emergence
-    # (seed 0: 0.24-0.26 from 14 to 24 minutes; the runs of seeds 1-3 took off within 750
-    # iterations, results/cpu/emergence/README.md).
+    # (seed 0, at 128x128: 0.30-0.35 up to 13 minutes, 0.23 at 21.5; the runs of seeds 1-3 took
+    # off within 750 iterations, results/cpu/emergence/README.md).
     "cpu": lambda: TrainConfig(iterations=4000, batch_size=8, lr=3e-4, min_lr=3e-4, crop_size=(64, 64),
                                short_side=64, frame_gap=2, checkpoint_every=250, log_every=10, eval_every=250,
                                ema_decay=0.995, eval_size=(128, 128)),
