@@ -194,11 +194,11 @@ def cpu() -> AMDConfig:
     `channel0_prior` 0.9 (see `AMDConfig.channel0_prior`).
     With these, three of four runs (one thread each) passed the centre prior (0.30) within 750
     iterations and stood at best-channel J 0.41-0.49 at 1,750-2,000 evaluated at 64x64 (0.49-0.54
-    at 128x128, the profile's evaluation size since round 4); the committed quiet 2-core
-    run (seed 0) did not take off as one channel (at 128x128 0.30-0.35 up to 13 minutes, 0.23 at
+    at 128x128, the profile's evaluation size since round 4); the committed quiet 2-core run
+    (seed 0) did not take off as one channel (at 128x128 0.30-0.35 up to 13 minutes, 0.23 at
     21.5; label-free per video 0.40-0.49: object-shaped masks, but the object's channel depends
-    on its kind). The project's target, 0.6 within 20
-    minutes, is not reached (results/cpu/emergence/README.md).
+    on its kind). The project's target, 0.6 within 20 minutes, is not reached
+    (results/cpu/emergence/README.md).
     """
     return AMDConfig(backbone="small", num_masks=2, flow_size=(64, 64), coarsest_stride=16,
                      normalized_correlation=True, padding_mode="reflect", flow_masks="reference")

@@ -72,9 +72,10 @@ class TrainConfig:
     BatchNorm statistics, w_ema <- d * w_ema + (1 - d) * w after every step, evaluate it and store
     it in the checkpoint as the model's weights for inference (`load_checkpoint` reads it);
     training itself continues from the raw weights, which are evaluated too (`*_raw_weights`).
-    Why: at a constant lr the masks of a small model swing from one evaluation to the next (best-channel J 0.33-0.44 between evaluations 250
-    iterations apart in results/cpu/emergence/); an average over the last few hundred steps
-    reports where the run is rather than where its last step happened to land."""
+    Why: at a constant lr the masks of a small model swing from one evaluation to the next
+    (best-channel J 0.33-0.44 between evaluations 250 iterations apart in
+    results/cpu/emergence/); an average over the last few hundred steps reports where the run is
+    rather than where its last step happened to land."""
 
     eval_size: tuple[int, int] | None = None
     """H,W the validation frames are resized to for evaluation (None: `crop_size`). Why: the

@@ -42,7 +42,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--size", type=int, help="training crop and flow input size (square)")
     parser.add_argument("--short-side", type=int,
-                        help="training frames resized to this short side before the crop (default: --size)")
+                        help="training frames resized to this short side before the crop "
+                             "(default: --size, else the profile's)")
     parser.add_argument("--eval-size", type=int,
                         help="validation frames resized to this (default: the profile's TrainConfig.eval_size, else "
                              "the crop); when it differs from the crop, the crop size is evaluated too (_at<crop>)")
@@ -50,7 +51,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--num-masks", type=int)
     parser.add_argument("--head-channels", type=int)
     parser.add_argument("--head-dilation", type=int)
-    parser.add_argument("--channel0-prior", type=float, help="initial probability of channel 0 (AMDConfig.channel0_prior)")
+    parser.add_argument("--channel0-prior", type=float,
+                        help="initial probability of channel 0 (AMDConfig.channel0_prior)")
     parser.add_argument("--padding-mode", choices=PADDING_MODES)
     parser.add_argument("--flow-masks", choices=FLOW_MASKS,
                         help="whose masks segment each direction's flow (AMDConfig.flow_masks)")

@@ -47,8 +47,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from .io import (IMAGE_EXTENSIONS, DatasetError, DatasetFileNotFoundError, _open, image_size,
-                 list_images, read_mask, read_rgb, require_dir)
+from .io import (IMAGE_EXTENSIONS, DatasetError, DatasetFileNotFoundError, check_same_size, image_size,
+                 list_images, open_image, read_mask, read_rgb, require_dir)
 
 STEM_DIGITS = 5
 """FBMS frames are renamed to this many zero-padded digits, 0-based (DAVIS's own convention)."""
@@ -122,14 +122,6 @@ def write_mask(mask: np.ndarray, path: Path) -> Path:
     _make_writable(path)
     Image.fromarray(np.where(mask, 255, 0).astype(np.uint8), "L").save(path)
     return path
-
-
-def _check_size(mask: np.ndarray, mask_path: Path, frame: Path) -> None:
-    """A mask must cover its frame pixel for pixel; a mismatch names both files."""
-    frame_size = image_size(frame)
-    if tuple(mask.shape) != frame_size:
-        raise DatasetError(f"{mask_path}: size {mask.shape[0]}x{mask.shape[1]} (HxW) does not match its frame "
-                           f"{frame} ({frame_size[0]}x{frame_size[1]})")
 
 
 # --- FBMS-59 -----------------------------------------------------------------------------------
@@ -210,7 +202,7 @@ def _region_codes(path: Path) -> tuple[np.ndarray, bool]:
     them), grey pixels their value; a palette file is read through its palette, since FBMS
     regions are defined by colour.
     """
-    image = _open(path, "ground truth")
+    image = open_image(path, "ground truth")
     mode = image.mode
     if mode in ("P", "PA"):
         image, mode = image.convert("RGB"), "RGB"
@@ -257,7 +249,7 @@ def convert_fbms_sequence(folder: Path, destination: Path, link: bool = True) ->
     for number, gt in sorted(ground_truth.items()):
         index = position[number]
         mask = fbms_object_mask(gt)
-        _check_size(mask, gt, frames[index])
+        check_same_size(frames[index], image_size(frames[index]), gt, mask.shape)
         write_mask(mask, mask_dir / f"{index:0{STEM_DIGITS}d}.png")
     return len(frames), len(ground_truth)
 
@@ -321,7 +313,7 @@ def merge_masks(paths: list[Path], frame: Path, threshold: int = 0) -> np.ndarra
     merged: np.ndarray | None = None
     for path in paths:
         mask = read_mask(path, threshold)
-        _check_size(mask, path, frame)
+        check_same_size(frame, image_size(frame), path, mask.shape)
         merged = mask if merged is None else merged | mask
     assert merged is not None, "merge_masks needs at least one mask"
     return merged

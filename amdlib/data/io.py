@@ -90,7 +90,7 @@ def read_lines(path: Path, what: str) -> list[str]:
     return lines
 
 
-def _open(path: Path, what: str) -> Image.Image:
+def open_image(path: Path, what: str) -> Image.Image:
     """Open and fully decode an image; corrupt or truncated files raise `DatasetError`."""
     path = require_file(path, what)
     try:
@@ -119,7 +119,7 @@ def image_size(path: Path) -> tuple[int, int]:
 
 def read_rgb(path: Path) -> np.ndarray:
     """An image file -> uint8 array H,W,3 (repairs in the module docstring)."""
-    image = _open(path, "image")
+    image = open_image(path, "image")
     mode = image.mode
     if mode in ("RGB",):
         array = np.asarray(image)
@@ -148,7 +148,7 @@ def read_mask(path: Path, threshold: int = 0) -> np.ndarray:
     Palette masks compare their index values, RGB(A) masks any colour channel, 16-bit masks their
     raw values.
     """
-    image = _open(path, "mask")
+    image = open_image(path, "mask")
     mode = image.mode
     if mode == "1":
         return np.asarray(image, dtype=bool).copy()
@@ -170,7 +170,7 @@ def read_label(path: Path, colormap: np.ndarray | None = None) -> np.ndarray:
     `colormap` (an N,3 uint8 array, row i = colour of index i; required for RGB files); a colour
     that is not in the map raises `DatasetError`.
     """
-    image = _open(path, "label map")
+    image = open_image(path, "label map")
     mode = image.mode
     if mode in ("P", "L"):
         return np.asarray(image).astype(np.int64)
