@@ -34,6 +34,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--name")
     parser.add_argument("--summarize", action="store_true", help="tabulate every run under --out and exit")
+    parser.add_argument("--prepare-only", action="store_true",
+                        help="generate the run's data and exit (the generator is not safe to run twice at once "
+                             "on one folder: prepare once, then start runs side by side)")
     parser.add_argument("--profile", default="cpu", help="model + training profile to start from")
     parser.add_argument("--data", default="cpu", help="synthetic preset (smoke, cpu, easy)")
     parser.add_argument("--data-root", default="data/generated")
@@ -196,8 +199,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.summarize:
         summarize(Path(args.out))
         return
-    if not args.name:
-        raise SystemExit("--name is required (or --summarize)")
+    if not args.name and not args.prepare_only:
+        raise SystemExit("--name is required (or --summarize, --prepare-only)")
     torch.set_num_threads(args.threads)
     model_config, train_config = configs(args)
     every_set, training_only = scene_changes(args.scene), scene_changes(args.train_scene)
@@ -212,6 +215,10 @@ def main(argv: list[str] | None = None) -> None:
 
     datasets = generate_all(variant_folder(Path(args.data_root), args.data, every_set),
                             with_scene(SyntheticConfig.profile(args.data), every_set))
+    if args.prepare_only:
+        for preset in filter(None, (args.data, args.warmup_data)):
+            pairs_of(preset)
+        return
     validation = DAVIS2016(datasets.davis2016)
     eval_size = train_config.evaluation_size[0]
     out_dir = Path(args.out) / args.name

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def load(name: str):
     spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
 
@@ -55,6 +57,42 @@ def test_emergence_options_reach_the_configs_and_summaries_need_no_checkpoint(tm
     row = dict(zip(header, row))
     assert (row["padding"], row["flow masks"], row["head dilation"], row["ema"]) == ("zeros", "source", "2", "0.9")
     assert float(row["J best channel (end)"]) == 0.4 and float(row["minutes"]) == 2.0
+
+
+def test_sweep_runs_file_parsing_and_shared_data(tmp_path):
+    sweep = load("emergence_sweep")
+    runs_file = tmp_path / "runs.txt"
+    runs_file.write_text("# a comment\n\na: --seed 1  # trailing comment\n"
+                         "b: --seed 2 --num-masks 3\nc: --train-objects 1 --seed 1\n")
+    runs = sweep.read_runs(runs_file)
+    assert [(r.name, r.options) for r in runs] == [
+        ("a", ("--seed", "1")), ("b", ("--seed", "2", "--num-masks", "3")), ("c", ("--train-objects", "1", "--seed", "1"))]
+    # a and b read the same data; c trains on other videos
+    assert sweep.data_key(runs[0]) == sweep.data_key(runs[1]) != sweep.data_key(runs[2])
+    for text, message in (("a: --seed 1\na: --seed 2\n", "used twice: a"), ("--seed 1\n", "expected 'NAME: options'"),
+                          ("# nothing\n", "no runs")):
+        runs_file.write_text(text)
+        with pytest.raises(ValueError, match=message):
+            sweep.read_runs(runs_file)
+
+
+def test_sweep_stops_runs_at_the_deadline_and_lists_the_unstarted(tmp_path, monkeypatch):
+    sweep = load("emergence_sweep")
+    fake = tmp_path / "fake_emergence.py"  # sleeps for the seconds given as --seed, then writes a marker
+    fake.write_text("import sys, time, pathlib\n"
+                    "a = sys.argv\nname, out, seconds = a[a.index('--name') + 1], a[a.index('--out') + 1], "
+                    "float(a[a.index('--seed') + 1])\n"
+                    "time.sleep(seconds)\npathlib.Path(out, name, 'done').write_text('')\n")
+    monkeypatch.setattr(sweep, "SCRIPT", fake)
+    runs = [sweep.Run("quick", ("--seed", "0")), sweep.Run("slow", ("--seed", "60")),
+            sweep.Run("queued", ("--seed", "0"))]
+    never = sweep.sweep(runs, tmp_path, workers=2, threads=1, seconds=4, extra=[])
+    assert never == []  # "queued" got the slot "quick" freed
+    assert (tmp_path / "quick" / "done").exists() and (tmp_path / "queued" / "done").exists()
+    assert not (tmp_path / "slow" / "done").exists()  # stopped at the deadline
+    never = sweep.sweep([sweep.Run("slow2", ("--seed", "60")), sweep.Run("late", ("--seed", "0"))],
+                        tmp_path, workers=1, threads=1, seconds=2, extra=[])
+    assert never == ["late"] and not (tmp_path / "late").exists()
 
 
 def test_appearance_ceiling_resolution_and_invariants(capsys):
