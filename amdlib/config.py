@@ -82,6 +82,14 @@ class AMDConfig:
     the other frame, which rewards masks dilated along the motion. "reference": the frame whose
     grid the flow lives on (frame 1's masks for F12), so each mask is asked to cover only its
     own frame's object."""
+    fine_segment_flow: bool = False
+    """False (the release): the finest level's segment flow is formed on that level's grid (1/4
+    of the flow input) and upsampled x4, so the loss sees the masks only at 1/4 of the flow
+    input. True: the finest level's per-segment vectors are spread over the masks at the flow
+    input's own resolution (formula (3) with the masks resized there), so mask detail finer than
+    1/4 of the flow input reaches the loss. With masks no finer than that grid the two are the
+    same (formula (3) is linear in the masks); it matters when the appearance pathway sees larger
+    frames than the motion pathway (training crop > `flow_size`). Not in the release."""
     segment_flow: bool = True
     """True (the method): at every level the motion feature is pooled inside each mask and turned
     into one flow vector per segment, and the flow is the segment flow (SPEC section 3 steps
@@ -173,7 +181,15 @@ def cpu() -> AMDConfig:
     - `small` appearance net (7 conv layers, output stride 4; 2.2 M parameters with the motion
       pathway): 3.6 training it/s at 64x64, batch 8, against 0.62 it/s for ResNet-18 at 128x128
       (RESEARCH.md item 7: the backbone mostly sets the pace of emergence);
-    - c = 2 masks (RESEARCH.md items 5, 8);
+    - c = 3 masks (round 5 of results/cpu/emergence/README.md): with c = 2 the object's channel
+      depended on the seed and the object's kind (the committed seed-0 run: best fixed channel
+      0.30-0.35, 0.23 after 20 minutes); with a third channel, which takes clutter and edges,
+      the object settles in one channel. Best fixed channel at 1,000 iterations on four seeds
+      (a GPU sweep, results/gpu/README.md): 0.47 / 0.37 / 0.50 / 0.41 against 0.32 / 0.47 /
+      0.29 / 0.46 for c = 2; the quiet 2-core seed-0 run: 0.46 at 4 minutes, 0.49-0.50 from 7 to
+      15 minutes, 0.47 at 20. The smallest-area channel rule fails with c = 3 (the third
+      channel is small); the label-free rule is the per-video motion contrast
+      (`evaluate.motion_contrast_channel`). RESEARCH.md items 5 and 8 used c = 2 on easier data;
     - 64x64 flow input: a 96x96 input reached J 0.13 after 5 minutes where 64x64 had 0.18;
     - pyramid from 1/16 (RESEARCH.md item 3: 1x1 and 2x2 levels hurt and can produce NaN);
     - normalised cost volume (RESEARCH.md item 4: without it the motion pathway does not learn
@@ -187,8 +203,8 @@ def cpu() -> AMDConfig:
       (`flow_masks="reference"`): with the release's pairing the masks grew along the motion,
       larger than the objects; seed 0 took off earlier (0.28 / 0.38 at 750 / 1,000 iterations
       against 0.20 / 0.25), equal within noise at 2,000;
-    - c = 3 was measured too (J 0.155 against 0.178 for c = 2 after 1,000 iterations, one seed,
-      generator v2).
+    - c = 3 was measured once on generator v2, before the changes above (J 0.155 against 0.178
+      for c = 2 after 1,000 iterations, one seed).
     Also measured and not adopted (round 4 of results/cpu/emergence/README.md, seeds 2 and 3):
     head dilation 2 with reflect padding (0.24 / 0.24 at 1,000 iterations against 0.47 / 0.48),
     `channel0_prior` 0.9 (see `AMDConfig.channel0_prior`).
@@ -200,7 +216,7 @@ def cpu() -> AMDConfig:
     on its kind). The project's target, 0.6 within 20 minutes, is not reached
     (results/cpu/emergence/README.md).
     """
-    return AMDConfig(backbone="small", num_masks=2, flow_size=(64, 64), coarsest_stride=16,
+    return AMDConfig(backbone="small", num_masks=3, flow_size=(64, 64), coarsest_stride=16,
                      normalized_correlation=True, padding_mode="reflect", flow_masks="reference")
 
 

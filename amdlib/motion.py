@@ -166,7 +166,11 @@ class MotionPathway(nn.Module):
             else:  # ablation: dense per-pixel flow, residual as PWC-Net; the masks are not used
                 flow = flow + self.segment_flow_head.per_pixel(motion)
             flows.append(flow)
-        return [resize_flow(f, (4 * f.shape[-2], 4 * f.shape[-1]), 4.0) for f in flows]
+        full = [resize_flow(f, (4 * f.shape[-2], 4 * f.shape[-1]), 4.0) for f in flows]
+        if cfg.segment_flow and cfg.fine_segment_flow:  # formula (3) at the flow input's resolution
+            masks = F.interpolate(source_masks, size=full[-1].shape[-2:], mode="bilinear", align_corners=True)
+            full[-1] = segment_flow_field(masks, segment_vectors * 4.0)
+        return full
 
     def segment_flow_step(self, motion: Tensor, source_masks: Tensor,
                           segment_vectors: Tensor | None) -> tuple[Tensor, Tensor]:

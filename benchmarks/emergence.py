@@ -44,6 +44,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--minutes", type=float, default=20.0)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--size", type=int, help="training crop and flow input size (square)")
+    parser.add_argument("--crop-size", type=int,
+                        help="training crop only (square): the appearance pathway sees it, the motion pathway "
+                             "keeps the profile's flow_size (short side: this too unless --short-side)")
+    parser.add_argument("--fine-segment-flow", action="store_true", default=None,
+                        help="finest segment flow formed at the flow input's resolution (AMDConfig.fine_segment_flow)")
     parser.add_argument("--short-side", type=int,
                         help="training frames resized to this short side before the crop "
                              "(default: --size, else the profile's)")
@@ -87,7 +92,8 @@ def configs(args: argparse.Namespace) -> tuple[AMDConfig, TrainConfig]:
     model = {k: v for k, v in {"backbone": args.backbone, "num_masks": args.num_masks,
                                 "head_channels": args.head_channels, "head_dilation": args.head_dilation,
                                 "padding_mode": args.padding_mode, "channel0_prior": args.channel0_prior,
-                                "flow_masks": args.flow_masks}.items() if v is not None}
+                                "flow_masks": args.flow_masks,
+                                "fine_segment_flow": args.fine_segment_flow}.items() if v is not None}
     if args.scale_weights:
         model["scale_weights"] = tuple(float(w) for w in args.scale_weights.split(","))
     if args.size:
@@ -98,6 +104,8 @@ def configs(args: argparse.Namespace) -> tuple[AMDConfig, TrainConfig]:
                 if v is not None}
     if args.size:
         schedule.update(crop_size=(args.size, args.size), short_side=args.size)
+    if args.crop_size:
+        schedule.update(crop_size=(args.crop_size, args.crop_size), short_side=args.crop_size)
     if args.short_side:
         schedule["short_side"] = args.short_side
     if args.eval_size:

@@ -742,16 +742,16 @@ class Measurement:
 
 
 def measure_vos(tables: Path, set_word: str) -> Measurement | None:
-    """AMD + TTA with the label-free rule ``smallest_area_video`` on the set whose name holds
+    """AMD + TTA with the label-free rule ``motion_contrast_video`` on the set whose name holds
     ``set_word`` (03_vos.csv), J (DAVIS mean) x 100."""
     for row in _read_csv(tables / "03_vos.csv") or []:
         if (set_word.lower() in row.get("set", "").lower() and row.get("method", "").startswith("AMD + TTA")
-                and row.get("channel rule") == "smallest_area_video"):
+                and row.get("channel rule") == "motion_contrast_video"):
             value = _float(row.get("J (DAVIS mean)"))
             if value is None:
                 continue
             return Measurement(f"**{100 * value:.1f}**: {row['method']}, label-free channel rule "
-                               f"`smallest_area_video`, J mean x 100", row.get("set", ""))
+                               f"`motion_contrast_video`, J mean x 100", row.get("set", ""))
     return None
 
 

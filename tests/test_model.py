@@ -55,7 +55,7 @@ def test_segment_matches_the_training_masks_in_eval_mode(smoke_model):
     with torch.no_grad():
         masks = smoke_model(frames).masks
     assert torch.allclose(smoke_model.segment(frames[:, 1]), masks[:, 1], atol=1e-6)
-    assert smoke_model.segment(frames[:, 0], size=(32, 48)).shape == (1, 2, 32, 48)
+    assert smoke_model.segment(frames[:, 0], size=(32, 48)).shape == (1, smoke_model.config.num_masks, 32, 48)
 
 
 def test_same_seed_same_model_and_loss():

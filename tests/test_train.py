@@ -143,7 +143,8 @@ def test_resume_compares_configs_not_dicts(tmp_path):
     torch.save(state, path)
     assert train(SMOKE, config, ShiftedPairs(), tmp_path, resume=True, progress=False).iterations == 4
     with pytest.raises(ValueError, match="checkpoint.pt was written with another model config"):
-        train(SMOKE.replace(num_masks=3), config, ShiftedPairs(), tmp_path, resume=True, progress=False)
+        train(SMOKE.replace(num_masks=SMOKE.num_masks + 1), config, ShiftedPairs(), tmp_path, resume=True,
+              progress=False)
 
 
 def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path):
