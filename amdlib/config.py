@@ -207,13 +207,14 @@ def cpu() -> AMDConfig:
       for c = 2 after 1,000 iterations, one seed).
     Also measured and not adopted (round 4 of results/cpu/emergence/README.md, seeds 2 and 3):
     head dilation 2 with reflect padding (0.24 / 0.24 at 1,000 iterations against 0.47 / 0.48),
-    `channel0_prior` 0.9 (see `AMDConfig.channel0_prior`).
-    With these, three of four runs (one thread each) passed the centre prior (0.30) within 750
-    iterations and stood at best-channel J 0.41-0.49 at 1,750-2,000 evaluated at 64x64 (0.49-0.54
-    at 128x128, the profile's evaluation size since round 4); the committed quiet 2-core run
-    (seed 0) did not take off as one channel (at 128x128 0.30-0.35 up to 13 minutes, 0.23 at
-    21.5; label-free per video 0.40-0.49: object-shaped masks, but the object's channel depends
-    on its kind). The project's target, 0.6 within 20 minutes, is not reached
+    `channel0_prior` 0.9 (see `AMDConfig.channel0_prior`); round 5: a 96x96 appearance crop with
+    `fine_segment_flow` (0.33 against 0.45 at 1,000 iterations, 1.5x the step time).
+    With c = 2, three of four runs (one thread each) passed the centre prior (0.30) within 750
+    iterations and stood at best-channel J 0.49-0.54 at 128x128 after 1,750-2,000 iterations, and
+    the committed seed-0 run did not take off as one channel (0.30-0.35, 0.23 at 21.5 minutes).
+    With c = 3 the same seed holds the object in one channel: 0.46 at 4.5 minutes, 0.49-0.50 from
+    7.7 to 15, 0.45-0.48 from 17 to 25 (`make reproduce`); the per-frame oracle is at most 0.54,
+    so the rest is mask quality. The project's target, 0.6 within 20 minutes, is not reached
     (results/cpu/emergence/README.md).
     """
     return AMDConfig(backbone="small", num_masks=3, flow_size=(64, 64), coarsest_stride=16,
