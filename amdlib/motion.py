@@ -130,7 +130,8 @@ class MotionPathway(nn.Module):
 
     def forward(self, reference_features: list[Tensor], source_features: list[Tensor],
                 source_masks: Tensor) -> list[Tensor]:
-        """Segment flows from reference to source, coarse to fine, each upsampled x4.
+        """Segment flows from reference to source, coarse to fine, each upsampled x4 (the finest
+        formed at that size from the masks instead when `config.fine_segment_flow`).
 
         reference_features, source_features: per level (coarse to fine) B,C_l,h_l,w_l.
         source_masks: B,c,hm,wm soft masks that cut the flow into segments: the source frame's

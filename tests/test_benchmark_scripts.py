@@ -41,6 +41,11 @@ def test_emergence_options_reach_the_configs_and_summaries_need_no_checkpoint(tm
          "--head-dilation", "2", "--seed", "3"]))
     assert (model.padding_mode, model.flow_masks, model.head_dilation) == ("zeros", "source", 2)
     assert (schedule.ema_decay, schedule.seed) == (0.9, 3)
+    # --crop-size enlarges what the appearance pathway sees and leaves the flow input alone
+    wide, wide_schedule = emergence.configs(emergence.parse_args(["--name", "x", "--crop-size", "96",
+                                                                  "--fine-segment-flow"]))
+    assert (wide_schedule.crop_size, wide_schedule.short_side, wide.flow_size) == ((96, 96), 96, (64, 64))
+    assert wide.fine_segment_flow and not emergence.configs(emergence.parse_args(["--name", "x"]))[0].fine_segment_flow
     # Unset options keep the profile's values.
     default_model, default_schedule = emergence.configs(emergence.parse_args(["--name", "x"]))
     assert default_model == emergence.AMDConfig.profile("cpu")
