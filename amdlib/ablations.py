@@ -313,9 +313,9 @@ ROW_COLUMNS = ("family", "variant", "change", "reference", "iterations", "train_
 """The scalar fields of a row. J_label_free: per video, the channel whose segment flow departs
 most from the background's (`evaluate.motion_contrast_channel`), which holds for any c (the
 smallest-area rule picks a nearly empty or clutter channel once c > 2: with c = 3 it scored
-0.08-0.25 where this rule scored 0.44-0.54 on four seeds, results/gpu/README.md); best channel: the fixed
-channel with the best J (chosen with labels); oracle: the best channel in every frame (an upper
-bound); centre prior: the best centred disk on the same frames."""
+0.08-0.25 where this rule scored 0.44-0.54 on four seeds, results/gpu/README.md); best
+channel: the fixed channel with the best J (chosen with labels); oracle: the best channel in
+every frame (an upper bound); centre prior: the best centred disk on the same frames."""
 
 
 def run_ablations(profile: str, data: AblationData, out_dir: str | os.PathLike,

@@ -42,6 +42,7 @@ from torch.profiler import ProfilerActivity, profile
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a plain checkout too
 
+from amdlib.atomic import write_text  # noqa: E402
 from amdlib.correlation import correlation, correlation_naive  # noqa: E402
 
 Row = dict[str, object]
@@ -318,20 +319,11 @@ def environment_line(threads: int) -> str:
 
 
 def write_markdown(path: str, results: dict[str, list[Row]], header: str) -> None:
-    """Write every section's table to ``path`` atomically (temporary file + os.replace)."""
+    """Write every section's table to ``path`` atomically (`amdlib.atomic.write_text`)."""
     parts = ["# Core benchmarks", "", header, ""]
     for name, rows in results.items():
         parts += [f"## {name}", "", format_table(rows), ""]
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write("\n".join(parts))
-        os.replace(tmp, target)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    write_text(path, "\n".join(parts))
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

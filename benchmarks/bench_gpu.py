@@ -18,11 +18,13 @@ import statistics
 import sys
 from pathlib import Path
 
+import pandas as pd
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a plain checkout too
 
 from amdlib import AMD, AMDConfig  # noqa: E402
+from amdlib.report import to_markdown  # noqa: E402
 from amdlib.train import AMP_DTYPES, TrainConfig  # noqa: E402
 
 
@@ -66,14 +68,6 @@ def measure(model_config: AMDConfig, crop: tuple[int, int], batch: int, amp: str
             "first loss": first_loss, "finite": bool(torch.isfinite(torch.tensor(first_loss)))}
 
 
-def markdown(rows: list[dict]) -> str:
-    keys = list(rows[0])
-    lines = ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
-    lines += ["| " + " | ".join(f"{row[k]:.6g}" if isinstance(row[k], float) else str(row[k]) for k in keys) + " |"
-              for row in rows]
-    return "\n".join(lines)
-
-
 def main(argv: list[str] | None = None) -> list[dict]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--profile", default="paper")
@@ -98,7 +92,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
             torch.cuda.empty_cache()
     header = (f"{torch.cuda.get_device_name()}, torch {torch.__version__}, profile {args.profile}, "
               f"crop {crop[0]}x{crop[1]}, {args.steps} timed steps (median)")
-    table = markdown(rows)
+    table = to_markdown(pd.DataFrame(rows), float_format="{:.6g}")
     print(header + "\n\n" + table, flush=True)
     if args.out:
         from amdlib.atomic import write_text

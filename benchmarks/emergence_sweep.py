@@ -27,6 +27,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 SCRIPT = Path(__file__).resolve().parent / "emergence.py"
+sys.path.insert(0, str(SCRIPT.parent))
+
+from emergence import parse_args  # noqa: E402  (its option parser decides which data a run reads)
 
 
 @dataclass(frozen=True)
@@ -62,9 +65,6 @@ def command(run: Run, out: Path, threads: int, extra: list[str]) -> list[str]:
 
 def data_key(run: Run) -> tuple:
     """The options that decide which data a run reads: runs with one key share their data."""
-    sys.path.insert(0, str(SCRIPT.parent))
-    from emergence import parse_args
-
     args = parse_args(["--name", run.name, *run.options])
     return args.data, tuple(args.scene), tuple(args.train_scene), args.train_objects, args.warmup_data
 
@@ -88,9 +88,9 @@ def sweep(runs: list[Run], out: Path, workers: int, threads: int, seconds: float
         while waiting and len(going) < workers:
             run = waiting.pop(0)
             (out / run.name).mkdir(parents=True, exist_ok=True)
-            log = open(out / run.name / "stdout.log", "w")  # noqa: SIM115 (closed with the process)
-            going[run.name] = subprocess.Popen(command(run, out, threads, extra), stdout=log,
-                                               stderr=subprocess.STDOUT)
+            with open(out / run.name / "stdout.log", "w") as log:  # the child keeps its own copy
+                going[run.name] = subprocess.Popen(command(run, out, threads, extra), stdout=log,
+                                                   stderr=subprocess.STDOUT)
             print(f"[sweep] {run.name} started", flush=True)
         time.sleep(1)
     for name, process in going.items():

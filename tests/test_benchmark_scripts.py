@@ -71,7 +71,8 @@ def test_sweep_runs_file_parsing_and_shared_data(tmp_path):
                          "b: --seed 2 --num-masks 3\nc: --train-objects 1 --seed 1\n")
     runs = sweep.read_runs(runs_file)
     assert [(r.name, r.options) for r in runs] == [
-        ("a", ("--seed", "1")), ("b", ("--seed", "2", "--num-masks", "3")), ("c", ("--train-objects", "1", "--seed", "1"))]
+        ("a", ("--seed", "1")), ("b", ("--seed", "2", "--num-masks", "3")),
+        ("c", ("--train-objects", "1", "--seed", "1"))]
     # a and b read the same data; c trains on other videos
     assert sweep.data_key(runs[0]) == sweep.data_key(runs[1]) != sweep.data_key(runs[2])
     for text, message in (("a: --seed 1\na: --seed 2\n", "used twice: a"), ("--seed 1\n", "expected 'NAME: options'"),
