@@ -4,7 +4,8 @@
 of a video object segmentation set (DAVIS-2016 layout; SPEC section 6b without test-time
 adaptation), and which channel rule gets which J:
 
-- fixed channel k: the release's protocol (one channel chosen once for the whole dataset);
+- fixed channel k: the release's protocol (one channel chosen once for the whole dataset;
+  `dataset_object_channel` picks it label-free: the motion-contrast channel of most videos);
 - best fixed channel: the fixed channel with the highest J (the channel is chosen with labels);
 - smallest-area channel, per frame or per video: label-free (RESEARCH.md item 8: objects are
   smaller than the background), among channels covering at least 2 % of the frame (per video:
@@ -20,6 +21,8 @@ Every number is reported beside the centre prior on the same frames (RESEARCH.md
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import torch
@@ -173,6 +176,47 @@ def attach_motion_channels(model: AMD, sequences, results: list[SequenceMasks],
     for sequence, result in zip(sequences, results):
         result.motion_channel = motion_contrast_channel(model, sequence, input_size)
     return results
+
+
+def majority_channel(channels: Sequence[int]) -> int:
+    """The channel that occurs most often in `channels`; a tie goes to the lowest index."""
+    if not channels:
+        raise ValueError("no channels to choose from")
+    counts = Counter(channels)
+    return min(counts, key=lambda k: (-counts[k], k))
+
+
+def dataset_object_channel(results: Sequence[SequenceMasks]) -> int:
+    """One object channel for a whole set, label-free, from results that carry `motion_channel`
+    (`attach_motion_channels`): the channel the per-video motion-contrast rule picks in the most
+    videos; a tie goes to the lowest channel index.
+
+    Why: the release's protocol fixes one hand-picked channel per trained model (SPEC section 6;
+    the `fixed` rule of CHANNEL_RULES), but with c >= 3 no index is the object a priori: which
+    channel ends up holding it depends on the training run. This picks that channel without
+    labels. Single-channel results (c = 1) give 0 and need no motion channel.
+    """
+    if not results:
+        raise ValueError("no results to choose an object channel from")
+    if results[0].masks.shape[1] == 1:
+        return 0
+    for result in results:
+        if result.motion_channel is None:
+            raise ValueError(f"{result.name}: no motion channel; call attach_motion_channels first")
+    return majority_channel([result.motion_channel for result in results])
+
+
+def dataset_object_channel_from_model(model: AMD, sequences,
+                                      input_size: tuple[int, int] | None = None) -> int:
+    """`dataset_object_channel` computed from scratch: `motion_contrast_channel` of every
+    `VOSSequence` in `sequences` (frames resized to `input_size`, H,W), then the channel picked
+    in the most videos (ties: the lowest index). A model with c = 1 gives 0 without running."""
+    if model.config.num_masks == 1:
+        return 0
+    channels = [motion_contrast_channel(model, sequence, input_size) for sequence in sequences]
+    if not channels:
+        raise ValueError("no sequences to choose an object channel from")
+    return majority_channel(channels)
 
 
 def channel_scores(results: list[SequenceMasks], threshold: float = 0.5) -> ChannelScores:

@@ -70,7 +70,8 @@ def vos_table(results: dict[str, dict[str, list[SequenceMasks]]], fixed_channel:
               boundary: bool = True) -> tuple[list[dict], list[dict]]:
     """(one row per set x method x channel rule with J in both conventions and F, one row per
     sequence of each) from {set name: `zero_shot_vos` output}. Single-channel methods (the
-    baselines) have no channel rule; `fixed_channel` is the release's hand-picked channel."""
+    baselines) have no channel rule; `fixed_channel` is the release's hand-picked channel
+    (`evaluate.dataset_object_channel` picks one label-free)."""
     rows, sequence_rows = [], []
     for set_name, methods in results.items():
         for method, masks in methods.items():

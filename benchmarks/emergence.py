@@ -76,6 +76,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--train-objects", type=int,
                         help="train on videos with 1..N moving objects (shorthand for --train-scene num_objects=1,N)")
+    parser.add_argument("--train-videos", type=int,
+                        help="number of training videos (default: the preset's; cpu: 300), in a folder of their own")
     parser.add_argument("--scene", action="append", default=[], metavar="FIELD=VALUE",
                         help="change a SceneConfig field of every generated set, e.g. num_distractors=0,0")
     parser.add_argument("--train-scene", action="append", default=[], metavar="FIELD=VALUE",
@@ -85,6 +87,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--dense-warmup", type=int, default=0,
                         help="curriculum: the first N iterations use dense per-pixel flow (segment_flow=False), "
                              "so the motion pathway learns correspondence before the masks enter the loss")
+    parser.add_argument("--switch-minutes", type=float,
+                        help="curriculum: after this many training minutes continue (same run, same optimiser) "
+                             "with the --switch-* settings")
+    parser.add_argument("--switch-crop-size", type=int,
+                        help="... appearance crop from then on (the flow input keeps its size; the finest segment "
+                             "flow is then formed at the flow input's resolution, AMDConfig.fine_segment_flow)")
+    parser.add_argument("--switch-lr", type=float, help="... constant lr from then on")
     return parser.parse_args(argv)
 
 
@@ -112,6 +121,28 @@ def configs(args: argparse.Namespace) -> tuple[AMDConfig, TrainConfig]:
         schedule["eval_size"] = (args.eval_size, args.eval_size)
     schedule.update(flip=args.flip, seed=args.seed)
     return AMDConfig.profile(args.profile, **model), TrainConfig.profile(args.profile, **schedule)
+
+
+def switched_configs(args: argparse.Namespace, model: AMDConfig, schedule: TrainConfig) -> tuple[AMDConfig, TrainConfig]:
+    """The configs of a run's second phase (`--switch-*`)."""
+    if args.switch_crop_size:
+        size = (args.switch_crop_size, args.switch_crop_size)
+        schedule = schedule.replace(crop_size=size, short_side=args.switch_crop_size)
+        model = model.replace(fine_segment_flow=True)
+    if args.switch_lr:
+        schedule = schedule.replace(lr=args.switch_lr, min_lr=args.switch_lr)
+    return model, schedule
+
+
+def training_data(args: argparse.Namespace, preset: str, changes: dict) -> tuple[Path, SyntheticConfig]:
+    """(folder, generator config) of the training videos of `preset`: its scene changes, and for
+    the run's own preset (not a warm-up's) `--train-videos`, each variant in a folder of its own."""
+    folder = variant_folder(Path(args.data_root), preset, changes)
+    config = with_scene(SyntheticConfig.profile(preset), changes)
+    if args.train_videos and preset == args.data:
+        folder = folder.with_name(f"{folder.name}_videos{args.train_videos}")
+        config = config.replace(youtube_videos=args.train_videos)
+    return folder, config
 
 
 def scene_changes(items: list[str]) -> dict:
@@ -144,11 +175,16 @@ def plot(eval_csv: Path, out_png: Path, title: str) -> None:
     save_figure(j_versus_time(pd.read_csv(eval_csv), title), out_png)
 
 
-def write_run_configs(run: Path, model: AMDConfig, schedule: TrainConfig) -> None:
-    """`<run>/config.json`: the run's settings, small enough to commit (checkpoints are not)."""
+def write_run_configs(run: Path, model: AMDConfig, schedule: TrainConfig, arguments: list[str] | None = None) -> None:
+    """`<run>/config.json`: the run's settings, small enough to commit (checkpoints are not), and
+    the command-line arguments, which also name the data (scene changes, number of videos) and
+    any second phase."""
     from amdlib.atomic import write_json
 
-    write_json(run / "config.json", {"model": model.to_dict(), "train": schedule.to_dict()})
+    settings = {"model": model.to_dict(), "train": schedule.to_dict()}
+    if arguments is not None:
+        settings["arguments"] = arguments
+    write_json(run / "config.json", settings)
 
 
 def run_configs(run: Path) -> tuple[dict, dict]:
@@ -216,10 +252,9 @@ def main(argv: list[str] | None = None) -> None:
         training_only["num_objects"] = (1, args.train_objects)
     training = {**every_set, **training_only}
 
-    def pairs_of(preset: str) -> YouTubeVOSPairs:
-        folder = variant_folder(Path(args.data_root), preset, training)
-        youtube = generate("youtube_vos", folder, with_scene(SyntheticConfig.profile(preset), training))
-        return training_pairs(youtube, youtube / "train.txt", train_config)
+    def pairs_of(preset: str, schedule: TrainConfig = train_config) -> YouTubeVOSPairs:
+        youtube = generate("youtube_vos", *training_data(args, preset, training))
+        return training_pairs(youtube, youtube / "train.txt", schedule)
 
     datasets = generate_all(variant_folder(Path(args.data_root), args.data, every_set),
                             with_scene(SyntheticConfig.profile(args.data), every_set))
@@ -232,7 +267,7 @@ def main(argv: list[str] | None = None) -> None:
     out_dir = Path(args.out) / args.name
     print(f"{args.name}: {model_config}\n{train_config}", flush=True)
     out_dir.mkdir(parents=True, exist_ok=True)
-    write_run_configs(out_dir, model_config, train_config)
+    write_run_configs(out_dir, model_config, train_config, sys.argv[1:] if argv is None else argv)
 
     crop = train_config.crop_size[0]
 
@@ -254,8 +289,17 @@ def main(argv: list[str] | None = None) -> None:
         state = torch.load(out_dir / "checkpoint.pt", weights_only=True)
         state["config"] = model_config.to_dict()  # same parameters (SegmentFlowHead.per_pixel)
         torch.save(state, out_dir / "checkpoint.pt")
-    result = train(model_config, train_config, pairs_of(args.data), out_dir, evaluate=evaluate,
-                   time_limit=args.minutes * 60, progress=False, resume=bool(args.warmup_data or args.dense_warmup))
+    resume = bool(args.warmup_data or args.dense_warmup)
+    if args.switch_minutes is not None:  # phase 1 of a schedule curriculum; phase 2 below resumes from it
+        train(model_config, train_config, pairs_of(args.data), out_dir, evaluate=evaluate,
+              time_limit=args.switch_minutes * 60, progress=False, resume=resume)
+        model_config, train_config = switched_configs(args, model_config, train_config)
+        state = torch.load(out_dir / "checkpoint.pt", weights_only=True)
+        state["config"] = model_config.to_dict()  # fine_segment_flow adds no parameters
+        torch.save(state, out_dir / "checkpoint.pt")
+        resume = True
+    result = train(model_config, train_config, pairs_of(args.data, train_config), out_dir, evaluate=evaluate,
+                   time_limit=args.minutes * 60, progress=False, resume=resume)
     plot(out_dir / "eval.csv", out_dir / "j_vs_time.png", args.name)
     plot_masks(result.model, validation, (eval_size, eval_size), out_dir / "masks.png")
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import importlib.util
+import json
+import math
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -53,7 +56,8 @@ def test_emergence_options_reach_the_configs_and_summaries_need_no_checkpoint(tm
     # A run folder as committed (no checkpoint) is summarised from its config.json.
     run = tmp_path / "run_a"
     run.mkdir()
-    emergence.write_run_configs(run, model, schedule.replace(iterations=500))
+    emergence.write_run_configs(run, model, schedule.replace(iterations=500), ["--name", "run_a", "--seed", "3"])
+    assert json.loads((run / "config.json").read_text())["arguments"] == ["--name", "run_a", "--seed", "3"]
     columns = "iteration,train_seconds,J_best_channel,J_smallest_area,J_oracle_frame,J_centre_prior"
     (run / "eval.csv").write_text(f"{columns}\n250,60,0.2,0.1,0.3,0.3\n500,120,0.4,0.35,0.45,0.3\n")
     emergence.summarize(tmp_path)
@@ -119,3 +123,41 @@ def test_appearance_ceiling_resolution_and_invariants(capsys):
     every_shape, every_shape_coarse, object_coarse = scores
     assert 0 < every_shape <= 1 and 0 < every_shape_coarse <= 1 and 0 < object_coarse <= 1
     assert object_coarse >= every_shape_coarse  # the truth itself beats adding distractors to it
+
+
+def test_emergence_switch_options_give_the_second_phase_configs():
+    emergence = load("emergence")
+    args = emergence.parse_args(["--name", "x", "--switch-minutes", "8", "--switch-crop-size", "128",
+                                 "--switch-lr", "1e-4"])
+    model, schedule = emergence.configs(args)
+    assert schedule.crop_size == (64, 64) and not model.fine_segment_flow  # phase 1: the profile
+    later_model, later_schedule = emergence.switched_configs(args, model, schedule)
+    assert (later_schedule.crop_size, later_schedule.short_side) == ((128, 128), 128)
+    assert later_schedule.lr == later_schedule.min_lr == 1e-4
+    assert later_model.fine_segment_flow and later_model.flow_size == model.flow_size
+    assert later_model.replace(fine_segment_flow=False) == model  # nothing else changes
+    assert later_schedule.replace(crop_size=(64, 64), short_side=64, lr=3e-4, min_lr=3e-4) == schedule
+    # Without --switch-* options the configs pass through.
+    plain = emergence.parse_args(["--name", "x"])
+    assert emergence.switched_configs(plain, model, schedule) == (model, schedule)
+
+
+def test_supervised_ceiling_loss_is_the_cross_entropy_against_the_area_resized_truth():
+    ceiling = load("supervised_ceiling")
+    masks = torch.tensor([0.25, 0.75, 0.0]).view(1, 3, 1, 1)  # one mask cell, c = 3
+    truth = torch.tensor([[[True, True], [False, False]]])  # half of the cell is the object
+    expected = -(0.5 * math.log(0.75) + 0.5 * math.log(0.25))
+    assert ceiling.supervised_loss(masks, truth).item() == pytest.approx(expected, rel=1e-6)
+    whole = torch.ones(1, 2, 2, dtype=torch.bool)
+    assert ceiling.supervised_loss(masks, whole).item() == pytest.approx(-math.log(0.75), rel=1e-6)
+
+
+def test_emergence_train_videos_get_a_folder_of_their_own(tmp_path):
+    emergence = load("emergence")
+    args = emergence.parse_args(["--name", "x", "--data-root", str(tmp_path), "--train-videos", "1200"])
+    folder, config = emergence.training_data(args, "cpu", {})
+    assert folder == tmp_path / "cpu_videos1200" and config.youtube_videos == 1200
+    assert emergence.training_data(args, "easy", {})[1].youtube_videos == 300  # a warm-up preset keeps its own
+    plain = emergence.parse_args(["--name", "x", "--data-root", str(tmp_path)])
+    folder, config = emergence.training_data(plain, "cpu", {})
+    assert folder == tmp_path / "cpu" and config == emergence.SyntheticConfig.profile("cpu")

@@ -164,3 +164,65 @@ def test_motion_contrast_rule_in_scores_and_foreground():
     assert scores.as_row()["J_motion_contrast_video"] == pytest.approx(scores.motion_contrast_j)
     chosen = foreground(results, "motion_contrast_video")
     assert torch.equal(chosen[1], results[1].masks[:, 0])
+
+
+def _with_motion_channels(channels, num_masks=3):
+    results = []
+    for i, channel in enumerate(channels):
+        result = SequenceMasks(f"v{i}", torch.zeros(2, num_masks, 4, 4), torch.zeros(2, 4, 4, dtype=torch.bool))
+        result.motion_channel = channel
+        results.append(result)
+    return results
+
+
+def test_dataset_object_channel_is_the_majority_of_the_motion_channels():
+    from amdlib.evaluate import dataset_object_channel
+
+    assert dataset_object_channel(_with_motion_channels([2, 1, 2, 0, 2])) == 2
+    assert dataset_object_channel(_with_motion_channels([1])) == 1
+    # Ties go to the lowest index, whatever the order of the videos.
+    assert dataset_object_channel(_with_motion_channels([2, 1, 1, 2])) == 1
+    assert dataset_object_channel(_with_motion_channels([2, 0, 1])) == 0
+
+
+def test_dataset_object_channel_needs_every_motion_channel():
+    from amdlib.evaluate import dataset_object_channel
+
+    results = _with_motion_channels([1, None, 1])
+    with pytest.raises(ValueError, match="v1: no motion channel; call attach_motion_channels"):
+        dataset_object_channel(results)
+    with pytest.raises(ValueError, match="no results"):
+        dataset_object_channel([])
+    # One channel: it is the object, motion channel or not.
+    assert dataset_object_channel(_with_motion_channels([None, None], num_masks=1)) == 0
+
+
+def test_dataset_object_channel_from_model_runs_motion_contrast_per_sequence(monkeypatch):
+    import amdlib.evaluate as evaluate
+
+    sequences = [SimpleNamespace(name=f"s{i}") for i in range(5)]
+    scripted = dict(zip(["s0", "s1", "s2", "s3", "s4"], [2, 0, 2, 0, 1]))  # tie 2 / 0 -> 0
+    calls = []
+
+    def fake(model, sequence, input_size=None):
+        calls.append((sequence.name, input_size))
+        return scripted[sequence.name]
+
+    monkeypatch.setattr(evaluate, "motion_contrast_channel", fake)
+    model = SimpleNamespace(config=SimpleNamespace(num_masks=3))
+    assert evaluate.dataset_object_channel_from_model(model, sequences, (32, 48)) == 0
+    assert calls == [(f"s{i}", (32, 48)) for i in range(5)]
+    calls.clear()
+    assert evaluate.dataset_object_channel_from_model(SimpleNamespace(config=SimpleNamespace(num_masks=1)),
+                                                      sequences, (32, 48)) == 0
+    assert calls == []  # c = 1 needs no motion pathway
+    with pytest.raises(ValueError, match="no sequences"):
+        evaluate.dataset_object_channel_from_model(model, [], (32, 48))
+
+
+def test_dataset_object_channel_from_model_with_a_stand_in_model():
+    from amdlib.evaluate import dataset_object_channel_from_model
+
+    model = _FixedMotionModel(areas=(0.85, 0.0, 0.15))
+    model.config = SimpleNamespace(num_masks=3)
+    assert dataset_object_channel_from_model(model, [_Frames(3), _Frames(4)]) == 2

@@ -1,0 +1,125 @@
+"""What the `cpu` appearance pathway reaches WITH labels, in the emergence budget.
+
+The emergence target (issue 3: best fixed channel J >= 0.6 on the synthetic DAVIS-layout val
+set within 20 minutes on 2 CPU cores) asks the appearance pathway to learn objectness from the
+motion loss alone. This script trains the same network, from the same initialisation, on the
+same training pairs (same crops, same 64x64 input), but with the generator's ground-truth masks
+of the moving objects as targets (per-pixel cross-entropy: channel 1 = moving object, channel 0
+= everything else, any further channel unused), and evaluates it exactly as
+`benchmarks/emergence.py` does (128x128, best fixed channel). Only the appearance pathway runs,
+so an iteration costs a fraction of an AMD step: J is reported against iterations and minutes.
+
+It is an upper bound of a kind, not a target: what this network, input size and data reach
+when told the answer, i.e. how much of the gap to 0.6 is the network and how much is the
+unsupervised signal.
+
+    python benchmarks/supervised_ceiling.py --minutes 10 --threads 1
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+import time
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a plain checkout too
+
+from amdlib.config import AMDConfig  # noqa: E402
+from amdlib.data import DAVIS2016, SyntheticConfig, YouTubeVOSPairs, generate, generate_all  # noqa: E402
+from amdlib.evaluate import vos_channel_scores  # noqa: E402
+from amdlib.model import AMD  # noqa: E402
+from amdlib.train import TrainConfig  # noqa: E402
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--profile", default="cpu")
+    parser.add_argument("--data-root", default="data/generated/cpu")
+    parser.add_argument("--out", default="results/cpu/emergence/supervised_ceiling")
+    parser.add_argument("--minutes", type=float, default=10.0)
+    parser.add_argument("--iterations", type=int, default=4000)
+    parser.add_argument("--eval-every", type=int, default=250)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--crop-size", type=int, help="training crop (square; short side too), default the profile's")
+    parser.add_argument("--lr", type=float)
+    parser.add_argument("--head-channels", type=int)
+    parser.add_argument("--videos", type=int, help="training videos (default: the cpu preset's 300)")
+    return parser.parse_args(argv)
+
+
+def supervised_loss(masks: torch.Tensor, truth: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy of B,c,h,w soft masks against B,H,W bool truth (channel 1 = object)."""
+    truth = F.interpolate(truth[:, None].float(), size=masks.shape[-2:], mode="area")[:, 0]
+    return -(truth * masks[:, 1].clamp_min(1e-6).log()
+             + (1 - truth) * masks[:, 0].clamp_min(1e-6).log()).mean()
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    torch.set_num_threads(args.threads)
+    model_config = AMDConfig.profile(args.profile)
+    if args.head_channels:
+        model_config = model_config.replace(head_channels=args.head_channels)
+    config = TrainConfig.profile(args.profile, seed=args.seed)
+    if args.crop_size:
+        config = config.replace(crop_size=(args.crop_size, args.crop_size), short_side=args.crop_size)
+    if args.lr:
+        config = config.replace(lr=args.lr, min_lr=args.lr)
+    datasets = generate_all(Path(args.data_root), "cpu")
+    youtube, split = datasets.youtube_vos, datasets.youtube_split
+    if args.videos:
+        folder = Path(args.data_root).with_name(f"{Path(args.data_root).name}_videos{args.videos}")
+        youtube = generate("youtube_vos", folder, SyntheticConfig.profile("cpu").replace(youtube_videos=args.videos))
+        split = youtube / "train.txt"
+    pairs = YouTubeVOSPairs(youtube, split, short_side=config.short_side,
+                            scale_min=config.scale_min, crop=config.crop_size, flip=config.flip,
+                            gap=config.frame_gap, seed=config.seed, annotations="train_all_frames/Annotations")
+    validation = DAVIS2016(datasets.davis2016)
+    torch.manual_seed(config.seed)
+    model = AMD(model_config)
+    optimizer = torch.optim.Adam(model.appearance.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    generator = torch.Generator().manual_seed(config.seed)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    rows, seconds, epoch, order = [], 0.0, 0, []
+    for iteration in range(1, args.iterations + 1):
+        start = time.perf_counter()
+        model.train()
+        batch = []
+        for _ in range(config.batch_size):
+            if not order:
+                pairs.set_epoch(epoch)
+                order = torch.randperm(len(pairs), generator=generator).tolist()
+                epoch += 1
+            batch.append(pairs[order.pop()])
+        frames = torch.stack([b[0] for b in batch]).flatten(0, 1)  # 2B,3,h,w
+        truth = torch.stack([b[1] for b in batch]).flatten(0, 1)  # 2B,h,w
+        loss = supervised_loss(model.appearance(frames), truth)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        seconds += time.perf_counter() - start
+        if iteration % args.eval_every == 0 or seconds > 60 * args.minutes:
+            scores = vos_channel_scores(model, validation, config.evaluation_size, motion_contrast=False)
+            row = {"iteration": iteration, "train_minutes": seconds / 60, "loss": loss.item(),
+                   **scores.as_row()}
+            rows.append(row)
+            print(f"it {iteration} {seconds / 60:.1f} min loss {loss.item():.3f} "
+                  f"J best channel {scores.best_channel_j:.3f} (channel {scores.best_channel})", flush=True)
+            with open(out / "eval.csv", "w", newline="") as handle:
+                writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+                writer.writeheader()
+                writer.writerows(rows)
+        if seconds > 60 * args.minutes:
+            break
+    torch.save(model.state_dict(), out / "model.pt")
+
+
+if __name__ == "__main__":
+    main()
