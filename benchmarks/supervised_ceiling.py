@@ -13,7 +13,8 @@ It is an upper bound of a kind, not a target: what this network, input size and 
 when told the answer, i.e. how much of the gap to 0.6 is the network and how much is the
 unsupervised signal.
 
-    python benchmarks/supervised_ceiling.py --minutes 10 --threads 1
+    python benchmarks/supervised_ceiling.py --minutes 12 --threads 1 --out results/cpu/emergence/supervised/videos300
+    python benchmarks/supervised_ceiling.py --minutes 9 --threads 1 --videos 1200 --out .../videos1200
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a plain checkout too
 
+from amdlib.atomic import write_json  # noqa: E402
 from amdlib.config import AMDConfig  # noqa: E402
 from amdlib.data import DAVIS2016, SyntheticConfig, YouTubeVOSPairs, generate, generate_all  # noqa: E402
 from amdlib.evaluate import vos_channel_scores  # noqa: E402
@@ -40,7 +42,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--profile", default="cpu")
     parser.add_argument("--data-root", default="data/generated/cpu")
-    parser.add_argument("--out", default="results/cpu/emergence/supervised_ceiling")
+    parser.add_argument("--out", default="results/cpu/emergence/supervised/default", help="run folder")
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--iterations", type=int, default=4000)
     parser.add_argument("--eval-every", type=int, default=250)
@@ -87,6 +89,8 @@ def main(argv: list[str] | None = None) -> None:
     generator = torch.Generator().manual_seed(config.seed)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    write_json(out / "config.json", {"arguments": sys.argv[1:] if argv is None else argv,
+                                     "model": model_config.to_dict(), "train": config.to_dict()})
     rows, seconds, epoch, order = [], 0.0, 0, []
     for iteration in range(1, args.iterations + 1):
         start = time.perf_counter()
