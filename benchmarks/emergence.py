@@ -145,6 +145,17 @@ def training_data(args: argparse.Namespace, preset: str, changes: dict) -> tuple
     return folder, config
 
 
+def relabel_checkpoint(path: Path, model: AMDConfig) -> None:
+    """Record `model` as the config of the training checkpoint at `path` (atomically), so that the
+    next phase of a curriculum, whose config differs only in settings without parameters,
+    resumes from it (`train` refuses a checkpoint written with another config)."""
+    from amdlib.checkpoint import atomic_torch_save
+
+    state = torch.load(path, weights_only=True)
+    state["config"] = model.to_dict()
+    atomic_torch_save(state, path)
+
+
 def scene_changes(items: list[str]) -> dict:
     """["num_distractors=0,0", "object_speed=0.08"] -> {"num_distractors": (0, 0), "object_speed": 0.08}."""
     changes = {}
@@ -286,17 +297,13 @@ def main(argv: list[str] | None = None) -> None:
         dense = model_config.replace(segment_flow=False)
         train(dense, train_config, pairs_of(args.data), out_dir, progress=False,
               stop_after=args.dense_warmup)
-        state = torch.load(out_dir / "checkpoint.pt", weights_only=True)
-        state["config"] = model_config.to_dict()  # same parameters (SegmentFlowHead.per_pixel)
-        torch.save(state, out_dir / "checkpoint.pt")
+        relabel_checkpoint(out_dir / "checkpoint.pt", model_config)  # same parameters (SegmentFlowHead.per_pixel)
     resume = bool(args.warmup_data or args.dense_warmup)
     if args.switch_minutes is not None:  # phase 1 of a schedule curriculum; phase 2 below resumes from it
         train(model_config, train_config, pairs_of(args.data), out_dir, evaluate=evaluate,
               time_limit=args.switch_minutes * 60, progress=False, resume=resume)
         model_config, train_config = switched_configs(args, model_config, train_config)
-        state = torch.load(out_dir / "checkpoint.pt", weights_only=True)
-        state["config"] = model_config.to_dict()  # fine_segment_flow adds no parameters
-        torch.save(state, out_dir / "checkpoint.pt")
+        relabel_checkpoint(out_dir / "checkpoint.pt", model_config)  # fine_segment_flow adds no parameters
         resume = True
     result = train(model_config, train_config, pairs_of(args.data, train_config), out_dir, evaluate=evaluate,
                    time_limit=args.minutes * 60, progress=False, resume=resume)

@@ -161,3 +161,16 @@ def test_emergence_train_videos_get_a_folder_of_their_own(tmp_path):
     plain = emergence.parse_args(["--name", "x", "--data-root", str(tmp_path)])
     folder, config = emergence.training_data(plain, "cpu", {})
     assert folder == tmp_path / "cpu" and config == emergence.SyntheticConfig.profile("cpu")
+
+
+def test_relabel_checkpoint_keeps_the_weights_and_records_the_new_config(tmp_path):
+    emergence = load("emergence")
+    path = tmp_path / "checkpoint.pt"
+    weights = {"w": torch.arange(4.0)}
+    torch.save({"config": emergence.AMDConfig.profile("smoke").to_dict(), "model": weights, "iteration": 7}, path)
+    later = emergence.AMDConfig.profile("smoke").replace(fine_segment_flow=True)
+    emergence.relabel_checkpoint(path, later)
+    state = torch.load(path, weights_only=True)
+    assert emergence.AMDConfig.from_dict(state["config"]) == later and state["iteration"] == 7
+    assert torch.equal(state["model"]["w"], weights["w"])
+    assert [p.name for p in tmp_path.iterdir()] == ["checkpoint.pt"]  # no temporary file left behind
