@@ -477,12 +477,15 @@ def _progress_bar(total: int, initial: int, enabled: bool):
     return tqdm(total=total, initial=initial, desc="train", unit="it", dynamic_ncols=True)
 
 
-def training_pairs(root: str | os.PathLike, split: str | os.PathLike | None, config: TrainConfig):
-    """The YouTube-VOS-layout pair dataset with `config`'s sampling and augmentation (SPEC 5)."""
+def training_pairs(root: str | os.PathLike, split: str | os.PathLike | None, config: TrainConfig,
+                   annotations: str | os.PathLike | None = None):
+    """The YouTube-VOS-layout pair dataset with `config`'s sampling and augmentation (SPEC 5);
+    with `annotations` (a mask folder, see `YouTubeVOSPairs`) items are (frames, masks)."""
     from .data import YouTubeVOSPairs
 
     return YouTubeVOSPairs(root, split, short_side=config.short_side, scale_min=config.scale_min,
-                           crop=config.crop_size, flip=config.flip, gap=config.frame_gap, seed=config.seed)
+                           crop=config.crop_size, flip=config.flip, gap=config.frame_gap, seed=config.seed,
+                           annotations=annotations)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -134,14 +134,15 @@ def switched_configs(args: argparse.Namespace, model: AMDConfig, schedule: Train
     return model, schedule
 
 
-def training_data(args: argparse.Namespace, preset: str, changes: dict) -> tuple[Path, SyntheticConfig]:
-    """(folder, generator config) of the training videos of `preset`: its scene changes, and for
-    the run's own preset (not a warm-up's) `--train-videos`, each variant in a folder of its own."""
-    folder = variant_folder(Path(args.data_root), preset, changes)
+def data_variant(data_root: Path, preset: str, changes: dict, videos: int | None = None) -> tuple[Path, SyntheticConfig]:
+    """(folder, generator config) of the training videos of `preset` under `data_root`: its scene
+    changes and, when given, another number of videos, each variant in a folder of its own (shared
+    by every script that asks for the same variant)."""
+    folder = variant_folder(data_root, preset, changes)
     config = with_scene(SyntheticConfig.profile(preset), changes)
-    if args.train_videos and preset == args.data:
-        folder = folder.with_name(f"{folder.name}_videos{args.train_videos}")
-        config = config.replace(youtube_videos=args.train_videos)
+    if videos:
+        folder = folder.with_name(f"{folder.name}_videos{videos}")
+        config = config.replace(youtube_videos=videos)
     return folder, config
 
 
@@ -154,6 +155,12 @@ def relabel_checkpoint(path: Path, model: AMDConfig) -> None:
     state = torch.load(path, weights_only=True)
     state["config"] = model.to_dict()
     atomic_torch_save(state, path)
+
+
+def training_data(args: argparse.Namespace, preset: str, changes: dict) -> tuple[Path, SyntheticConfig]:
+    """`data_variant` of a run's training videos: `--train-videos` applies to the run's own
+    preset, not to a warm-up's."""
+    return data_variant(Path(args.data_root), preset, changes, args.train_videos if preset == args.data else None)
 
 
 def scene_changes(items: list[str]) -> dict:

@@ -29,19 +29,22 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a plain checkout too
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from amdlib.atomic import write_json  # noqa: E402
+from amdlib.atomic import atomic_write, write_json  # noqa: E402
+from amdlib.checkpoint import atomic_torch_save  # noqa: E402
 from amdlib.config import AMDConfig  # noqa: E402
-from amdlib.data import DAVIS2016, SyntheticConfig, YouTubeVOSPairs, generate, generate_all  # noqa: E402
+from amdlib.data import DAVIS2016, generate, generate_all  # noqa: E402
 from amdlib.evaluate import vos_channel_scores  # noqa: E402
 from amdlib.model import AMD  # noqa: E402
-from amdlib.train import TrainConfig  # noqa: E402
+from amdlib.train import TrainConfig, training_pairs  # noqa: E402
+from emergence import data_variant  # noqa: E402  (the data variants' folders)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--profile", default="cpu")
-    parser.add_argument("--data-root", default="data/generated/cpu")
+    parser.add_argument("--data-root", default="data/generated", help="synthetic sets go to <data-root>/cpu (as emergence.py)")
     parser.add_argument("--out", default="results/cpu/emergence/supervised/default", help="run folder")
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--iterations", type=int, default=4000)
@@ -62,6 +65,13 @@ def supervised_loss(masks: torch.Tensor, truth: torch.Tensor) -> torch.Tensor:
              + (1 - truth) * masks[:, 0].clamp_min(1e-6).log()).mean()
 
 
+def write_rows(handle, rows: list[dict]) -> None:
+    """The evaluations so far as CSV (header from the first row)."""
+    writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -73,15 +83,12 @@ def main(argv: list[str] | None = None) -> None:
         config = config.replace(crop_size=(args.crop_size, args.crop_size), short_side=args.crop_size)
     if args.lr:
         config = config.replace(lr=args.lr, min_lr=args.lr)
-    datasets = generate_all(Path(args.data_root), "cpu")
+    datasets = generate_all(Path(args.data_root) / "cpu", "cpu")
     youtube, split = datasets.youtube_vos, datasets.youtube_split
-    if args.videos:
-        folder = Path(args.data_root).with_name(f"{Path(args.data_root).name}_videos{args.videos}")
-        youtube = generate("youtube_vos", folder, SyntheticConfig.profile("cpu").replace(youtube_videos=args.videos))
+    if args.videos:  # the same folder as emergence.py --train-videos
+        youtube = generate("youtube_vos", *data_variant(Path(args.data_root), "cpu", {}, args.videos))
         split = youtube / "train.txt"
-    pairs = YouTubeVOSPairs(youtube, split, short_side=config.short_side,
-                            scale_min=config.scale_min, crop=config.crop_size, flip=config.flip,
-                            gap=config.frame_gap, seed=config.seed, annotations="train_all_frames/Annotations")
+    pairs = training_pairs(youtube, split, config, annotations="train_all_frames/Annotations")
     validation = DAVIS2016(datasets.davis2016)
     torch.manual_seed(config.seed)
     model = AMD(model_config)
@@ -116,13 +123,10 @@ def main(argv: list[str] | None = None) -> None:
             rows.append(row)
             print(f"it {iteration} {seconds / 60:.1f} min loss {loss.item():.3f} "
                   f"J best channel {scores.best_channel_j:.3f} (channel {scores.best_channel})", flush=True)
-            with open(out / "eval.csv", "w", newline="") as handle:
-                writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-                writer.writeheader()
-                writer.writerows(rows)
+            atomic_write(out / "eval.csv", lambda handle: write_rows(handle, rows), binary=False)
         if seconds > 60 * args.minutes:
             break
-    torch.save(model.state_dict(), out / "model.pt")
+    atomic_torch_save(model.state_dict(), out / "model.pt")
 
 
 if __name__ == "__main__":
