@@ -19,18 +19,31 @@ def temporary_prefix(name: str) -> str:
     return f".{name}."
 
 
+def new_file_mode() -> int:
+    """The permission bits `open(path, "w")` gives a new file: 0o666 less the process umask."""
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 def atomic_write(path: str | os.PathLike, write: Callable[[IO], Any], binary: bool = True) -> Path:
     """Call `write(file)` on a temporary file beside `path` (opened "wb", or "w" with
     newline="" when not `binary`), fsync it, then rename it to `path`. On any error the
-    temporary file is removed and `path` is left as it was. Returns `path`."""
+    temporary file is removed and `path` is left as it was. Returns `path`.
+
+    The file gets the permissions a plain `open` would give it (those of the file it replaces,
+    else 0o666 less the umask), not the owner-only 0o600 of `tempfile.mkstemp`: results and
+    checkpoints are meant to be read by others."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    mode = path.stat().st_mode & 0o777 if path.exists() else new_file_mode()
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=temporary_prefix(path.name), suffix=".tmp")
     try:
         with os.fdopen(handle, "wb") if binary else os.fdopen(handle, "w", newline="", encoding="utf-8") as file:
             write(file)
             file.flush()
             os.fsync(file.fileno())
+        os.chmod(temporary, mode)
         os.replace(temporary, path)
     except BaseException:
         if os.path.exists(temporary):

@@ -52,6 +52,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--short-side", type=int,
                         help="training frames resized to this short side before the crop "
                              "(default: --size, else the profile's)")
+    parser.add_argument("--scale-min", type=float,
+                        help="short side drawn from [scale-min, 1] x short side (TrainConfig.scale_min): with a "
+                             "short side above the crop, a zoom augmentation")
     parser.add_argument("--eval-size", type=int,
                         help="validation frames resized to this (default: the profile's TrainConfig.eval_size, else "
                              "the crop); when it differs from the crop, the crop size is evaluated too (_at<crop>)")
@@ -70,7 +73,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--iterations", type=int)
     parser.add_argument("--eval-every", type=int)
     parser.add_argument("--ema-decay", type=float, help="evaluate a moving average of the weights (TrainConfig.ema_decay)")
-    parser.add_argument("--flip", action="store_true")
+    parser.add_argument("--flip", action=argparse.BooleanOptionalAction,
+                        help="random horizontal flips (default: the profile's TrainConfig.flip)")
     parser.add_argument("--frame-gap", type=int, help="frames between the two frames of a pair")
     parser.add_argument("--scale-weights", help="loss weight per output scale, finest first, e.g. 1,1,1,1,0")
     parser.add_argument("--seed", type=int, default=0)
@@ -117,9 +121,13 @@ def configs(args: argparse.Namespace) -> tuple[AMDConfig, TrainConfig]:
         schedule.update(crop_size=(args.crop_size, args.crop_size), short_side=args.crop_size)
     if args.short_side:
         schedule["short_side"] = args.short_side
+    if args.scale_min:
+        schedule["scale_min"] = args.scale_min
     if args.eval_size:
         schedule["eval_size"] = (args.eval_size, args.eval_size)
-    schedule.update(flip=args.flip, seed=args.seed)
+    if args.flip is not None:
+        schedule["flip"] = args.flip
+    schedule["seed"] = args.seed
     return AMDConfig.profile(args.profile, **model), TrainConfig.profile(args.profile, **schedule)
 
 
@@ -241,6 +249,7 @@ def summarize(out: Path) -> None:
         rows.append({
             "run": run.name, "backbone": model["backbone"], "c": model["num_masks"],
             "size": schedule["crop_size"][0], "short side": schedule["short_side"],
+            "scale min": schedule.get("scale_min", 0.96), "flip": schedule.get("flip", False),
             "eval size": (schedule.get("eval_size") or schedule["crop_size"])[0],
             "gap": schedule.get("frame_gap", 1), "batch": schedule["batch_size"],
             "padding": model.get("padding_mode", "zeros"), "flow masks": model.get("flow_masks", "source"),

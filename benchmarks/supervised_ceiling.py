@@ -13,8 +13,13 @@ It is an upper bound of a kind, not a target: what this network, input size and 
 when told the answer, i.e. how much of the gap to 0.6 is the network and how much is the
 unsupervised signal.
 
-    python benchmarks/supervised_ceiling.py --minutes 12 --threads 1 --out results/cpu/emergence/supervised/videos300
-    python benchmarks/supervised_ceiling.py --minutes 9 --threads 1 --videos 1200 --out .../videos1200
+    python benchmarks/supervised_ceiling.py --minutes 8 --threads 1 --out results/cpu/emergence/supervised/NAME
+        [--videos 1200] [--crop-size 128] [--no-flip] [--short-side 64 --scale-min 0.96]
+
+The round-6 runs (`videos300`, `videos1200`, `crop128`) used the profile's pairs of the time:
+`--no-flip --short-side 64 --scale-min 0.96` gives them today (`--short-side 128` for
+crop128); round 7's `flip` and `flip_zoom` added `--flip` and then `--short-side 96
+--scale-min 0.67`, which the profile now has.
 """
 
 from __future__ import annotations
@@ -55,6 +60,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--lr", type=float)
     parser.add_argument("--head-channels", type=int)
     parser.add_argument("--videos", type=int, help="training videos (default: the cpu preset's 300)")
+    parser.add_argument("--flip", action=argparse.BooleanOptionalAction,
+                        help="random horizontal flips (default: the profile's TrainConfig.flip)")
+    parser.add_argument("--short-side", type=int, help="TrainConfig.short_side (zoom: larger than the crop)")
+    parser.add_argument("--scale-min", type=float, help="TrainConfig.scale_min (zoom range)")
     return parser.parse_args(argv)
 
 
@@ -63,6 +72,23 @@ def supervised_loss(masks: torch.Tensor, truth: torch.Tensor) -> torch.Tensor:
     truth = F.interpolate(truth[:, None].float(), size=masks.shape[-2:], mode="area")[:, 0]
     return -(truth * masks[:, 1].clamp_min(1e-6).log()
              + (1 - truth) * masks[:, 0].clamp_min(1e-6).log()).mean()
+
+
+def configs(args: argparse.Namespace) -> tuple[AMDConfig, TrainConfig]:
+    """The profile's model and schedule with the command line's changes (unset options keep the profile's)."""
+    model_config = AMDConfig.profile(args.profile)
+    if args.head_channels:
+        model_config = model_config.replace(head_channels=args.head_channels)
+    changes = {"seed": args.seed} if args.flip is None else {"seed": args.seed, "flip": args.flip}
+    if args.crop_size:
+        changes.update(crop_size=(args.crop_size, args.crop_size), short_side=args.crop_size)
+    if args.short_side:
+        changes["short_side"] = args.short_side
+    if args.scale_min:
+        changes["scale_min"] = args.scale_min
+    if args.lr:
+        changes.update(lr=args.lr, min_lr=args.lr)
+    return model_config, TrainConfig.profile(args.profile, **changes)
 
 
 def write_rows(handle, rows: list[dict]) -> None:
@@ -75,14 +101,7 @@ def write_rows(handle, rows: list[dict]) -> None:
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     torch.set_num_threads(args.threads)
-    model_config = AMDConfig.profile(args.profile)
-    if args.head_channels:
-        model_config = model_config.replace(head_channels=args.head_channels)
-    config = TrainConfig.profile(args.profile, seed=args.seed)
-    if args.crop_size:
-        config = config.replace(crop_size=(args.crop_size, args.crop_size), short_side=args.crop_size)
-    if args.lr:
-        config = config.replace(lr=args.lr, min_lr=args.lr)
+    model_config, config = configs(args)
     datasets = generate_all(Path(args.data_root) / "cpu", "cpu")
     youtube, split = datasets.youtube_vos, datasets.youtube_split
     if args.videos:  # the same folder as emergence.py --train-videos

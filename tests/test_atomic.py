@@ -1,6 +1,8 @@
 """amdlib.atomic: the one atomic-write helper behind checkpoints, logs, tables and manifests."""
 
 import json
+import os
+import stat
 
 import pytest
 
@@ -28,3 +30,17 @@ def test_write_json_format_and_binary_writes(tmp_path):
     atomic_write(tmp_path / "x.bin", lambda file: file.write(b"\x00\x01"))
     assert (tmp_path / "x.bin").read_bytes() == b"\x00\x01"
     assert temporary_prefix("manifest.json") == ".manifest.json."
+
+
+def test_files_get_the_permissions_a_plain_open_gives_and_keep_their_own(tmp_path):
+    old_umask = os.umask(0o027)
+    try:
+        (tmp_path / "plain.txt").write_text("x")  # what open() gives under this umask: 0o640
+        write_text(tmp_path / "atomic.txt", "x")
+    finally:
+        os.umask(old_umask)
+    assert stat.S_IMODE((tmp_path / "atomic.txt").stat().st_mode) == 0o640
+    assert stat.S_IMODE((tmp_path / "plain.txt").stat().st_mode) == 0o640
+    os.chmod(tmp_path / "atomic.txt", 0o604)  # a file that is replaced keeps its mode
+    write_text(tmp_path / "atomic.txt", "y")
+    assert stat.S_IMODE((tmp_path / "atomic.txt").stat().st_mode) == 0o604

@@ -52,7 +52,7 @@ def test_emergence_options_reach_the_configs_and_summaries_need_no_checkpoint(tm
     # Unset options keep the profile's values.
     default_model, default_schedule = emergence.configs(emergence.parse_args(["--name", "x"]))
     assert default_model == emergence.AMDConfig.profile("cpu")
-    assert default_schedule == emergence.TrainConfig.profile("cpu", flip=False, seed=0)
+    assert default_schedule == emergence.TrainConfig.profile("cpu", seed=0)
     # A run folder as committed (no checkpoint) is summarised from its config.json.
     run = tmp_path / "run_a"
     run.mkdir()
@@ -65,6 +65,8 @@ def test_emergence_options_reach_the_configs_and_summaries_need_no_checkpoint(tm
     header = (tmp_path / "summary.csv").read_text().splitlines()[0].split(",")
     row = dict(zip(header, row))
     assert (row["padding"], row["flow masks"], row["head dilation"], row["ema"]) == ("zeros", "source", "2", "0.9")
+    assert (row["short side"], row["scale min"], row["flip"]) == (str(schedule.short_side), str(schedule.scale_min),
+                                                                  str(schedule.flip))
     assert float(row["J best channel (end)"]) == 0.4 and float(row["minutes"]) == 2.0
 
 
@@ -136,7 +138,8 @@ def test_emergence_switch_options_give_the_second_phase_configs():
     assert later_schedule.lr == later_schedule.min_lr == 1e-4
     assert later_model.fine_segment_flow and later_model.flow_size == model.flow_size
     assert later_model.replace(fine_segment_flow=False) == model  # nothing else changes
-    assert later_schedule.replace(crop_size=(64, 64), short_side=64, lr=3e-4, min_lr=3e-4) == schedule
+    assert later_schedule.replace(crop_size=schedule.crop_size, short_side=schedule.short_side,
+                                  lr=schedule.lr, min_lr=schedule.min_lr) == schedule  # nothing else changes
     # Without --switch-* options the configs pass through.
     plain = emergence.parse_args(["--name", "x"])
     assert emergence.switched_configs(plain, model, schedule) == (model, schedule)
@@ -150,6 +153,18 @@ def test_supervised_ceiling_loss_is_the_cross_entropy_against_the_area_resized_t
     assert ceiling.supervised_loss(masks, truth).item() == pytest.approx(expected, rel=1e-6)
     whole = torch.ones(1, 2, 2, dtype=torch.bool)
     assert ceiling.supervised_loss(masks, whole).item() == pytest.approx(-math.log(0.75), rel=1e-6)
+
+
+@pytest.mark.parametrize("script", ["emergence", "supervised_ceiling"])
+def test_zoom_and_flip_options_reach_the_schedule(script):
+    module = load(script)
+    name = ["--name", "x"] if script == "emergence" else []
+    _, schedule = module.configs(module.parse_args(name + ["--flip", "--short-side", "96", "--scale-min", "0.67"]))
+    assert (schedule.flip, schedule.short_side, schedule.scale_min, schedule.crop_size) == (True, 96, 0.67, (64, 64))
+    _, plain = module.configs(module.parse_args(name))
+    assert plain == module.TrainConfig.profile("cpu", seed=0)
+    _, unflipped = module.configs(module.parse_args(name + ["--no-flip"]))
+    assert unflipped == module.TrainConfig.profile("cpu", seed=0, flip=False)
 
 
 def test_emergence_train_videos_get_a_folder_of_their_own(tmp_path):
