@@ -127,8 +127,9 @@ TRAIN_PROFILES: dict[str, Callable[[], TrainConfig]] = {
     # Measured in results/cpu/emergence/ (best fixed channel J on the synthetic DAVIS-layout val
     # set, one object kept in view):
     # - the committed run (round 7, seed 0, quiet 2 cores): 0.52 at 5.4 minutes, 0.45-0.49 up to
-    #   12, 0.50-0.52 from 13 to 21 minutes (0.50 at 20); per-frame oracle at most 0.58. The
-    #   target, 0.6 within 20 minutes, is not met. SEED1COMMENT
+    #   12, 0.50-0.52 from 13 to 21 minutes (0.50 at 20); per-frame oracle at most 0.58. Seeds 1
+    #   and 2, quiet: 0.485 and 0.47 at 20 minutes (best 0.50 and 0.49; seed 1 without flips and
+    #   zoom: 0.42). The target, 0.6 within 20 minutes, is not met.
     # - flips + zoom (round 7): the appearance network trained WITH labels went from 0.43-0.49
     #   to 0.54-0.63 after 1,000-1,619 iterations (benchmarks/supervised_ceiling.py); AMD on one
     #   thread, seeds 0 / 1: 0.53-0.565 / 0.44-0.51 from 1,250 to 2,190 iterations (oracle up to

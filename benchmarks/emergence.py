@@ -101,6 +101,21 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def pair_changes(args: argparse.Namespace) -> dict:
+    """TrainConfig changes of the training pairs from --crop-size (its short side too), --short-side,
+    --scale-min and --flip/--no-flip; unset options keep the profile's (shared with supervised_ceiling.py)."""
+    changes = {}
+    if args.crop_size:
+        changes.update(crop_size=(args.crop_size, args.crop_size), short_side=args.crop_size)
+    if args.short_side:
+        changes["short_side"] = args.short_side
+    if args.scale_min:
+        changes["scale_min"] = args.scale_min
+    if args.flip is not None:
+        changes["flip"] = args.flip
+    return changes
+
+
 def configs(args: argparse.Namespace) -> tuple[AMDConfig, TrainConfig]:
     model = {k: v for k, v in {"backbone": args.backbone, "num_masks": args.num_masks,
                                 "head_channels": args.head_channels, "head_dilation": args.head_dilation,
@@ -117,16 +132,9 @@ def configs(args: argparse.Namespace) -> tuple[AMDConfig, TrainConfig]:
                 if v is not None}
     if args.size:
         schedule.update(crop_size=(args.size, args.size), short_side=args.size)
-    if args.crop_size:
-        schedule.update(crop_size=(args.crop_size, args.crop_size), short_side=args.crop_size)
-    if args.short_side:
-        schedule["short_side"] = args.short_side
-    if args.scale_min:
-        schedule["scale_min"] = args.scale_min
+    schedule.update(pair_changes(args))
     if args.eval_size:
         schedule["eval_size"] = (args.eval_size, args.eval_size)
-    if args.flip is not None:
-        schedule["flip"] = args.flip
     schedule["seed"] = args.seed
     return AMDConfig.profile(args.profile, **model), TrainConfig.profile(args.profile, **schedule)
 

@@ -43,7 +43,7 @@ from amdlib.data import DAVIS2016, generate, generate_all  # noqa: E402
 from amdlib.evaluate import vos_channel_scores  # noqa: E402
 from amdlib.model import AMD  # noqa: E402
 from amdlib.train import TrainConfig, training_pairs  # noqa: E402
-from emergence import data_variant  # noqa: E402  (the data variants' folders)
+from emergence import data_variant, pair_changes  # noqa: E402  (data variants' folders, pair options)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -79,13 +79,7 @@ def configs(args: argparse.Namespace) -> tuple[AMDConfig, TrainConfig]:
     model_config = AMDConfig.profile(args.profile)
     if args.head_channels:
         model_config = model_config.replace(head_channels=args.head_channels)
-    changes = {"seed": args.seed} if args.flip is None else {"seed": args.seed, "flip": args.flip}
-    if args.crop_size:
-        changes.update(crop_size=(args.crop_size, args.crop_size), short_side=args.crop_size)
-    if args.short_side:
-        changes["short_side"] = args.short_side
-    if args.scale_min:
-        changes["scale_min"] = args.scale_min
+    changes = {"seed": args.seed, **pair_changes(args)}
     if args.lr:
         changes.update(lr=args.lr, min_lr=args.lr)
     return model_config, TrainConfig.profile(args.profile, **changes)

@@ -159,12 +159,19 @@ def test_supervised_ceiling_loss_is_the_cross_entropy_against_the_area_resized_t
 def test_zoom_and_flip_options_reach_the_schedule(script):
     module = load(script)
     name = ["--name", "x"] if script == "emergence" else []
-    _, schedule = module.configs(module.parse_args(name + ["--flip", "--short-side", "96", "--scale-min", "0.67"]))
-    assert (schedule.flip, schedule.short_side, schedule.scale_min, schedule.crop_size) == (True, 96, 0.67, (64, 64))
+    profile = module.TrainConfig.profile("cpu", seed=0)
+    # values other than the profile's, so that an ignored option shows
+    assert (profile.flip, profile.short_side, profile.scale_min) != (False, 80, 0.8)
+    _, schedule = module.configs(module.parse_args(name + ["--no-flip", "--short-side", "80", "--scale-min", "0.8"]))
+    assert (schedule.flip, schedule.short_side, schedule.scale_min, schedule.crop_size) == (False, 80, 0.8, (64, 64))
+    assert schedule == profile.replace(flip=False, short_side=80, scale_min=0.8)
     _, plain = module.configs(module.parse_args(name))
-    assert plain == module.TrainConfig.profile("cpu", seed=0)
-    _, unflipped = module.configs(module.parse_args(name + ["--no-flip"]))
-    assert unflipped == module.TrainConfig.profile("cpu", seed=0, flip=False)
+    assert plain == profile
+    for flag, flip in (("--flip", True), ("--no-flip", False)):
+        assert module.configs(module.parse_args(name + [flag]))[1] == profile.replace(flip=flip)
+    # --crop-size sets the short side too, and --short-side then overrides it
+    _, wide = module.configs(module.parse_args(name + ["--crop-size", "96", "--short-side", "120"]))
+    assert (wide.crop_size, wide.short_side) == ((96, 96), 120)
 
 
 def test_emergence_train_videos_get_a_folder_of_their_own(tmp_path):
