@@ -196,3 +196,68 @@ def test_relabel_checkpoint_keeps_the_weights_and_records_the_new_config(tmp_pat
     assert emergence.AMDConfig.from_dict(state["config"]) == later and state["iteration"] == 7
     assert torch.equal(state["model"]["w"], weights["w"])
     assert [p.name for p in tmp_path.iterdir()] == ["checkpoint.pt"]  # no temporary file left behind
+
+
+def _masks(name: str, channel_masks: list[list[list[int]]], truth: list[list[int]]):
+    """One-frame SequenceMasks from c hand-drawn 2x2 masks and a 2x2 truth."""
+    from amdlib.evaluate import SequenceMasks
+
+    masks = torch.tensor(channel_masks, dtype=torch.float32).unsqueeze(0)  # 1,c,2,2
+    return SequenceMasks(name, masks, torch.tensor(truth, dtype=torch.bool).unsqueeze(0))
+
+
+def test_val_spread_scores_blocks_and_applies_the_first_blocks_channel_to_all():
+    spread = load("val_spread")
+    truth = [[1, 1], [0, 0]]
+    exact = [[0, 0], [1, 1]], [[1, 1], [0, 0]]  # channel 1 is the object: J 1, channel 0: J 0
+    half = [[1, 0], [1, 1]], [[0, 1], [0, 0]]  # channel 1: J 1/2, channel 0: J 1/4
+    swapped = [[1, 1], [0, 0]], [[0, 0], [1, 1]]  # the object in channel 0
+    results = [_masks("a", exact, truth), _masks("b", half, truth), _masks("c", swapped, truth),
+               _masks("d", swapped, truth)]
+    rows, summary = spread.spread_rows("run", results, block=2, committed=2)
+    assert [row["videos"] for row in rows] == ["0-1", "2-3"]
+    assert rows[0]["best_channel"] == 1 and math.isclose(rows[0]["J_best_fixed"], (1 + 0.5) / 2)
+    assert rows[1]["best_channel"] == 0 and math.isclose(rows[1]["J_best_fixed"], 1.0)
+    assert math.isclose(rows[0]["J_oracle_frame"], 0.75) and math.isclose(rows[1]["J_oracle_frame"], 1.0)
+    # channel 1, chosen on the first two videos, applied to all four: (1 + 0.5 + 0 + 0) / 4
+    assert math.isclose(summary["J_channel_of_first_videos_on_all"], 0.375)
+    # the best fixed channel over all four: channel 0 (0 + 0.25 + 1 + 1) / 4 = 0.5625 > 0.375
+    assert summary["best_channel_all"] == 0 and math.isclose(summary["J_best_fixed_all"], 0.5625)
+    assert summary["block_J_best_fixed_min"] == 0.75 and summary["block_J_best_fixed_max"] == 1.0
+    assert math.isclose(summary["J_best_fixed_first2"], 0.75)
+
+
+def test_val_spread_extended_set_starts_with_the_presets_own_videos(tmp_path):
+    spread = load("val_spread")
+    from amdlib.data import DAVIS2016, generate, SyntheticConfig
+
+    committed = DAVIS2016(generate("davis2016", tmp_path / "committed", "smoke"))
+    folder, count = spread.extended_set("smoke", 3, tmp_path)
+    extended = DAVIS2016(folder)
+    assert count == SyntheticConfig.profile("smoke").davis_videos == 2 and len(extended) == 3
+    for index in range(count):
+        a, b = committed[index], extended[index]
+        assert a.name == b.name and torch.equal(a.frame(0), b.frame(0)) and torch.equal(a.mask(1), b.mask(1))
+    assert not torch.equal(extended[2].frame(0), extended[0].frame(0))
+    with pytest.raises(ValueError, match="fewer than the preset's own 2"):
+        spread.extended_set("smoke", 1, tmp_path)
+    assert spread.labelled("x=some/where.pt") == ("x", Path("some/where.pt"))
+    assert spread.labelled(str(tmp_path / "run7" / "checkpoint.pt"))[0] == "run7"
+
+
+def test_val_spread_end_to_end_on_a_smoke_checkpoint(tmp_path):
+    spread = load("val_spread")
+    from amdlib import AMD, AMDConfig, save_checkpoint
+
+    torch.manual_seed(0)
+    save_checkpoint(AMD(AMDConfig.profile("smoke")), tmp_path / "ck.pt")
+    spread.main([f"smoke_ck={tmp_path / 'ck.pt'}", "--preset", "smoke", "--videos", "4", "--eval-size", "32",
+                 "--data-root", str(tmp_path / "data"), "--out", str(tmp_path / "out"), "--threads", "1"])
+    import pandas as pd
+
+    rows = pd.read_csv(tmp_path / "out" / "spread.csv")
+    summary = pd.read_csv(tmp_path / "out" / "summary.csv")
+    assert list(rows["videos"]) == ["0-1", "2-3"] and set(rows["run"]) == {"smoke_ck"}
+    assert (rows["J_oracle_frame"] >= rows["J_best_fixed"] - 1e-6).all()
+    assert len(summary) == 1 and summary["videos"][0] == 4
+    assert (tmp_path / "out" / "summary.md").read_text().count("smoke_ck") == 1

@@ -1,0 +1,121 @@
+"""How much does the emergence J depend on WHICH validation videos? A larger DAVIS-layout set.
+
+The `cpu` preset's DAVIS-layout validation set has 10 videos. Every video of the generator is
+drawn from its own random stream (seed, dataset, index), so generating the same preset with
+`davis_videos=N` gives a set whose first 10 videos ARE the committed validation set and whose
+other videos are new draws from the same distribution. This script evaluates trained checkpoints
+on such a set, in blocks of 10 videos and on all of them, with every channel rule of
+`amdlib.evaluate.channel_scores`, plus the realistic protocol: the fixed channel chosen on the
+committed 10 videos (with labels), applied to all N.
+
+    python benchmarks/val_spread.py runs/cpu/checkpoint.pt results/cpu/emergence/*/checkpoint.pt
+    python benchmarks/val_spread.py --videos 50 --label round7=runs/cpu/checkpoint.pt
+
+Writes <out>/spread.{csv,md} (one row per checkpoint and block) and <out>/summary.{csv,md}
+(one row per checkpoint).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import pandas as pd
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a plain checkout too
+
+from amdlib.checkpoint import load_checkpoint  # noqa: E402
+from amdlib.data import DAVIS2016, SyntheticConfig, generate  # noqa: E402
+from amdlib.evaluate import attach_motion_channels, channel_scores, segment_sequences  # noqa: E402
+from amdlib.metrics import jaccard  # noqa: E402
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("checkpoints", nargs="+", help="PATH or LABEL=PATH (label: the parent folder's name)")
+    parser.add_argument("--preset", default="cpu", help="synthetic preset whose DAVIS-layout set is extended")
+    parser.add_argument("--videos", type=int, default=50, help="videos in the extended set")
+    parser.add_argument("--block", type=int, default=None,
+                        help="videos per block (default: the preset's davis_videos, i.e. the committed set)")
+    parser.add_argument("--data-root", default="data/generated")
+    parser.add_argument("--eval-size", type=int, default=128, help="frames resized to this (square)")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--out", default="results/cpu/emergence/val_spread")
+    return parser.parse_args(argv)
+
+
+def labelled(spec: str) -> tuple[str, Path]:
+    """'LABEL=PATH' or 'PATH' -> (label, path); the default label is the checkpoint's folder."""
+    if "=" in spec:
+        label, path = spec.split("=", 1)
+        return label, Path(path)
+    return Path(spec).resolve().parent.name, Path(spec)
+
+
+def extended_set(preset: str, videos: int, data_root: str | Path) -> tuple[Path, int]:
+    """Generate (once) the preset's DAVIS-layout set with `videos` videos -> (folder, the
+    preset's own number of videos, i.e. how many of the first videos are the committed set)."""
+    config = SyntheticConfig.profile(preset)
+    if videos < config.davis_videos:
+        raise ValueError(f"--videos {videos} is fewer than the preset's own {config.davis_videos}")
+    root = Path(data_root) / f"{preset}-val{videos}"
+    return generate("davis2016", root, config.replace(davis_videos=videos)), config.davis_videos
+
+
+def fixed_channel_j(results, channel: int) -> float:
+    """J of one fixed channel: mean over frames of a video, then over videos (DAVIS convention)."""
+    per_video = [jaccard(r.masks[:, channel] > 0.5, r.truth).mean() for r in results]
+    return torch.stack(per_video).mean().item()
+
+
+def spread_rows(label: str, results, block: int, committed: int) -> tuple[list[dict], dict]:
+    """Scores of one checkpoint's masks: a row per block of `block` videos, and a summary row
+    over all videos that also applies the channel chosen on the first `committed` videos."""
+    rows = []
+    for start in range(0, len(results), block):
+        scores = channel_scores(results[start:start + block])
+        rows.append({"run": label, "videos": f"{start}-{min(start + block, len(results)) - 1}",
+                     "J_best_fixed": scores.best_channel_j, "best_channel": scores.best_channel,
+                     "J_motion_contrast_video": scores.motion_contrast_j, "J_oracle_frame": scores.oracle_j,
+                     "J_centre_prior": scores.centre_prior_j})
+    everything = channel_scores(results)
+    chosen = channel_scores(results[:committed]).best_channel
+    block_j = pd.Series([row["J_best_fixed"] for row in rows])
+    summary = {"run": label, "videos": len(results),
+               f"J_best_fixed_first{committed}": rows[0]["J_best_fixed"] if block == committed else None,
+               "J_channel_of_first_videos_on_all": fixed_channel_j(results, chosen),
+               "J_best_fixed_all": everything.best_channel_j, "best_channel_all": everything.best_channel,
+               "J_motion_contrast_all": everything.motion_contrast_j, "J_oracle_all": everything.oracle_j,
+               "J_centre_prior_all": everything.centre_prior_j,
+               "block_J_best_fixed_min": block_j.min(), "block_J_best_fixed_max": block_j.max()}
+    return rows, summary
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    torch.set_num_threads(args.threads)
+    from amdlib.report import write_table
+
+    folder, committed = extended_set(args.preset, args.videos, args.data_root)
+    block = args.block or committed
+    sequences = list(DAVIS2016(folder))
+    size = (args.eval_size, args.eval_size)
+    rows, summaries = [], []
+    for spec in args.checkpoints:
+        label, path = labelled(spec)
+        model = load_checkpoint(path)
+        results = segment_sequences(model, sequences, size)
+        attach_motion_channels(model, sequences, results, size)
+        block_rows, summary = spread_rows(label, results, block, committed)
+        rows += block_rows
+        summaries.append(summary)
+        print(pd.DataFrame(block_rows).to_string(index=False, float_format="{:.3f}".format), flush=True)
+        write_table(pd.DataFrame(rows), Path(args.out) / "spread")  # after each: nothing computed is lost
+        write_table(pd.DataFrame(summaries), Path(args.out) / "summary")
+    print(pd.DataFrame(summaries).to_string(index=False, float_format="{:.3f}".format))
+
+
+if __name__ == "__main__":
+    main()
