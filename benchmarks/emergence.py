@@ -16,6 +16,7 @@ import argparse
 import ast
 import dataclasses
 import hashlib
+import json
 import sys
 from pathlib import Path
 
@@ -25,7 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a plain
 
 from amdlib import AMDConfig  # noqa: E402
 from amdlib.config import FLOW_MASKS, PADDING_MODES  # noqa: E402
-from amdlib.data import DAVIS2016, SyntheticConfig, YouTubeVOSPairs, generate, generate_all  # noqa: E402
+from amdlib.data import (DAVIS2016, SyntheticConfig, YouTubeVOSPairs, generate, generate_all,  # noqa: E402
+                         generate_more_davis)
 from amdlib.evaluate import vos_channel_scores  # noqa: E402
 from amdlib.train import TrainConfig, train, training_pairs  # noqa: E402
 
@@ -55,6 +57,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--scale-min", type=float,
                         help="short side drawn from [scale-min, 1] x short side (TrainConfig.scale_min): with a "
                              "short side above the crop, a zoom augmentation")
+    parser.add_argument("--val-videos", type=int,
+                        help="evaluate on the preset's DAVIS-layout set extended to this many videos (its first "
+                             "videos are the preset's own; amdlib.data.generate_more_davis), e.g. 50")
     parser.add_argument("--eval-size", type=int,
                         help="validation frames resized to this (default: the profile's TrainConfig.eval_size, else "
                              "the crop); when it differs from the crop, the crop size is evaluated too (_at<crop>)")
@@ -223,13 +228,31 @@ def write_run_configs(run: Path, model: AMDConfig, schedule: TrainConfig, argume
 
 def run_configs(run: Path) -> tuple[dict, dict]:
     """(model config, train config) of a run, from config.json or else its checkpoint."""
-    import json
-
     if (run / "config.json").exists():
         settings = json.loads((run / "config.json").read_text())
         return settings["model"], settings["train"]
     state = torch.load(run / "checkpoint.pt", map_location="cpu", weights_only=False)
     return state["config"], state["train_config"]
+
+
+def validation_videos(run: Path) -> int | None:
+    """How many DAVIS-layout videos a run was evaluated on: its --val-videos, else its preset's
+    own count; None when the run recorded no command line."""
+    path = run / "config.json"
+    arguments = json.loads(path.read_text()).get("arguments") if path.exists() else None
+    if arguments is None:
+        return None
+
+    def option(name: str, default: str | None) -> str | None:  # recorded command lines may hold notes
+        for index, argument in enumerate(arguments):
+            if argument == name and index + 1 < len(arguments):
+                return arguments[index + 1]
+            if argument.startswith(name + "="):
+                return argument.split("=", 1)[1]
+        return default
+
+    videos = option("--val-videos", None)
+    return int(videos) if videos else SyntheticConfig.profile(option("--data", "cpu")).davis_videos
 
 
 def plot_masks(model, validation, size: tuple[int, int], out_png: Path, count: int = 10) -> None:
@@ -259,7 +282,7 @@ def summarize(out: Path) -> None:
             "size": schedule["crop_size"][0], "short side": schedule["short_side"],
             "scale min": schedule.get("scale_min", 0.96), "flip": schedule.get("flip", False),
             "eval size": (schedule.get("eval_size") or schedule["crop_size"])[0],
-            "gap": schedule.get("frame_gap", 1), "batch": schedule["batch_size"],
+            "val videos": validation_videos(run) or "", "gap": schedule.get("frame_gap", 1), "batch": schedule["batch_size"],
             "padding": model.get("padding_mode", "zeros"), "flow masks": model.get("flow_masks", "source"),
             "head dilation": model["head_dilation"], "channel 0 prior": model.get("channel0_prior"),
             "ema": schedule.get("ema_decay", 0.0),
@@ -297,7 +320,8 @@ def main(argv: list[str] | None = None) -> None:
         for preset in filter(None, (args.data, args.warmup_data)):
             pairs_of(preset)
         return
-    validation = DAVIS2016(datasets.davis2016)
+    validation = DAVIS2016(datasets.davis2016 if args.val_videos is None else generate_more_davis(
+        datasets.davis2016.parent, with_scene(SyntheticConfig.profile(args.data), every_set), args.val_videos))
     eval_size = train_config.evaluation_size[0]
     out_dir = Path(args.out) / args.name
     print(f"{args.name}: {model_config}\n{train_config}", flush=True)

@@ -27,7 +27,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a plain checkout too
 
 from amdlib.checkpoint import load_checkpoint  # noqa: E402
-from amdlib.data import DAVIS2016, SyntheticConfig, generate  # noqa: E402
+from amdlib.data import DAVIS2016, SyntheticConfig, generate_more_davis  # noqa: E402
 from amdlib.evaluate import attach_motion_channels, channel_scores, segment_sequences  # noqa: E402
 from amdlib.metrics import jaccard  # noqa: E402
 
@@ -57,11 +57,8 @@ def labelled(spec: str) -> tuple[str, Path]:
 def extended_set(preset: str, videos: int, data_root: str | Path) -> tuple[Path, int]:
     """Generate (once) the preset's DAVIS-layout set with `videos` videos -> (folder, the
     preset's own number of videos, i.e. how many of the first videos are the committed set)."""
-    config = SyntheticConfig.profile(preset)
-    if videos < config.davis_videos:
-        raise ValueError(f"--videos {videos} is fewer than the preset's own {config.davis_videos}")
-    root = Path(data_root) / f"{preset}-val{videos}"
-    return generate("davis2016", root, config.replace(davis_videos=videos)), config.davis_videos
+    folder = generate_more_davis(Path(data_root) / preset, preset, videos)
+    return folder, SyntheticConfig.profile(preset).davis_videos
 
 
 def fixed_channel_j(results, channel: int) -> float:

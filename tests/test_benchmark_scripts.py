@@ -68,6 +68,17 @@ def test_emergence_options_reach_the_configs_and_summaries_need_no_checkpoint(tm
     assert (row["short side"], row["scale min"], row["flip"]) == (str(schedule.short_side), str(schedule.scale_min),
                                                                   str(schedule.flip))
     assert float(row["J best channel (end)"]) == 0.4 and float(row["minutes"]) == 2.0
+    assert row["val videos"] == "10"  # the cpu preset's own set
+    run_b = tmp_path / "run_b"
+    run_b.mkdir()
+    emergence.write_run_configs(run_b, model, schedule, ["--name", "run_b", "--val-videos", "50"])
+    assert emergence.validation_videos(run_b) == 50
+    emergence.write_run_configs(run_b, model, schedule, ["--name", "run_b", "--data", "smoke"])
+    assert emergence.validation_videos(run_b) == 2
+    emergence.write_run_configs(run_b, model, schedule, ["--name", "run_b", "--val-videos=30", "(a note)"])
+    assert emergence.validation_videos(run_b) == 30
+    emergence.write_run_configs(run_b, model, schedule)  # no command line recorded
+    assert emergence.validation_videos(run_b) is None
 
 
 def test_sweep_runs_file_parsing_and_shared_data(tmp_path):
@@ -239,7 +250,7 @@ def test_val_spread_extended_set_starts_with_the_presets_own_videos(tmp_path):
         a, b = committed[index], extended[index]
         assert a.name == b.name and torch.equal(a.frame(0), b.frame(0)) and torch.equal(a.mask(1), b.mask(1))
     assert not torch.equal(extended[2].frame(0), extended[0].frame(0))
-    with pytest.raises(ValueError, match="fewer than the preset's own 2"):
+    with pytest.raises(ValueError, match="1 videos is fewer than the preset's own 2"):
         spread.extended_set("smoke", 1, tmp_path)
     assert spread.labelled("x=some/where.pt") == ("x", Path("some/where.pt"))
     assert spread.labelled(str(tmp_path / "run7" / "checkpoint.pt"))[0] == "run7"
@@ -261,3 +272,21 @@ def test_val_spread_end_to_end_on_a_smoke_checkpoint(tmp_path):
     assert (rows["J_oracle_frame"] >= rows["J_best_fixed"] - 1e-6).all()
     assert len(summary) == 1 and summary["videos"][0] == 4
     assert (tmp_path / "out" / "summary.md").read_text().count("smoke_ck") == 1
+
+
+def test_emergence_evaluates_on_the_extended_set_with_val_videos(tmp_path):
+    emergence = load("emergence")
+    from amdlib.data import DAVIS2016
+    from amdlib.evaluate import centre_prior_j
+
+    emergence.main(["--name", "wide", "--profile", "smoke", "--data", "smoke", "--data-root", str(tmp_path / "data"),
+                    "--out", str(tmp_path / "out"), "--iterations", "2", "--eval-every", "2", "--val-videos", "3",
+                    "--threads", "1", "--minutes", "5"])
+    extended = DAVIS2016(tmp_path / "data" / "smoke-val3" / "davis2016")
+    assert len(extended) == 3 and len(DAVIS2016(tmp_path / "data" / "smoke" / "davis2016")) == 2
+    truths = [torch.stack([s.mask(i) for i in s.annotated]) for s in extended]
+    evaluations = (tmp_path / "out" / "wide" / "eval.csv").read_text().splitlines()
+    header, last = evaluations[0].split(","), evaluations[-1].split(",")
+    centre = float(dict(zip(header, last))["J_centre_prior"])
+    assert math.isclose(centre, centre_prior_j(truths)["J"], rel_tol=1e-6)
+    assert not math.isclose(centre, centre_prior_j(truths[:2])["J"], rel_tol=1e-6)

@@ -13,7 +13,7 @@ from .davis import DAVIS2016, DAVISLike, VOSSequence
 from .duts import DUTSTE, SaliencySample
 from .io import DatasetError, DatasetFileNotFoundError, load_frame, load_mask, read_label, read_mask, read_rgb
 from .scene import SceneConfig
-from .synthetic import PRESETS, SyntheticConfig, SyntheticDatasets, generate, generate_all
+from .synthetic import PRESETS, SyntheticConfig, SyntheticDatasets, generate, generate_all, generate_more_davis
 from .transforms import PairTransform, resize_images
 from .voc import VOC2012, VOC_CLASSES, VOC_IGNORE_INDEX, VOC_NUM_CLASSES, SegmentationSample, voc_colormap
 from .youtube_vos import PairSample, YouTubeVOSPairs
@@ -22,6 +22,6 @@ __all__ = [
     "DAVIS2016", "DAVISLike", "DUTSTE", "PRESETS", "VOC2012", "VOC_CLASSES", "VOC_IGNORE_INDEX",
     "VOC_NUM_CLASSES", "DatasetError", "DatasetFileNotFoundError", "PairSample", "PairTransform", "resize_images",
     "SaliencySample", "SceneConfig", "SegmentationSample", "SyntheticConfig", "SyntheticDatasets",
-    "VOSSequence", "YouTubeVOSPairs", "generate", "generate_all", "load_frame", "load_mask",
+    "VOSSequence", "YouTubeVOSPairs", "generate", "generate_all", "generate_more_davis", "load_frame", "load_mask",
     "read_label", "read_mask", "read_rgb", "voc_colormap",
 ]

@@ -438,6 +438,22 @@ def generate_all(root: str | Path, config: str | SyntheticConfig = "smoke", *,
     return SyntheticDatasets(*(root / kind for kind in DATASETS))
 
 
+def generate_more_davis(root: str | Path, config: str | SyntheticConfig, videos: int) -> Path:
+    """`config`'s DAVIS-layout set with `videos` videos instead of `config.davis_videos`, written
+    (or reused) at <root>-val<videos>/davis2016 beside the preset's own folder <root>.
+
+    Why: each video is drawn from its own stream (seed, dataset, index), so the first
+    `config.davis_videos` videos of the larger set ARE the preset's set and the rest are new draws
+    of the same generator: a validation set large enough to average out which videos were drawn
+    (results/cpu/emergence/README.md, round 8: ten videos were not).
+    """
+    config = resolve_config(config)
+    if videos < config.davis_videos:
+        raise ValueError(f"{videos} videos is fewer than the preset's own {config.davis_videos}")
+    root = Path(root)
+    return generate("davis2016", root.with_name(f"{root.name}-val{videos}"), config.replace(davis_videos=videos))
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Write the synthetic datasets in the real layouts.")
     parser.add_argument("--profile", default="smoke", choices=sorted(PRESETS))
