@@ -32,7 +32,7 @@ from amdlib.evaluate import vos_channel_scores  # noqa: E402
 from amdlib.train import TrainConfig, train, training_pairs  # noqa: E402
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--name")
     parser.add_argument("--summarize", action="store_true", help="tabulate every run under --out and exit")
@@ -103,7 +103,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="... appearance crop from then on (the flow input keeps its size; the finest segment "
                              "flow is then formed at the flow input's resolution, AMDConfig.fine_segment_flow)")
     parser.add_argument("--switch-lr", type=float, help="... constant lr from then on")
-    return parser.parse_args(argv)
+    return parser
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    return build_parser().parse_args(argv)
 
 
 def pair_changes(args: argparse.Namespace) -> dict:
@@ -242,17 +246,8 @@ def validation_videos(run: Path) -> int | None:
     arguments = json.loads(path.read_text()).get("arguments") if path.exists() else None
     if arguments is None:
         return None
-
-    def option(name: str, default: str | None) -> str | None:  # recorded command lines may hold notes
-        for index, argument in enumerate(arguments):
-            if argument == name and index + 1 < len(arguments):
-                return arguments[index + 1]
-            if argument.startswith(name + "="):
-                return argument.split("=", 1)[1]
-        return default
-
-    videos = option("--val-videos", None)
-    return int(videos) if videos else SyntheticConfig.profile(option("--data", "cpu")).davis_videos
+    recorded = build_parser().parse_known_args(arguments)[0]  # known options; notes left aside
+    return recorded.val_videos or SyntheticConfig.profile(recorded.data).davis_videos
 
 
 def plot_masks(model, validation, size: tuple[int, int], out_png: Path, count: int = 10) -> None:
@@ -314,14 +309,14 @@ def main(argv: list[str] | None = None) -> None:
         youtube = generate("youtube_vos", *training_data(args, preset, training))
         return training_pairs(youtube, youtube / "train.txt", schedule)
 
-    datasets = generate_all(variant_folder(Path(args.data_root), args.data, every_set),
-                            with_scene(SyntheticConfig.profile(args.data), every_set))
+    data_config = with_scene(SyntheticConfig.profile(args.data), every_set)
+    datasets = generate_all(variant_folder(Path(args.data_root), args.data, every_set), data_config)
     if args.prepare_only:
         for preset in filter(None, (args.data, args.warmup_data)):
             pairs_of(preset)
         return
-    validation = DAVIS2016(datasets.davis2016 if args.val_videos is None else generate_more_davis(
-        datasets.davis2016.parent, with_scene(SyntheticConfig.profile(args.data), every_set), args.val_videos))
+    validation = DAVIS2016(datasets.davis2016 if args.val_videos is None
+                           else generate_more_davis(datasets.davis2016.parent, data_config, args.val_videos))
     eval_size = train_config.evaluation_size[0]
     out_dir = Path(args.out) / args.name
     print(f"{args.name}: {model_config}\n{train_config}", flush=True)

@@ -29,7 +29,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a plain
 from amdlib.checkpoint import load_checkpoint  # noqa: E402
 from amdlib.data import DAVIS2016, SyntheticConfig, generate_more_davis  # noqa: E402
 from amdlib.evaluate import attach_motion_channels, channel_scores, segment_sequences  # noqa: E402
-from amdlib.metrics import jaccard  # noqa: E402
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -61,12 +60,6 @@ def extended_set(preset: str, videos: int, data_root: str | Path) -> tuple[Path,
     return folder, SyntheticConfig.profile(preset).davis_videos
 
 
-def fixed_channel_j(results, channel: int) -> float:
-    """J of one fixed channel: mean over frames of a video, then over videos (DAVIS convention)."""
-    per_video = [jaccard(r.masks[:, channel] > 0.5, r.truth).mean() for r in results]
-    return torch.stack(per_video).mean().item()
-
-
 def spread_rows(label: str, results, block: int, committed: int) -> tuple[list[dict], dict]:
     """Scores of one checkpoint's masks: a row per block of `block` videos, and a summary row
     over all videos that also applies the channel chosen on the first `committed` videos."""
@@ -77,12 +70,10 @@ def spread_rows(label: str, results, block: int, committed: int) -> tuple[list[d
                      "J_best_fixed": scores.best_channel_j, "best_channel": scores.best_channel,
                      "J_motion_contrast_video": scores.motion_contrast_j, "J_oracle_frame": scores.oracle_j,
                      "J_centre_prior": scores.centre_prior_j})
-    everything = channel_scores(results)
-    chosen = channel_scores(results[:committed]).best_channel
+    everything, first = channel_scores(results), channel_scores(results[:committed])
     block_j = pd.Series([row["J_best_fixed"] for row in rows])
-    summary = {"run": label, "videos": len(results),
-               f"J_best_fixed_first{committed}": rows[0]["J_best_fixed"] if block == committed else None,
-               "J_channel_of_first_videos_on_all": fixed_channel_j(results, chosen),
+    summary = {"run": label, "videos": len(results), f"J_best_fixed_first{committed}": first.best_channel_j,
+               "J_channel_of_first_videos_on_all": everything.per_channel[first.best_channel],
                "J_best_fixed_all": everything.best_channel_j, "best_channel_all": everything.best_channel,
                "J_motion_contrast_all": everything.motion_contrast_j, "J_oracle_all": everything.oracle_j,
                "J_centre_prior_all": everything.centre_prior_j,
