@@ -226,7 +226,7 @@ def cpu() -> AMDConfig:
     c = 3, with an equal label-free motion contrast (0.39): c = 2 is the better choice by that
     measure, not yet adopted (it needs a full `make reproduce`).
     """
-    return AMDConfig(backbone="small", num_masks=3, flow_size=(64, 64), coarsest_stride=16,
+    return AMDConfig(backbone="small", num_masks=2, flow_size=(64, 64), coarsest_stride=16,
                      normalized_correlation=True, padding_mode="reflect", flow_masks="reference")
 
 

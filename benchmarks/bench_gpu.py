@@ -1,8 +1,9 @@
 """Training speed, memory and AMP agreement of a profile on a CUDA GPU.
 
     python benchmarks/bench_gpu.py --profile paper --batch 2 8 [--steps 30] [--out PATH]
+        [--cost-volume tiled batched]
 
-For each batch size and AMP mode (none, bf16, fp16): one training step of `amdlib.AMD` (forward,
+For each cost-volume method, batch size and AMP mode (none, bf16, fp16): one training step of `amdlib.AMD` (forward,
 backward, Adam) on random frames at the profile's crop size, timed with CUDA events (median over
 `--steps` steps after warm-up), with the peak of GPU memory held by PyTorch's allocator. Each AMP
 mode's loss on the first step is compared with fp32's on the same weights and frames, so a mode
@@ -14,6 +15,7 @@ in fp32), and the paper's 384x384 step does not fit a CPU's time.
 from __future__ import annotations
 
 import argparse
+import functools
 import statistics
 import sys
 from pathlib import Path
@@ -23,7 +25,9 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a plain checkout too
 
+import amdlib.motion  # noqa: E402
 from amdlib import AMD, AMDConfig  # noqa: E402
+from amdlib.correlation import correlation  # noqa: E402
 from amdlib.report import to_markdown  # noqa: E402
 from amdlib.train import AMP_DTYPES, TrainConfig  # noqa: E402
 
@@ -74,6 +78,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser.add_argument("--batch", type=int, nargs="+", default=[2, 8])
     parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--out", help="also write the table as Markdown here")
+    parser.add_argument("--cost-volume", nargs="+", choices=["tiled", "batched"], default=["tiled", "batched"],
+                        help="cost-volume methods to time (the first is the reference of the last column)")
     args = parser.parse_args(argv)
     if not torch.cuda.is_available():
         raise SystemExit("bench_gpu.py needs a CUDA device")
@@ -81,15 +87,23 @@ def main(argv: list[str] | None = None) -> list[dict]:
     model_config = AMDConfig.profile(args.profile)
     crop = TrainConfig.profile(args.profile).crop_size
     rows = []
-    for batch in args.batch:
-        fp32 = None
-        for amp in ("none", "bf16", "fp16"):
-            row = measure(model_config, crop, batch, amp, args.steps)
-            fp32 = row if amp == "none" else fp32
-            row["speed-up vs fp32"] = round(fp32["ms/step"] / row["ms/step"], 2)
-            row["loss rel. diff vs fp32"] = abs(row["first loss"] - fp32["first loss"]) / abs(fp32["first loss"])
-            rows.append(row)
-            torch.cuda.empty_cache()
+    reference: dict[int, float] = {}
+    for method in args.cost_volume:
+        amdlib.motion.correlation = functools.partial(correlation, method=method)
+        try:
+            for batch in args.batch:
+                fp32 = None
+                for amp in ("none", "bf16", "fp16"):
+                    row = {"cost volume": method, **measure(model_config, crop, batch, amp, args.steps)}
+                    fp32 = row if amp == "none" else fp32
+                    reference.setdefault(batch, fp32["ms/step"])
+                    row["speed-up vs fp32"] = round(fp32["ms/step"] / row["ms/step"], 2)
+                    row[f"speed-up vs {args.cost_volume[0]} fp32"] = round(reference[batch] / row["ms/step"], 2)
+                    row["loss rel. diff vs fp32"] = abs(row["first loss"] - fp32["first loss"]) / abs(fp32["first loss"])
+                    rows.append(row)
+                    torch.cuda.empty_cache()
+        finally:
+            amdlib.motion.correlation = correlation
     header = (f"{torch.cuda.get_device_name()}, torch {torch.__version__}, profile {args.profile}, "
               f"crop {crop[0]}x{crop[1]}, {args.steps} timed steps (median)")
     table = to_markdown(pd.DataFrame(rows), float_format="{:.6g}")

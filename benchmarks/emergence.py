@@ -311,12 +311,13 @@ def main(argv: list[str] | None = None) -> None:
 
     data_config = with_scene(SyntheticConfig.profile(args.data), every_set)
     datasets = generate_all(variant_folder(Path(args.data_root), args.data, every_set), data_config)
-    if args.prepare_only:
+    validation_root = (datasets.davis2016 if args.val_videos is None
+                       else generate_more_davis(datasets.davis2016.parent, data_config, args.val_videos))
+    if args.prepare_only:  # everything a run reads, so that runs side by side never generate
         for preset in filter(None, (args.data, args.warmup_data)):
             pairs_of(preset)
         return
-    validation = DAVIS2016(datasets.davis2016 if args.val_videos is None
-                           else generate_more_davis(datasets.davis2016.parent, data_config, args.val_videos))
+    validation = DAVIS2016(validation_root)
     eval_size = train_config.evaluation_size[0]
     out_dir = Path(args.out) / args.name
     print(f"{args.name}: {model_config}\n{train_config}", flush=True)

@@ -66,7 +66,8 @@ def command(run: Run, out: Path, threads: int, extra: list[str]) -> list[str]:
 def data_key(run: Run) -> tuple:
     """The options that decide which data a run reads: runs with one key share their data."""
     args = parse_args(["--name", run.name, *run.options])
-    return args.data, tuple(args.scene), tuple(args.train_scene), args.train_objects, args.warmup_data
+    return (args.data, tuple(args.scene), tuple(args.train_scene), args.train_objects, args.train_videos,
+            args.warmup_data, args.val_videos)
 
 
 def prepare(runs: list[Run], out: Path, extra: list[str]) -> None:

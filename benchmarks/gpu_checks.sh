@@ -1,31 +1,37 @@
 #!/usr/bin/env bash
-# What only a GPU shows, in one call on a lent CUDA machine (round 5, results/gpu/):
-#   1. AMP: the paper profile's training step in fp32 / bf16 / fp16 (speed, memory, loss
-#      agreement; benchmarks/bench_gpu.py);
-#   2. the training loop end to end under fp16 (GradScaler) and bf16 (python -m amdlib.train);
-#   3. the CUDA branch of the cost volume's tests;
-#   4. an emergence sweep of the cpu profile's recipes, iteration-matched
-#      (benchmarks/sweeps/gpu_round5.txt), for SWEEP_MINUTES.
-# Usage: OUT=folder SWEEP_MINUTES=4.5 bash benchmarks/gpu_checks.sh
+# What only a GPU shows, in one call on a lent CUDA machine (results/gpu/README.md):
+#   1. the CUDA branch of the cost volume's tests (both methods, fp16 autocast);
+#   2. one training step of the cpu and paper profiles with the tiled (CPU) and batched (GPU)
+#      cost volume, in fp32 / bf16 / fp16 (speed, memory, loss agreement; benchmarks/bench_gpu.py);
+#   3. an emergence sweep of the cpu profile, iteration-matched (SWEEP, a runs file of
+#      benchmarks/emergence_sweep.py), WORKERS runs side by side for SWEEP_MINUTES.
+# The sweep's data is generated first, on the CPU, while 1-2 run on the GPU.
+# Usage: OUT=folder SWEEP=benchmarks/sweeps/gpu_round9.txt WORKERS=8 SWEEP_MINUTES=6 bash benchmarks/gpu_checks.sh
 set -u
 export PYTHONUNBUFFERED=1
 OUT=${OUT:-results/gpu}
+SWEEP=${SWEEP:-benchmarks/sweeps/gpu_round9.txt}
 mkdir -p "$OUT"
+stamp() { echo "[$(date +%T)] $*"; }
+stamp start
 nvidia-smi -L
 python3 -c "import torch, torchvision, skimage, PIL; print('torch', torch.__version__, 'torchvision', torchvision.__version__, 'skimage', skimage.__version__, 'PIL', PIL.__version__)"
+# CUDA MPS lets the sweep's processes share the GPU instead of time-slicing it; kept only if a
+# CUDA call works under it.
+if command -v nvidia-cuda-mps-control > /dev/null && timeout 20 nvidia-cuda-mps-control -d; then
+  if timeout 60 python3 -c "import torch; torch.ones(1, device='cuda').sum().item()"; then stamp "MPS on"
+  else timeout 20 sh -c 'echo quit | nvidia-cuda-mps-control'; stamp "MPS failed, off"; fi
+else stamp "MPS not available"; fi
 rm -rf data/generated
-# generate_all writes one folder: never two generators at once
-python3 benchmarks/emergence.py --prepare-only > "$OUT/prepare.log" 2>&1 &
-python3 benchmarks/bench_gpu.py --profile paper --batch 2 8 --steps 10 --out "$OUT/bench_gpu_paper.md"
+python3 benchmarks/emergence_sweep.py "$SWEEP" --workers "${WORKERS:-8}" --threads 1 \
+  --minutes "${SWEEP_MINUTES:-6}" --out /tmp/sweep > "$OUT/sweep.log" 2>&1 &
 python3 -m pytest tests/test_correlation.py -q -p no:cacheprovider -o addopts="" 2>&1 | tail -n 1
+stamp "tests done"
+python3 benchmarks/bench_gpu.py --profile cpu --batch 8 --steps 20 --cost-volume tiled batched --out "$OUT/bench_gpu_cpu.md"
+stamp "cpu bench done"
+python3 benchmarks/bench_gpu.py --profile paper --batch 8 --steps 10 --cost-volume tiled batched --out "$OUT/bench_gpu_paper.md"
+stamp "paper bench done; sweep: $(grep -c started "$OUT/sweep.log") runs started"
 wait
-for amp in fp16 bf16; do
-  (python3 -m amdlib.train --profile paper --amp $amp --iterations 20 --batch-size 2 --num-workers 2 \
-    --checkpoint-every 10 --out "/tmp/paper_$amp" > "$OUT/train_paper_$amp.log" 2>&1;
-   echo "train paper $amp: exit $?"; tail -n 2 "/tmp/paper_$amp/log.csv") &
-done
-python3 benchmarks/emergence_sweep.py benchmarks/sweeps/gpu_round5.txt --workers 12 --threads 1 \
-  --minutes "${SWEEP_MINUTES:-4.5}" --out /tmp/sweep > "$OUT/sweep.log" 2>&1
-wait
+stamp "sweep done"
 tar czf "$OUT/sweep.tgz" --exclude=checkpoint.pt --exclude=tensorboard -C /tmp sweep
-tail -n 20 "$OUT/sweep.log"
+tail -n 30 "$OUT/sweep.log"

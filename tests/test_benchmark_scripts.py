@@ -92,6 +92,9 @@ def test_sweep_runs_file_parsing_and_shared_data(tmp_path):
         ("c", ("--train-objects", "1", "--seed", "1"))]
     # a and b read the same data; c trains on other videos
     assert sweep.data_key(runs[0]) == sweep.data_key(runs[1]) != sweep.data_key(runs[2])
+    # more training videos or a larger validation set are data of their own too
+    for options in (("--train-videos", "1200"), ("--val-videos", "50")):
+        assert sweep.data_key(sweep.Run("d", options)) != sweep.data_key(runs[0])
     for text, message in (("a: --seed 1\na: --seed 2\n", "used twice: a"), ("--seed 1\n", "expected 'NAME: options'"),
                           ("# nothing\n", "no runs")):
         runs_file.write_text(text)
@@ -290,3 +293,16 @@ def test_emergence_evaluates_on_the_extended_set_with_val_videos(tmp_path):
     centre = float(dict(zip(header, last))["J_centre_prior"])
     assert math.isclose(centre, centre_prior_j(truths)["J"], rel_tol=1e-6)
     assert not math.isclose(centre, centre_prior_j(truths[:2])["J"], rel_tol=1e-6)
+
+
+def test_emergence_prepare_only_also_generates_the_extended_validation_set(tmp_path):
+    """A sweep prepares every run's data before runs start side by side; the --val-videos set
+    must be among it, or parallel runs would generate the same folder at once."""
+    emergence = load("emergence")
+    from amdlib.data import DAVIS2016
+
+    data = tmp_path / "data"
+    emergence.main(["--prepare-only", "--profile", "smoke", "--data", "smoke", "--data-root", str(data),
+                    "--val-videos", "3", "--threads", "1"])
+    assert len(DAVIS2016(data / "smoke-val3" / "davis2016")) == 3
+    assert not (tmp_path / "out").exists()

@@ -1,6 +1,9 @@
-"""Cost volume: the fast tiled `correlation` against the naive loop and hand-computed cases."""
+"""Cost volume: both methods of `correlation` (tiled for CPU, batched for GPU) against the naive
+loop and hand-computed cases."""
 
 from __future__ import annotations
+
+import functools
 
 import pytest
 import torch
@@ -21,6 +24,12 @@ SHAPES = [
 ]
 
 
+@pytest.fixture(params=["tiled", "batched"])
+def corr(request):
+    """`correlation` with one method forced, so each runs on CPU whatever "auto" would pick."""
+    return functools.partial(correlation, method=request.param)
+
+
 def _pair(b: int, c: int, h: int, w: int, dtype: torch.dtype = torch.float64):
     f1 = torch.randn(b, c, h, w, dtype=dtype, requires_grad=True)
     f2 = torch.randn(b, c, h, w, dtype=dtype, requires_grad=True)
@@ -33,11 +42,11 @@ def _grads(fn, f1, f2, d, upstream):
 
 
 @pytest.mark.parametrize("b,c,h,w,d", SHAPES)
-def test_values_and_gradients_match_naive(b: int, c: int, h: int, w: int, d: int) -> None:
+def test_values_and_gradients_match_naive(corr, b: int, c: int, h: int, w: int, d: int) -> None:
     f1, f2 = _pair(b, c, h, w)
     upstream = torch.randn(b, (2 * d + 1) ** 2, h, w, dtype=torch.float64)
     want, want_grads = _grads(correlation_naive, f1, f2, d, upstream)
-    got, got_grads = _grads(correlation, f1, f2, d, upstream)
+    got, got_grads = _grads(corr, f1, f2, d, upstream)
     assert got.shape == (b, (2 * d + 1) ** 2, h, w)
     torch.testing.assert_close(got, want, rtol=1e-12, atol=1e-12)
     for g, r in zip(got_grads, want_grads):
@@ -57,9 +66,9 @@ def test_any_tile_width(tile: int) -> None:
 
 
 @pytest.mark.parametrize("d", [1, 2])
-def test_gradcheck(d: int) -> None:
+def test_gradcheck(corr, d: int) -> None:
     f1, f2 = _pair(1, 2, 3, 4)
-    assert torch.autograd.gradcheck(lambda a, b: correlation(a, b, d), (f1, f2))
+    assert torch.autograd.gradcheck(lambda a, b: corr(a, b, d), (f1, f2))
 
 
 @pytest.mark.parametrize("dy,dx", [(2, 3), (-1, 3), (0, -4), (-4, -2)])
@@ -121,18 +130,18 @@ def test_zero_outside_matches_explicit_count() -> None:
     torch.testing.assert_close(out, expected)
 
 
-def test_float32_and_mixed_dtypes() -> None:
+def test_float32_and_mixed_dtypes(corr) -> None:
     f1, f2 = _pair(2, 8, 6, 10, torch.float32)
-    torch.testing.assert_close(correlation(f1, f2), correlation_naive(f1, f2))
-    assert correlation(f1, f2.double()).dtype == torch.float64
+    torch.testing.assert_close(corr(f1, f2), correlation_naive(f1, f2))
+    assert corr(f1, f2.double()).dtype == torch.float64
 
 
-def test_bf16_autocast_cpu() -> None:
+def test_bf16_autocast_cpu(corr) -> None:
     f1, f2 = _pair(2, 16, 8, 12, torch.float32)
     upstream = torch.randn(2, 81, 8, 12)
-    ref, ref_grads = _grads(correlation, f1, f2, 4, upstream)
+    ref, ref_grads = _grads(corr, f1, f2, 4, upstream)
     with torch.autocast("cpu", dtype=torch.bfloat16):
-        out = correlation(f1, f2)
+        out = corr(f1, f2)
     assert out.dtype == torch.bfloat16
     torch.testing.assert_close(out.float(), ref, rtol=0.0, atol=0.05)
     grads = torch.autograd.grad(out, (f1, f2), upstream.to(out.dtype))
@@ -141,13 +150,13 @@ def test_bf16_autocast_cpu() -> None:
         torch.testing.assert_close(g, r, rtol=0.0, atol=0.1)
 
 
-def test_float64_ignores_autocast() -> None:
+def test_float64_ignores_autocast(corr) -> None:
     f1, f2 = _pair(1, 3, 4, 5)
     with torch.autocast("cpu", dtype=torch.bfloat16):
-        assert correlation(f1, f2).dtype == torch.float64
+        assert corr(f1, f2).dtype == torch.float64
 
 
-def test_noncontiguous_inputs_and_gradient() -> None:
+def test_noncontiguous_inputs_and_gradient(corr) -> None:
     base1, base2 = _pair(2, 6, 5, 7)
     wide1, wide2 = _pair(2, 6, 7, 5)  # transposed below to 5 x 7
     inputs = [
@@ -161,26 +170,26 @@ def test_noncontiguous_inputs_and_gradient() -> None:
             memory_format=torch.channels_last
         )
         want, want_grads = _grads(correlation_naive, f1, f2, 4, upstream)
-        got, got_grads = _grads(correlation, f1, f2, 4, upstream)
+        got, got_grads = _grads(corr, f1, f2, 4, upstream)
         torch.testing.assert_close(got, want, rtol=1e-12, atol=1e-12)
         for g, r in zip(got_grads, want_grads):
             torch.testing.assert_close(g, r, rtol=1e-12, atol=1e-12)
 
 
-def test_sum_backward_and_single_input_grad() -> None:
+def test_sum_backward_and_single_input_grad(corr) -> None:
     """An expanded upstream gradient (from .sum()), and only feat1 requiring grad."""
     f1, f2 = _pair(2, 4, 5, 6)
     f2 = f2.detach()
-    correlation(f1, f2).sum().backward()
+    corr(f1, f2).sum().backward()
     f1_ref = f1.detach().clone().requires_grad_()
     correlation_naive(f1_ref, f2).sum().backward()
     torch.testing.assert_close(f1.grad, f1_ref.grad, rtol=1e-12, atol=1e-12)
     assert f2.grad is None
 
 
-def test_empty_batch() -> None:
+def test_empty_batch(corr) -> None:
     f1, f2 = _pair(0, 3, 4, 5)
-    out = correlation(f1, f2)
+    out = corr(f1, f2)
     assert out.shape == (0, 81, 4, 5)
     out.sum().backward()
     assert f1.grad.shape == f1.shape
@@ -193,20 +202,24 @@ def test_rejects_bad_arguments() -> None:
         correlation(torch.zeros(2, 3, 4), torch.zeros(2, 3, 4))
     with pytest.raises(ValueError):
         correlation(torch.zeros(1, 2, 3, 4), torch.zeros(1, 2, 3, 4), -1)
+    with pytest.raises(ValueError, match="method"):
+        correlation(torch.zeros(1, 2, 3, 4), torch.zeros(1, 2, 3, 4), method="fast")
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
-def test_cuda_matches_cpu_and_autocast() -> None:
+@pytest.mark.parametrize("method", ["auto", "tiled", "batched"])
+def test_cuda_matches_cpu_and_autocast(method: str) -> None:
     f1, f2 = _pair(2, 16, 9, 13, torch.float32)
     upstream = torch.randn(2, 81, 9, 13)
     ref, ref_grads = _grads(correlation, f1, f2, 4, upstream)
     g1, g2 = f1.detach().cuda().requires_grad_(), f2.detach().cuda().requires_grad_()
-    out, grads = _grads(correlation, g1, g2, 4, upstream.cuda())
+    on_gpu = functools.partial(correlation, method=method)
+    out, grads = _grads(on_gpu, g1, g2, 4, upstream.cuda())
     torch.testing.assert_close(out.cpu(), ref, rtol=1e-4, atol=1e-5)
     for g, r in zip(grads, ref_grads):
         torch.testing.assert_close(g.cpu(), r, rtol=1e-4, atol=1e-5)
     with torch.autocast("cuda", dtype=torch.float16):
-        half = correlation(g1, g2)
+        half = on_gpu(g1, g2)
     assert half.dtype == torch.float16
     grads = torch.autograd.grad(half, (g1, g2), upstream.cuda().half())
     assert all(g.dtype == torch.float32 for g in grads)
