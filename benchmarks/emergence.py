@@ -291,6 +291,12 @@ def summarize(out: Path) -> None:
     print((out / "summary.md").read_text())
 
 
+
+def validation_folder(davis2016: Path, data_config: SyntheticConfig | str, videos: int | None) -> Path:
+    """The DAVIS-layout set runs are scored on: the preset's own (`videos` None) or the preset's
+    set with `videos` videos, its own first (`amdlib.data.generate_more_davis`; round 8)."""
+    return davis2016 if videos is None else generate_more_davis(davis2016.parent, data_config, videos)
+
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     if args.summarize:
@@ -311,8 +317,7 @@ def main(argv: list[str] | None = None) -> None:
 
     data_config = with_scene(SyntheticConfig.profile(args.data), every_set)
     datasets = generate_all(variant_folder(Path(args.data_root), args.data, every_set), data_config)
-    validation_root = (datasets.davis2016 if args.val_videos is None
-                       else generate_more_davis(datasets.davis2016.parent, data_config, args.val_videos))
+    validation_root = validation_folder(datasets.davis2016, data_config, args.val_videos)
     if args.prepare_only:  # everything a run reads, so that runs side by side never generate
         for preset in filter(None, (args.data, args.warmup_data)):
             pairs_of(preset)

@@ -14,7 +14,7 @@ when told the answer, i.e. how much of the gap to 0.6 is the network and how muc
 unsupervised signal.
 
     python benchmarks/supervised_ceiling.py --minutes 8 --threads 1 --out results/cpu/emergence/supervised/NAME
-        [--videos 1200] [--crop-size 128] [--no-flip] [--short-side 64 --scale-min 0.96]
+        [--videos 1200] [--crop-size 128] [--no-flip] [--short-side 64 --scale-min 0.96] [--val-videos 50]
 
 The round-6 runs (`videos300`, `videos1200`, `crop128`) used the profile's pairs of the time:
 `--no-flip --short-side 64 --scale-min 0.96` gives them today (`--short-side 128` for
@@ -43,7 +43,7 @@ from amdlib.data import DAVIS2016, generate, generate_all  # noqa: E402
 from amdlib.evaluate import vos_channel_scores  # noqa: E402
 from amdlib.model import AMD  # noqa: E402
 from amdlib.train import TrainConfig, training_pairs  # noqa: E402
-from emergence import data_variant, pair_changes  # noqa: E402  (data variants' folders, pair options)
+from emergence import data_variant, pair_changes, validation_folder  # noqa: E402  (shared with the AMD runs)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -64,6 +64,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="random horizontal flips (default: the profile's TrainConfig.flip)")
     parser.add_argument("--short-side", type=int, help="TrainConfig.short_side (zoom: larger than the crop)")
     parser.add_argument("--scale-min", type=float, help="TrainConfig.scale_min (zoom range)")
+    parser.add_argument("--val-videos", type=int,
+                        help="score on this many DAVIS-layout videos of the preset, its own ten first (as emergence.py)")
     return parser.parse_args(argv)
 
 
@@ -102,7 +104,7 @@ def main(argv: list[str] | None = None) -> None:
         youtube = generate("youtube_vos", *data_variant(Path(args.data_root), "cpu", {}, args.videos))
         split = youtube / "train.txt"
     pairs = training_pairs(youtube, split, config, annotations="train_all_frames/Annotations")
-    validation = DAVIS2016(datasets.davis2016)
+    validation = DAVIS2016(validation_folder(datasets.davis2016, "cpu", args.val_videos))
     torch.manual_seed(config.seed)
     model = AMD(model_config)
     optimizer = torch.optim.Adam(model.appearance.parameters(), lr=config.lr, weight_decay=config.weight_decay)
