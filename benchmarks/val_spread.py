@@ -11,8 +11,9 @@ committed 10 videos (with labels), applied to all N.
     python benchmarks/val_spread.py runs/cpu/checkpoint.pt results/cpu/emergence/*/checkpoint.pt
     python benchmarks/val_spread.py --videos 50 --label round7=runs/cpu/checkpoint.pt
 
-Writes <out>/spread.{csv,md} (one row per checkpoint and block) and <out>/summary.{csv,md}
-(one row per checkpoint).
+Writes <out>/spread.{csv,md} (one row per checkpoint and block), <out>/summary.{csv,md} (one
+row per checkpoint) and <out>/videos.csv (one row per checkpoint and video: the object's area,
+each channel's J and area, the oracle, the motion-contrast channel), to see which videos fail.
 """
 
 from __future__ import annotations
@@ -26,9 +27,11 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a plain checkout too
 
+from amdlib.atomic import atomic_write  # noqa: E402
 from amdlib.checkpoint import load_checkpoint  # noqa: E402
 from amdlib.data import DAVIS2016, SyntheticConfig, generate_more_davis  # noqa: E402
 from amdlib.evaluate import attach_motion_channels, channel_scores, segment_sequences  # noqa: E402
+from amdlib.metrics import jaccard  # noqa: E402
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -81,6 +84,26 @@ def spread_rows(label: str, results, block: int, committed: int) -> tuple[list[d
     return rows, summary
 
 
+def video_rows(label: str, results, threshold: float = 0.5) -> list[dict]:
+    """One row per video: its object's mean area (fraction of the frame), each channel's J and
+    mean area (mask > threshold), the per-frame oracle's J, and the label-free motion-contrast
+    channel with its J when attached."""
+    rows = []
+    for result in results:
+        j = jaccard(result.masks > threshold, result.truth.unsqueeze(1))  # T,c
+        area = (result.masks > threshold).float().mean((2, 3)).mean(0)  # c
+        row = {"run": label, "video": result.name, "object_area": result.truth.float().mean().item()}
+        for k in range(j.shape[1]):
+            row[f"J_channel_{k}"] = j[:, k].mean().item()
+            row[f"area_channel_{k}"] = area[k].item()
+        row["J_oracle_frame"] = j.max(1).values.mean().item()
+        if result.motion_channel is not None:
+            row["motion_channel"] = result.motion_channel
+            row["J_motion_contrast"] = j[:, result.motion_channel].mean().item()
+        rows.append(row)
+    return rows
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -90,7 +113,7 @@ def main(argv: list[str] | None = None) -> None:
     block = args.block or committed
     sequences = list(DAVIS2016(folder))
     size = (args.eval_size, args.eval_size)
-    rows, summaries = [], []
+    rows, summaries, videos = [], [], []
     for spec in args.checkpoints:
         label, path = labelled(spec)
         model = load_checkpoint(path)
@@ -99,9 +122,12 @@ def main(argv: list[str] | None = None) -> None:
         block_rows, summary = spread_rows(label, results, block, committed)
         rows += block_rows
         summaries.append(summary)
+        videos += video_rows(label, results)
         print(pd.DataFrame(block_rows).to_string(index=False, float_format="{:.3f}".format), flush=True)
         write_table(pd.DataFrame(rows), Path(args.out) / "spread")  # after each: nothing computed is lost
         write_table(pd.DataFrame(summaries), Path(args.out) / "summary")
+        atomic_write(Path(args.out) / "videos.csv", lambda handle: pd.DataFrame(videos).to_csv(handle, index=False),
+                     binary=False)
     print(pd.DataFrame(summaries).to_string(index=False, float_format="{:.3f}".format))
 
 

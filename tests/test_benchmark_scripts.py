@@ -241,6 +241,20 @@ def test_val_spread_scores_blocks_and_applies_the_first_blocks_channel_to_all():
     assert math.isclose(summary["J_best_fixed_first2"], 0.75)
 
 
+def test_val_spread_video_rows_hand_computed():
+    spread = load("val_spread")
+    truth = [[1, 1], [0, 0]]  # object area 1/2
+    half = [[1, 0], [1, 1]], [[0, 1], [0, 0]]  # channel 0: J 1/4, area 3/4; channel 1: J 1/2, area 1/4
+    result = _masks("v", half, truth)
+    result.motion_channel = 0
+    (row,) = spread.video_rows("run", [result])
+    assert row["video"] == "v" and math.isclose(row["object_area"], 0.5)
+    assert math.isclose(row["J_channel_0"], 0.25) and math.isclose(row["J_channel_1"], 0.5)
+    assert math.isclose(row["area_channel_0"], 0.75) and math.isclose(row["area_channel_1"], 0.25)
+    assert math.isclose(row["J_oracle_frame"], 0.5)
+    assert row["motion_channel"] == 0 and math.isclose(row["J_motion_contrast"], 0.25)
+
+
 def test_val_spread_extended_set_starts_with_the_presets_own_videos(tmp_path):
     spread = load("val_spread")
     from amdlib.data import DAVIS2016, generate, SyntheticConfig
@@ -275,6 +289,8 @@ def test_val_spread_end_to_end_on_a_smoke_checkpoint(tmp_path):
     assert (rows["J_oracle_frame"] >= rows["J_best_fixed"] - 1e-6).all()
     assert len(summary) == 1 and summary["videos"][0] == 4
     assert (tmp_path / "out" / "summary.md").read_text().count("smoke_ck") == 1
+    videos = pd.read_csv(tmp_path / "out" / "videos.csv")
+    assert len(videos) == 4 and (videos["J_oracle_frame"] >= videos["J_motion_contrast"] - 1e-6).all()
 
 
 def test_emergence_evaluates_on_the_extended_set_with_val_videos(tmp_path):
