@@ -88,6 +88,8 @@ class TrainConfig:
     short_side: int = 400
     scale_min: float = 0.96
     flip: bool = False
+    colour: bool = False
+    """Recolour each pair (`amdlib.data.transforms.PairTransform.colour`); not in the release."""
     frame_gap: int = 1
 
     def __post_init__(self) -> None:
@@ -498,8 +500,8 @@ def training_pairs(root: str | os.PathLike, split: str | os.PathLike | None, con
     from .data import YouTubeVOSPairs
 
     return YouTubeVOSPairs(root, split, short_side=config.short_side, scale_min=config.scale_min,
-                           crop=config.crop_size, flip=config.flip, gap=config.frame_gap, seed=config.seed,
-                           annotations=annotations)
+                           crop=config.crop_size, flip=config.flip, colour=config.colour, gap=config.frame_gap,
+                           seed=config.seed, annotations=annotations)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

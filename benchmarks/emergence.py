@@ -80,6 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--ema-decay", type=float, help="evaluate a moving average of the weights (TrainConfig.ema_decay)")
     parser.add_argument("--flip", action=argparse.BooleanOptionalAction,
                         help="random horizontal flips (default: the profile's TrainConfig.flip)")
+    parser.add_argument("--colour", action=argparse.BooleanOptionalAction,
+                        help="recolour each pair: channel order, negative (default: the profile's TrainConfig.colour)")
     parser.add_argument("--frame-gap", type=int, help="frames between the two frames of a pair")
     parser.add_argument("--scale-weights", help="loss weight per output scale, finest first, e.g. 1,1,1,1,0")
     parser.add_argument("--seed", type=int, default=0)
@@ -112,7 +114,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def pair_changes(args: argparse.Namespace) -> dict:
     """TrainConfig changes of the training pairs from --crop-size (its short side too), --short-side,
-    --scale-min and --flip/--no-flip; unset options keep the profile's (shared with supervised_ceiling.py)."""
+    --scale-min, --flip/--no-flip and --colour/--no-colour; unset options keep the profile's (shared with supervised_ceiling.py)."""
     changes = {}
     if args.crop_size:
         changes.update(crop_size=(args.crop_size, args.crop_size), short_side=args.crop_size)
@@ -122,6 +124,8 @@ def pair_changes(args: argparse.Namespace) -> dict:
         changes["scale_min"] = args.scale_min
     if args.flip is not None:
         changes["flip"] = args.flip
+    if args.colour is not None:
+        changes["colour"] = args.colour
     return changes
 
 
@@ -276,6 +280,7 @@ def summarize(out: Path) -> None:
             "run": run.name, "backbone": model["backbone"], "c": model["num_masks"],
             "size": schedule["crop_size"][0], "short side": schedule["short_side"],
             "scale min": schedule.get("scale_min", 0.96), "flip": schedule.get("flip", False),
+            "colour": schedule.get("colour", False),
             "eval size": (schedule.get("eval_size") or schedule["crop_size"])[0],
             "val videos": validation_videos(run) or "", "gap": schedule.get("frame_gap", 1), "batch": schedule["batch_size"],
             "padding": model.get("padding_mode", "zeros"), "flow masks": model.get("flow_masks", "source"),

@@ -62,6 +62,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--videos", type=int, help="training videos (default: the cpu preset's 300)")
     parser.add_argument("--flip", action=argparse.BooleanOptionalAction,
                         help="random horizontal flips (default: the profile's TrainConfig.flip)")
+    parser.add_argument("--colour", action=argparse.BooleanOptionalAction,
+                        help="recolour each pair: channel order, negative (default: the profile's TrainConfig.colour)")
     parser.add_argument("--short-side", type=int, help="TrainConfig.short_side (zoom: larger than the crop)")
     parser.add_argument("--scale-min", type=float, help="TrainConfig.scale_min (zoom range)")
     parser.add_argument("--val-videos", type=int,

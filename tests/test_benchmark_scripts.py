@@ -183,6 +183,8 @@ def test_zoom_and_flip_options_reach_the_schedule(script):
     assert plain == profile
     for flag, flip in (("--flip", True), ("--no-flip", False)):
         assert module.configs(module.parse_args(name + [flag]))[1] == profile.replace(flip=flip)
+    for flag, colour in (("--colour", True), ("--no-colour", False)):
+        assert module.configs(module.parse_args(name + [flag]))[1] == profile.replace(colour=colour)
     # --crop-size sets the short side too, and --short-side then overrides it
     _, wide = module.configs(module.parse_args(name + ["--crop-size", "96", "--short-side", "120"]))
     assert (wide.crop_size, wide.short_side) == ((96, 96), 120)
