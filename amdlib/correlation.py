@@ -16,7 +16,10 @@ channel order: vertical offset outer, horizontal inner. With ``d = max_displacem
 
 which is exactly ARFlow's ``spatial_correlation_sampler(kernel_size=1, patch_size=K)`` divided
 by the number of channels C. ARFlow needs a compiled CUDA extension for it; here it is plain
-PyTorch and runs on CPU (and, unchanged, on GPU).
+PyTorch. On CPU it uses the tiled matmuls below; on CUDA tensors a batched method
+(`_correlation_batched`: a few whole-batch kernels, 2.9x faster per `cpu`-profile training step
+on an H100 than the tiled one, whose per-image launches set the pace on a GPU;
+results/gpu/README.md, section 4).
 
 How the fast version works
 --------------------------

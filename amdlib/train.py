@@ -123,22 +123,22 @@ class TrainConfig:
 TRAIN_PROFILES: dict[str, Callable[[], TrainConfig]] = {
     "paper": TrainConfig,
     # cpu: 4,000 iterations, 21-25 minutes on 2 quiet cores (2.7-3.1 it/s with the cpu model's
-    # reflect padding), batch 8, constant lr 3e-4 (RESEARCH.md item 5), pairs two frames apart,
+    # reflect padding; 50 minutes on round 9's machine, 1.9x slower), batch 8, constant lr 3e-4 (RESEARCH.md item 5), pairs two frames apart,
     # flipped at random and zoomed by up to 1.5x (short side 64-96, then the 64x64 crop),
     # evaluated through a 0.995 weight average, at the validation set's own 128x128 (eval_size).
     # Measured in results/cpu/emergence/ (best fixed channel J on the synthetic DAVIS-layout val
     # set, one object kept in view):
-    # - the committed run (round 7, seed 0, quiet 2 cores): 0.52 at 5.4 minutes, 0.45-0.49 up to
-    #   12, 0.50-0.52 from 13 to 21 minutes (0.50 at 20); per-frame oracle at most 0.58. Seeds 1
-    #   and 2, quiet: 0.485 and 0.47 at 20 minutes (best 0.50 and 0.49; seed 1 without flips and
-    #   zoom: 0.42). The target, 0.6 within 20 minutes, is not met.
-    # - round 8: those ten validation videos are the easy ones. On the generator's first 50
-    #   (the ten plus 40 new draws; benchmarks/val_spread.py) the committed run's best fixed
-    #   channel is 0.30 (centre prior 0.32), motion contrast 0.40, per-frame oracle 0.46; 14 of
-    #   20 checkpoints of rounds 3-7 score their best block of ten on the committed ten. Judge
-    #   changes to this profile on 50 videos (benchmarks/emergence.py --val-videos 50). There,
-    #   three quiet seeds with c = 2 (AMDConfig num_masks) score 0.35 / 0.34 / 0.36 against
-    #   0.30 / 0.26 / 0.27 with the cpu model's c = 3 (see config.cpu()).
+    # - judge changes on 50 validation videos (benchmarks/emergence.py --val-videos 50, or
+    #   benchmarks/val_spread.py on final checkpoints): round 8 found the preset's own ten the
+    #   easy ones (14 of 20 checkpoints of rounds 3-7 score their best block of ten there).
+    # - the committed run (round 9, c = 2, seed 0, quiet 2 cores; the same numbers as
+    #   v8_c2_s0_quiet): on the ten videos 0.37 at 1,000 iterations (5.3 minutes on a fast
+    #   machine), 0.49-0.53 from 1,500 to 2,250, 0.35 at 2,500-2,750, 0.48-0.49 from 3,000 to
+    #   3,698 (20 minutes), 0.456 at 4,000; on all 50 at 4,000: 0.343 (centre prior 0.319),
+    #   motion contrast 0.401, per-frame oracle 0.443. Four quiet c = 2 seeds on 50 after 20
+    #   minutes: 0.351 / 0.343 / 0.361 / 0.353 (c = 3, the previous profile: 0.302 / 0.261 /
+    #   0.270). The target, 0.6 within 20 minutes, is not met; on 50 videos the object channel
+    #   follows colour and brightness (round 9 of results/cpu/emergence/README.md).
     # - flips + zoom (round 7): the appearance network trained WITH labels went from 0.43-0.49
     #   to 0.54-0.63 after 1,000-1,619 iterations (benchmarks/supervised_ceiling.py); AMD on one
     #   thread, seeds 0 / 1: 0.53-0.565 / 0.44-0.51 from 1,250 to 2,190 iterations (oracle up to
