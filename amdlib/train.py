@@ -123,9 +123,10 @@ class TrainConfig:
 TRAIN_PROFILES: dict[str, Callable[[], TrainConfig]] = {
     "paper": TrainConfig,
     # cpu: 4,000 iterations, 21-25 minutes on 2 quiet cores (2.7-3.1 it/s with the cpu model's
-    # reflect padding; 50 minutes on round 9's machine, 1.9x slower), batch 8, constant lr 3e-4 (RESEARCH.md item 5), pairs two frames apart,
-    # flipped at random and zoomed by up to 1.5x (short side 64-96, then the 64x64 crop),
-    # evaluated through a 0.995 weight average, at the validation set's own 128x128 (eval_size).
+    # reflect padding; 50 minutes on round 9's machine, 1.9x slower), batch 8, constant lr 3e-4
+    # (RESEARCH.md item 5), pairs two frames apart, flipped at random and zoomed by up to 1.5x
+    # (short side 64-96, then the 64x64 crop), evaluated through a 0.995 weight average, at the
+    # validation set's own 128x128 (eval_size).
     # Measured in results/cpu/emergence/ (best fixed channel J on the synthetic DAVIS-layout val
     # set, one object kept in view):
     # - judge changes on 50 validation videos (benchmarks/emergence.py --val-videos 50, or

@@ -51,12 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
                              "keeps the profile's flow_size (short side: this too unless --short-side)")
     parser.add_argument("--fine-segment-flow", action="store_true", default=None,
                         help="finest segment flow formed at the flow input's resolution (AMDConfig.fine_segment_flow)")
-    parser.add_argument("--short-side", type=int,
-                        help="training frames resized to this short side before the crop "
-                             "(default: --size, else the profile's)")
-    parser.add_argument("--scale-min", type=float,
-                        help="short side drawn from [scale-min, 1] x short side (TrainConfig.scale_min): with a "
-                             "short side above the crop, a zoom augmentation")
+    add_pair_options(parser)
     parser.add_argument("--val-videos", type=int,
                         help="evaluate on the preset's DAVIS-layout set extended to this many videos (its first "
                              "videos are the preset's own; amdlib.data.generate_more_davis), e.g. 50")
@@ -78,10 +73,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--iterations", type=int)
     parser.add_argument("--eval-every", type=int)
     parser.add_argument("--ema-decay", type=float, help="evaluate a moving average of the weights (TrainConfig.ema_decay)")
-    parser.add_argument("--flip", action=argparse.BooleanOptionalAction,
-                        help="random horizontal flips (default: the profile's TrainConfig.flip)")
-    parser.add_argument("--colour", action=argparse.BooleanOptionalAction,
-                        help="recolour each pair: channel order, negative (default: the profile's TrainConfig.colour)")
     parser.add_argument("--frame-gap", type=int, help="frames between the two frames of a pair")
     parser.add_argument("--scale-weights", help="loss weight per output scale, finest first, e.g. 1,1,1,1,0")
     parser.add_argument("--seed", type=int, default=0)
@@ -112,9 +103,25 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return build_parser().parse_args(argv)
 
 
+def add_pair_options(parser: argparse.ArgumentParser) -> None:
+    """The training-pair options that `pair_changes` reads besides --crop-size (shared with
+    supervised_ceiling.py, so that both scripts build their pairs from the same flags)."""
+    parser.add_argument("--short-side", type=int,
+                        help="training frames resized to this short side before the crop "
+                             "(TrainConfig.short_side; emergence.py: default --size, else the profile's)")
+    parser.add_argument("--scale-min", type=float,
+                        help="short side drawn from [scale-min, 1] x short side (TrainConfig.scale_min): with a "
+                             "short side above the crop, a zoom augmentation")
+    parser.add_argument("--flip", action=argparse.BooleanOptionalAction,
+                        help="random horizontal flips (default: the profile's TrainConfig.flip)")
+    parser.add_argument("--colour", action=argparse.BooleanOptionalAction,
+                        help="recolour each pair: channel order, negative (default: the profile's TrainConfig.colour)")
+
+
 def pair_changes(args: argparse.Namespace) -> dict:
     """TrainConfig changes of the training pairs from --crop-size (its short side too), --short-side,
-    --scale-min, --flip/--no-flip and --colour/--no-colour; unset options keep the profile's (shared with supervised_ceiling.py)."""
+    --scale-min, --flip/--no-flip and --colour/--no-colour (`add_pair_options`); unset options keep the
+    profile's (shared with supervised_ceiling.py)."""
     changes = {}
     if args.crop_size:
         changes.update(crop_size=(args.crop_size, args.crop_size), short_side=args.crop_size)
@@ -296,11 +303,11 @@ def summarize(out: Path) -> None:
     print((out / "summary.md").read_text())
 
 
-
 def validation_folder(davis2016: Path, data_config: SyntheticConfig | str, videos: int | None) -> Path:
     """The DAVIS-layout set runs are scored on: the preset's own (`videos` None) or the preset's
     set with `videos` videos, its own first (`amdlib.data.generate_more_davis`; round 8)."""
     return davis2016 if videos is None else generate_more_davis(davis2016.parent, data_config, videos)
+
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)

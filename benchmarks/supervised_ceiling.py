@@ -43,7 +43,7 @@ from amdlib.data import DAVIS2016, generate, generate_all  # noqa: E402
 from amdlib.evaluate import vos_channel_scores  # noqa: E402
 from amdlib.model import AMD  # noqa: E402
 from amdlib.train import TrainConfig, training_pairs  # noqa: E402
-from emergence import data_variant, pair_changes, validation_folder  # noqa: E402  (shared with the AMD runs)
+from emergence import add_pair_options, data_variant, pair_changes, validation_folder  # noqa: E402  (shared with the AMD runs)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -60,12 +60,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--lr", type=float)
     parser.add_argument("--head-channels", type=int)
     parser.add_argument("--videos", type=int, help="training videos (default: the cpu preset's 300)")
-    parser.add_argument("--flip", action=argparse.BooleanOptionalAction,
-                        help="random horizontal flips (default: the profile's TrainConfig.flip)")
-    parser.add_argument("--colour", action=argparse.BooleanOptionalAction,
-                        help="recolour each pair: channel order, negative (default: the profile's TrainConfig.colour)")
-    parser.add_argument("--short-side", type=int, help="TrainConfig.short_side (zoom: larger than the crop)")
-    parser.add_argument("--scale-min", type=float, help="TrainConfig.scale_min (zoom range)")
+    add_pair_options(parser)
     parser.add_argument("--val-videos", type=int,
                         help="score on this many DAVIS-layout videos of the preset, its own ten first (as emergence.py)")
     return parser.parse_args(argv)
