@@ -42,6 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--profile", default="cpu", help="model + training profile to start from")
     parser.add_argument("--data", default="cpu", help="synthetic preset (smoke, cpu, easy)")
     parser.add_argument("--data-root", default="data/generated")
+    parser.add_argument("--data-workers", type=int, default=1,
+                        help="processes generating missing synthetic data (the same files for any number)")
     parser.add_argument("--out", default="results/cpu/emergence")
     parser.add_argument("--minutes", type=float, default=20.0)
     parser.add_argument("--threads", type=int, default=2)
@@ -303,10 +305,13 @@ def summarize(out: Path) -> None:
     print((out / "summary.md").read_text())
 
 
-def validation_folder(davis2016: Path, data_config: SyntheticConfig | str, videos: int | None) -> Path:
+def validation_folder(davis2016: Path, data_config: SyntheticConfig | str, videos: int | None,
+                      workers: int = 1) -> Path:
     """The DAVIS-layout set runs are scored on: the preset's own (`videos` None) or the preset's
     set with `videos` videos, its own first (`amdlib.data.generate_more_davis`; round 8)."""
-    return davis2016 if videos is None else generate_more_davis(davis2016.parent, data_config, videos)
+    if videos is None:
+        return davis2016
+    return generate_more_davis(davis2016.parent, data_config, videos, workers=workers)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -324,12 +329,13 @@ def main(argv: list[str] | None = None) -> None:
     training = {**every_set, **training_only}
 
     def pairs_of(preset: str, schedule: TrainConfig = train_config) -> YouTubeVOSPairs:
-        youtube = generate("youtube_vos", *training_data(args, preset, training))
+        youtube = generate("youtube_vos", *training_data(args, preset, training), workers=args.data_workers)
         return training_pairs(youtube, youtube / "train.txt", schedule)
 
     data_config = with_scene(SyntheticConfig.profile(args.data), every_set)
-    datasets = generate_all(variant_folder(Path(args.data_root), args.data, every_set), data_config)
-    validation_root = validation_folder(datasets.davis2016, data_config, args.val_videos)
+    datasets = generate_all(variant_folder(Path(args.data_root), args.data, every_set), data_config,
+                            workers=args.data_workers)
+    validation_root = validation_folder(datasets.davis2016, data_config, args.val_videos, args.data_workers)
     if args.prepare_only:  # everything a run reads, so that runs side by side never generate
         for preset in filter(None, (args.data, args.warmup_data)):
             pairs_of(preset)

@@ -70,11 +70,13 @@ def data_key(run: Run) -> tuple:
             args.warmup_data, args.val_videos)
 
 
-def prepare(runs: list[Run], out: Path, extra: list[str]) -> None:
-    """Generate the data of every distinct data key, one after the other."""
+def prepare(runs: list[Run], out: Path, extra: list[str], data_workers: int = 1) -> None:
+    """Generate the data of every distinct data key, one key after the other, each with
+    `data_workers` processes."""
     first_of_key = {data_key(run): run for run in reversed(runs)}
     for run in first_of_key.values():
-        subprocess.run(command(run, out, 1, extra) + ["--prepare-only"], check=True)
+        subprocess.run(command(run, out, 1, extra) + ["--prepare-only", "--data-workers", str(data_workers)],
+                       check=True)
 
 
 def sweep(runs: list[Run], out: Path, workers: int, threads: int, seconds: float, extra: list[str]) -> list[str]:
@@ -110,10 +112,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--threads", type=int, default=1, help="torch threads per run")
     parser.add_argument("--minutes", type=float, default=60.0, help="deadline for the whole sweep")
     parser.add_argument("--data-root", default="data/generated")
+    parser.add_argument("--data-workers", type=int, default=1,
+                        help="processes generating the data before the runs start (a many-core machine)")
     args = parser.parse_args(argv)
     runs = read_runs(args.runs)
     extra = ["--data-root", args.data_root]
-    prepare(runs, args.out, extra)
+    prepare(runs, args.out, extra, args.data_workers)
     never = sweep(runs, args.out, args.workers, args.threads, args.minutes * 60, extra)
     if never:
         print(f"[sweep] not started before the deadline: {', '.join(never)}", flush=True)

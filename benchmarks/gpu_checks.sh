@@ -5,7 +5,9 @@
 #      cost volume, in fp32 / bf16 / fp16 (speed, memory, loss agreement; benchmarks/bench_gpu.py);
 #   3. an emergence sweep of the cpu profile, iteration-matched (SWEEP, a runs file of
 #      benchmarks/emergence_sweep.py), WORKERS runs side by side for SWEEP_MINUTES.
-# The sweep's data is generated first, on the CPU, while 1-2 run on the GPU.
+# The sweep's data is generated first, on the CPU (DATA_WORKERS processes), while 1-2 run on the GPU.
+# CHECKS=0 skips 1-2 (a sweep alone). The sweep's evaluations are packed into $OUT/sweep.tgz every
+# minute, so a call cut short still brings back what was measured.
 # Usage: OUT=folder SWEEP=benchmarks/sweeps/gpu_round9.txt WORKERS=8 SWEEP_MINUTES=6 bash benchmarks/gpu_checks.sh
 set -u
 export PYTHONUNBUFFERED=1
@@ -23,15 +25,23 @@ if command -v nvidia-cuda-mps-control > /dev/null && timeout 20 nvidia-cuda-mps-
   else timeout 20 sh -c 'echo quit | nvidia-cuda-mps-control'; stamp "MPS failed, off"; fi
 else stamp "MPS not available"; fi
 rm -rf data/generated
+pack() { tar czf "$OUT/sweep.tgz.part" --exclude=checkpoint.pt --exclude=tensorboard -C /tmp sweep 2> /dev/null \
+  && mv "$OUT/sweep.tgz.part" "$OUT/sweep.tgz"; }
 python3 benchmarks/emergence_sweep.py "$SWEEP" --workers "${WORKERS:-8}" --threads 1 \
-  --minutes "${SWEEP_MINUTES:-6}" --out /tmp/sweep > "$OUT/sweep.log" 2>&1 &
+  --data-workers "${DATA_WORKERS:-12}" --minutes "${SWEEP_MINUTES:-6}" --out /tmp/sweep > "$OUT/sweep.log" 2>&1 &
+SWEEP_PID=$!
+(while sleep 60; do pack; done) &
+PACK_PID=$!
+if [ "${CHECKS:-1}" = 1 ]; then
 python3 -m pytest tests/test_correlation.py -q -p no:cacheprovider -o addopts="" 2>&1 | tail -n 1
 stamp "tests done"
 python3 benchmarks/bench_gpu.py --profile cpu --batch 8 --steps 20 --cost-volume tiled batched --out "$OUT/bench_gpu_cpu.md"
 stamp "cpu bench done"
 python3 benchmarks/bench_gpu.py --profile paper --batch 8 --steps 10 --cost-volume tiled batched --out "$OUT/bench_gpu_paper.md"
 stamp "paper bench done; sweep: $(grep -c started "$OUT/sweep.log") runs started"
-wait
+fi
+wait $SWEEP_PID
+kill $PACK_PID
 stamp "sweep done"
-tar czf "$OUT/sweep.tgz" --exclude=checkpoint.pt --exclude=tensorboard -C /tmp sweep
+pack
 tail -n 30 "$OUT/sweep.log"

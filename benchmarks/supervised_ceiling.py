@@ -8,13 +8,14 @@ of the moving objects as targets (per-pixel cross-entropy: channel 1 = moving ob
 = everything else, any further channel unused), and evaluates it exactly as
 `benchmarks/emergence.py` does (128x128, best fixed channel). Only the appearance pathway runs,
 so an iteration costs a fraction of an AMD step: J is reported against iterations and minutes.
+On a machine with CUDA it trains there (as `amdlib.train.train` does).
 
 It is an upper bound of a kind, not a target: what this network, input size and data reach
 when told the answer, i.e. how much of the gap to 0.6 is the network and how much is the
 unsupervised signal.
 
     python benchmarks/supervised_ceiling.py --minutes 8 --threads 1 --out results/cpu/emergence/supervised/NAME
-        [--videos 1200] [--crop-size 128] [--no-flip] [--short-side 64 --scale-min 0.96] [--val-videos 50]
+        [--videos 1200] [--backbone resnet18] [--crop-size 128] [--no-flip] [--short-side 64 --scale-min 0.96] [--val-videos 50]
 
 The round-6 runs (`videos300`, `videos1200`, `crop128`) used the profile's pairs of the time:
 `--no-flip --short-side 64 --scale-min 0.96` gives them today (`--short-side 128` for
@@ -38,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from amdlib.atomic import atomic_write, write_json  # noqa: E402
 from amdlib.checkpoint import atomic_torch_save  # noqa: E402
-from amdlib.config import AMDConfig  # noqa: E402
+from amdlib.config import BACKBONES, AMDConfig  # noqa: E402
 from amdlib.data import DAVIS2016, generate, generate_all  # noqa: E402
 from amdlib.evaluate import vos_channel_scores  # noqa: E402
 from amdlib.model import AMD  # noqa: E402
@@ -59,6 +60,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--crop-size", type=int, help="training crop (square; short side too), default the profile's")
     parser.add_argument("--lr", type=float)
     parser.add_argument("--head-channels", type=int)
+    parser.add_argument("--backbone", choices=BACKBONES, help="appearance backbone (default: the profile's)")
     parser.add_argument("--videos", type=int, help="training videos (default: the cpu preset's 300)")
     add_pair_options(parser)
     parser.add_argument("--val-videos", type=int,
@@ -78,6 +80,8 @@ def configs(args: argparse.Namespace) -> tuple[AMDConfig, TrainConfig]:
     model_config = AMDConfig.profile(args.profile)
     if args.head_channels:
         model_config = model_config.replace(head_channels=args.head_channels)
+    if args.backbone:
+        model_config = model_config.replace(backbone=args.backbone)
     changes = {"seed": args.seed, **pair_changes(args)}
     if args.lr:
         changes.update(lr=args.lr, min_lr=args.lr)
@@ -103,7 +107,8 @@ def main(argv: list[str] | None = None) -> None:
     pairs = training_pairs(youtube, split, config, annotations="train_all_frames/Annotations")
     validation = DAVIS2016(validation_folder(datasets.davis2016, "cpu", args.val_videos))
     torch.manual_seed(config.seed)
-    model = AMD(model_config)
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")  # as amdlib.train.train
+    model = AMD(model_config).to(device)
     optimizer = torch.optim.Adam(model.appearance.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     generator = torch.Generator().manual_seed(config.seed)
     out = Path(args.out)
@@ -121,8 +126,8 @@ def main(argv: list[str] | None = None) -> None:
                 order = torch.randperm(len(pairs), generator=generator).tolist()
                 epoch += 1
             batch.append(pairs[order.pop()])
-        frames = torch.stack([b[0] for b in batch]).flatten(0, 1)  # 2B,3,h,w
-        truth = torch.stack([b[1] for b in batch]).flatten(0, 1)  # 2B,h,w
+        frames = torch.stack([b[0] for b in batch]).flatten(0, 1).to(device)  # 2B,3,h,w
+        truth = torch.stack([b[1] for b in batch]).flatten(0, 1).to(device)  # 2B,h,w
         loss = supervised_loss(model.appearance(frames), truth)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()

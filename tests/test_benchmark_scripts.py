@@ -190,6 +190,17 @@ def test_zoom_and_flip_options_reach_the_schedule(script):
     assert (wide.crop_size, wide.short_side) == ((96, 96), 120)
 
 
+@pytest.mark.parametrize("script", ["emergence", "supervised_ceiling"])
+def test_backbone_option_reaches_the_model(script):
+    module = load(script)
+    name = ["--name", "x"] if script == "emergence" else []
+    profile = module.AMDConfig.profile("cpu")
+    assert profile.backbone != "resnet18"
+    model, _ = module.configs(module.parse_args(name + ["--backbone", "resnet18"]))
+    assert model == profile.replace(backbone="resnet18")
+    assert module.configs(module.parse_args(name))[0] == profile
+
+
 def test_emergence_train_videos_get_a_folder_of_their_own(tmp_path):
     emergence = load("emergence")
     args = emergence.parse_args(["--name", "x", "--data-root", str(tmp_path), "--train-videos", "1200"])
@@ -321,6 +332,6 @@ def test_emergence_prepare_only_also_generates_the_extended_validation_set(tmp_p
 
     data = tmp_path / "data"
     emergence.main(["--prepare-only", "--profile", "smoke", "--data", "smoke", "--data-root", str(data),
-                    "--val-videos", "3", "--threads", "1"])
+                    "--val-videos", "3", "--threads", "1", "--data-workers", "2"])
     assert len(DAVIS2016(data / "smoke-val3" / "davis2016")) == 3
     assert not (tmp_path / "out").exists()

@@ -138,6 +138,14 @@ def test_same_seed_same_bytes_and_different_seed_differs(smoke, tmp_path):
     assert all(first[k] != base[k] for k in frames)
 
 
+def test_many_processes_write_the_same_bytes(smoke, tmp_path):
+    """`workers` renders videos in parallel processes; files and split lines (in video order) are
+    those of the one-process run, for every dataset."""
+    parallel = generate_all(tmp_path / "parallel", "smoke", workers=3)
+    for kind in DATASETS:
+        assert _digests(getattr(parallel, kind)) == _digests(getattr(smoke, kind)), kind
+
+
 def test_video_does_not_depend_on_earlier_videos(smoke, tmp_path):
     fewer = generate("youtube_vos", tmp_path, SyntheticConfig.profile("smoke", youtube_videos=2))
     small, full = _digests(fewer / "train_all_frames"), _digests(smoke.youtube_vos / "train_all_frames")
