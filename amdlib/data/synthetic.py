@@ -59,6 +59,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable, TypeVar
 
 import numpy as np
 from PIL import Image
@@ -78,6 +79,7 @@ _PREFIX = {"youtube_vos": "youtube_", "davis2016": "davis_", "fbms_sparse": "fbm
            "duts_te": "duts_", "voc2012": "voc_"}
 _STREAM = {"youtube_vos": 1, "davis2016": 2, "fbms_sparse": 3, "duts_te": 4, "voc_train": 5, "voc_val": 6}
 MANIFEST = "manifest.json"
+T = TypeVar("T")
 DEFAULT_ROOT = Path(__file__).resolve().parents[2] / "data" / "generated"
 """Where the command line writes by default: <repo>/data/generated/<profile> (git-ignored)."""
 
@@ -264,7 +266,7 @@ def voc_label(video: RenderedVideo, layers_voc: list[int], void_width: int, t: i
     return label
 
 
-def map_items(function, indices: range, workers: int = 1) -> list:
+def map_items(function: Callable[[int], T], indices: range, workers: int = 1) -> list[T]:
     """[function(i) for i in indices], in `workers` processes when workers > 1.
 
     Why it may: item i is drawn from its own stream (`item_rng`) and written to files of its own,
@@ -429,8 +431,8 @@ def generate(kind: str, root: str | Path, config: str | SyntheticConfig = "smoke
     """Write dataset `kind` to <root>/<kind> unless it is already there, complete, with this config.
 
     Returns the dataset folder. `force` rewrites it anyway; `verify` re-hashes an existing folder
-    before trusting it; `workers` processes render the videos (the same files for any number). A folder at that path without a manifest raises `DatasetError` (it is
-    not ours to delete).
+    before trusting it; `workers` processes render the videos (the same files for any number). A
+    folder at that path without a manifest raises `DatasetError` (it is not ours to delete).
     """
     config = resolve_config(config)
     if kind not in WRITERS:
