@@ -133,7 +133,7 @@ def main(argv: list[str] | None = None) -> None:
         loss.backward()
         optimizer.step()
         seconds += time.perf_counter() - start
-        if iteration % args.eval_every == 0 or seconds > 60 * args.minutes:
+        if iteration % args.eval_every == 0 or iteration == args.iterations or seconds > 60 * args.minutes:
             scores = vos_channel_scores(model, validation, config.evaluation_size, motion_contrast=False)
             row = {"iteration": iteration, "train_minutes": seconds / 60, "loss": loss.item(),
                    **scores.as_row()}
