@@ -15,7 +15,8 @@ when told the answer, i.e. how much of the gap to 0.6 is the network and how muc
 unsupervised signal.
 
     python benchmarks/supervised_ceiling.py --minutes 8 --threads 1 --out results/cpu/emergence/supervised/NAME
-        [--videos 1200] [--backbone resnet18] [--crop-size 128] [--no-flip] [--short-side 64 --scale-min 0.96] [--val-videos 50]
+        [--videos 1200] [--backbone resnet18] [--crop-size 128] [--no-flip]
+        [--short-side 64 --scale-min 0.96] [--val-videos 50] [--iterations N --eval-every N]
 
 The round-6 runs (`videos300`, `videos1200`, `crop128`) used the profile's pairs of the time:
 `--no-flip --short-side 64 --scale-min 0.96` gives them today (`--short-side 128` for
