@@ -8,7 +8,9 @@ of the moving objects as targets (per-pixel cross-entropy: channel 1 = moving ob
 = everything else, any further channel unused), and evaluates it exactly as
 `benchmarks/emergence.py` does (128x128, best fixed channel). Only the appearance pathway runs,
 so an iteration costs a fraction of an AMD step: J is reported against iterations and minutes.
-On a machine with CUDA it trains there (as `amdlib.train.train` does).
+On a machine with CUDA it trains there (as `amdlib.train.train` does). Writes <out>/config.json,
+<out>/eval.csv (one row per evaluation, the last iteration included) and <out>/checkpoint.pt (an
+amdlib checkpoint: `benchmarks/val_spread.py` scores it per video like the AMD runs').
 
 It is an upper bound of a kind, not a target: what this network, input size and data reach
 when told the answer, i.e. how much of the gap to 0.6 is the network and how much is the
@@ -39,7 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a plain
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from amdlib.atomic import atomic_write, write_json  # noqa: E402
-from amdlib.checkpoint import atomic_torch_save  # noqa: E402
+from amdlib.checkpoint import save_checkpoint  # noqa: E402
 from amdlib.config import BACKBONES, AMDConfig  # noqa: E402
 from amdlib.data import DAVIS2016, generate, generate_all  # noqa: E402
 from amdlib.evaluate import vos_channel_scores  # noqa: E402
@@ -51,7 +53,9 @@ from emergence import add_pair_options, data_variant, pair_changes, validation_f
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--profile", default="cpu")
-    parser.add_argument("--data-root", default="data/generated", help="synthetic sets go to <data-root>/cpu (as emergence.py)")
+    parser.add_argument("--data", default="cpu", help="synthetic preset (as emergence.py; smoke for tests)")
+    parser.add_argument("--data-root", default="data/generated",
+                        help="synthetic sets go to <data-root>/<data> (as emergence.py)")
     parser.add_argument("--out", default="results/cpu/emergence/supervised/default", help="run folder")
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--iterations", type=int, default=4000)
@@ -100,13 +104,13 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     torch.set_num_threads(args.threads)
     model_config, config = configs(args)
-    datasets = generate_all(Path(args.data_root) / "cpu", "cpu")
+    datasets = generate_all(Path(args.data_root) / args.data, args.data)
     youtube, split = datasets.youtube_vos, datasets.youtube_split
     if args.videos:  # the same folder as emergence.py --train-videos
-        youtube = generate("youtube_vos", *data_variant(Path(args.data_root), "cpu", {}, args.videos))
+        youtube = generate("youtube_vos", *data_variant(Path(args.data_root), args.data, {}, args.videos))
         split = youtube / "train.txt"
     pairs = training_pairs(youtube, split, config, annotations="train_all_frames/Annotations")
-    validation = DAVIS2016(validation_folder(datasets.davis2016, "cpu", args.val_videos))
+    validation = DAVIS2016(validation_folder(datasets.davis2016, args.data, args.val_videos))
     torch.manual_seed(config.seed)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")  # as amdlib.train.train
     model = AMD(model_config).to(device)
@@ -144,7 +148,9 @@ def main(argv: list[str] | None = None) -> None:
             atomic_write(out / "eval.csv", lambda handle: write_rows(handle, rows), binary=False)
         if seconds > 60 * args.minutes:
             break
-    atomic_torch_save(model.state_dict(), out / "model.pt")
+    # an amdlib checkpoint, so that load_checkpoint and benchmarks/val_spread.py read it as they
+    # read the AMD runs'; only the appearance pathway is trained (the motion pathway is as initialised)
+    save_checkpoint(model, out / "checkpoint.pt", iteration=iteration)
 
 
 if __name__ == "__main__":

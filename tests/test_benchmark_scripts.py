@@ -169,6 +169,24 @@ def test_supervised_ceiling_loss_is_the_cross_entropy_against_the_area_resized_t
     assert ceiling.supervised_loss(masks, whole).item() == pytest.approx(-math.log(0.75), rel=1e-6)
 
 
+def test_supervised_ceiling_end_to_end_evaluates_the_last_iteration_and_saves_a_checkpoint(tmp_path):
+    """Stopped by --iterations between two evaluations, the run still scores its final weights,
+    and it saves them as an amdlib checkpoint (what val_spread.py and load_checkpoint read)."""
+    ceiling = load("supervised_ceiling")
+    from amdlib.checkpoint import load_checkpoint
+
+    out = tmp_path / "run"
+    ceiling.main(["--profile", "smoke", "--data", "smoke", "--data-root", str(tmp_path / "data"), "--out", str(out),
+                  "--iterations", "3", "--eval-every", "2", "--threads", "1"])
+    rows = (out / "eval.csv").read_text().splitlines()
+    assert [row.split(",")[0] for row in rows[1:]] == ["2", "3"]
+    model = load_checkpoint(out / "checkpoint.pt")
+    assert model.config == ceiling.AMDConfig.profile("smoke")
+    saved = torch.load(out / "checkpoint.pt", weights_only=True)
+    assert saved["iteration"] == 3
+    assert all(torch.equal(model.state_dict()[k], v) for k, v in saved["model"].items())
+
+
 @pytest.mark.parametrize("script", ["emergence", "supervised_ceiling"])
 def test_zoom_and_flip_options_reach_the_schedule(script):
     module = load(script)
