@@ -27,7 +27,8 @@ class AMDOutput:
     """What one forward pass of `AMD` produces."""
 
     loss: Tensor
-    """Scalar objective (SPEC section 4)."""
+    """Scalar objective (SPEC section 4): `terms.total`, plus the mask logit penalty when
+    `config.mask_logit_penalty` is set."""
     masks: Tensor
     """B,2,c,H/8,W/8 soft masks of frame 1 and frame 2 (H/4 for the `small` backbone)."""
     flows: list[Tensor]
@@ -53,9 +54,24 @@ class AMD(nn.Module):
         """B,2,3,H,W frame pairs with values in [0,1] -> loss, masks and segment flows."""
         if frames.dim() != 5 or frames.shape[1:3] != (2, 3):
             raise ValueError(f"AMD expects frames of shape B,2,3,H,W; got {tuple(frames.shape)}")
+        images = frames.flatten(0, 1)
+        if not self.config.mask_logit_penalty:
+            return self.explain(frames, self.appearance(images).unflatten(0, (frames.shape[0], 2)))
+        logits = self.appearance.logits(images)
+        out = self.explain(frames, F.softmax(logits, dim=1).unflatten(0, (frames.shape[0], 2)))
+        out.loss = out.loss + self.config.mask_logit_penalty * logits.float().pow(2).mean()
+        return out
+
+    def explain(self, frames: Tensor, masks: Tensor) -> AMDOutput:
+        """The motion pathway and the loss for GIVEN masks: B,2,3,H,W frame pairs and B,2,c,h,w
+        masks (softmax over c) -> how well one flow vector per segment reconstructs each frame.
+
+        `forward` calls it with the appearance pathway's masks. Called with other masks (the
+        ground truth, one segment for everything) it asks which segmentation the objective
+        prefers (`benchmarks/mask_loss.py`).
+        """
         batch = frames.shape[0]
         images = frames.flatten(0, 1)  # 2B,3,H,W ordered (b0f1, b0f2, b1f1, ...)
-        masks = self.appearance(images).unflatten(0, (batch, 2))
 
         # The motion pathway sees both frames stretched to the fixed flow input size.
         flow_images = F.interpolate(images, size=self.config.flow_size, mode="bilinear",

@@ -106,10 +106,11 @@ def j_versus_time(evaluations: pd.DataFrame, title: str = ""):
 
 @torch.no_grad()
 def predict_pairs(model, frames: Tensor) -> tuple[Tensor, Tensor]:
-    """Masks of frame 1 and the forward segment flow at the finest scale for B,2,3,H,W pairs."""
+    """Masks of frame 1 and the forward segment flow at the finest scale for B,2,3,H,W pairs, on
+    the CPU wherever the model lives (a run trained on CUDA draws its figures after training)."""
     model.eval()
-    output = model(frames)
-    return output.masks[:, 0], output.flows[0][:, 0]
+    output = model(frames.to(next(model.parameters()).device))
+    return output.masks[:, 0].cpu(), output.flows[0][:, 0].cpu()
 
 
 def middle_frame_pairs(sequences, count: int, size: tuple[int, int]) -> tuple[Tensor, Tensor]:

@@ -66,6 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--head-dilation", type=int)
     parser.add_argument("--channel0-prior", type=float,
                         help="initial probability of channel 0 (AMDConfig.channel0_prior)")
+    parser.add_argument("--mask-logit-penalty", type=float,
+                        help="weight of mean squared mask logits in the loss (AMDConfig.mask_logit_penalty)")
     parser.add_argument("--padding-mode", choices=PADDING_MODES)
     parser.add_argument("--flow-masks", choices=FLOW_MASKS,
                         help="whose masks segment each direction's flow (AMDConfig.flow_masks)")
@@ -142,7 +144,7 @@ def configs(args: argparse.Namespace) -> tuple[AMDConfig, TrainConfig]:
     model = {k: v for k, v in {"backbone": args.backbone, "num_masks": args.num_masks,
                                 "head_channels": args.head_channels, "head_dilation": args.head_dilation,
                                 "padding_mode": args.padding_mode, "channel0_prior": args.channel0_prior,
-                                "flow_masks": args.flow_masks,
+                                "flow_masks": args.flow_masks, "mask_logit_penalty": args.mask_logit_penalty,
                                 "fine_segment_flow": args.fine_segment_flow}.items() if v is not None}
     if args.scale_weights:
         model["scale_weights"] = tuple(float(w) for w in args.scale_weights.split(","))

@@ -6,8 +6,10 @@
 #   3. an emergence sweep of the cpu profile, iteration-matched (SWEEP, a runs file of
 #      benchmarks/emergence_sweep.py), WORKERS runs side by side for SWEEP_MINUTES.
 # The sweep's data is generated first, on the CPU (DATA_WORKERS processes), while 1-2 run on the GPU.
-# CHECKS=0 skips 1-2 (a sweep alone). The sweep's evaluations are packed into $OUT/sweep.tgz every
-# minute, so a call cut short still brings back what was measured.
+# CHECKS=0 skips 1-2 (a sweep alone). SUPERVISED=file (same `NAME: options` lines, options of
+# benchmarks/supervised_ceiling.py) starts those runs beside the sweep once its data is written,
+# one thread each, stopped with it. The evaluations are packed into $OUT/sweep.tgz every minute,
+# so a call cut short still brings back what was measured.
 # Usage: OUT=folder SWEEP=benchmarks/sweeps/gpu_round9.txt WORKERS=8 SWEEP_MINUTES=6 bash benchmarks/gpu_checks.sh
 set -u
 export PYTHONUNBUFFERED=1
@@ -25,13 +27,24 @@ if command -v nvidia-cuda-mps-control > /dev/null && timeout 20 nvidia-cuda-mps-
   else timeout 20 sh -c 'echo quit | nvidia-cuda-mps-control'; stamp "MPS failed, off"; fi
 else stamp "MPS not available"; fi
 rm -rf data/generated
-pack() { tar czf "$OUT/sweep.tgz.part" --exclude=checkpoint.pt --exclude=tensorboard -C /tmp sweep 2> /dev/null \
+mkdir -p /tmp/sweep /tmp/sweep_sup
+pack() { tar czf "$OUT/sweep.tgz.part" --exclude=checkpoint.pt --exclude=tensorboard -C /tmp sweep sweep_sup 2> /dev/null \
   && mv "$OUT/sweep.tgz.part" "$OUT/sweep.tgz"; }
 python3 benchmarks/emergence_sweep.py "$SWEEP" --workers "${WORKERS:-8}" --threads 1 \
   --data-workers "${DATA_WORKERS:-12}" --minutes "${SWEEP_MINUTES:-6}" --out /tmp/sweep > "$OUT/sweep.log" 2>&1 &
 SWEEP_PID=$!
 (while sleep 60; do pack; done) &
 PACK_PID=$!
+if [ -n "${SUPERVISED:-}" ]; then
+  until grep -q started "$OUT/sweep.log" 2> /dev/null || ! kill -0 $SWEEP_PID 2> /dev/null; do sleep 2; done  # data written
+  seconds=$(python3 -c "print(int(60 * ${SWEEP_MINUTES:-6}) - 20)")
+  while IFS=: read -r name options; do
+    name=$(echo $name)
+    [ -n "$name" ] || continue
+    timeout "$seconds" python3 benchmarks/supervised_ceiling.py --threads 1 --out "/tmp/sweep_sup/$name" $options \
+      > "/tmp/sweep_sup/$name.log" 2>&1 &
+  done < <(sed -e 's/#.*//' "$SUPERVISED")
+fi
 if [ "${CHECKS:-1}" = 1 ]; then
 python3 -m pytest tests/test_correlation.py -q -p no:cacheprovider -o addopts="" 2>&1 | tail -n 1
 stamp "tests done"
@@ -43,5 +56,7 @@ fi
 wait $SWEEP_PID
 kill $PACK_PID
 stamp "sweep done"
+wait  # the supervised runs stop by their own timeout
 pack
 tail -n 30 "$OUT/sweep.log"
+for log in /tmp/sweep_sup/*.log; do [ -e "$log" ] && { echo "== $log"; tail -n 4 "$log"; }; done

@@ -353,3 +353,64 @@ def test_emergence_prepare_only_also_generates_the_extended_validation_set(tmp_p
                     "--val-videos", "3", "--threads", "1", "--data-workers", "2"])
     assert len(DAVIS2016(data / "smoke-val3" / "davis2016")) == 3
     assert not (tmp_path / "out").exists()
+
+
+def test_mask_loss_truth_masks_are_area_fractions_hand_computed():
+    mask_loss = load("mask_loss")
+    truth = torch.zeros(1, 4, 4, dtype=torch.bool)
+    truth[0, 0, :3] = True  # top row: cells (0,0) full in its top half, (0,1) a quarter
+    masks = mask_loss.truth_masks(truth, 3, (2, 2))
+    expected_object = torch.tensor([[0.5, 0.25], [0.0, 0.0]])
+    assert masks.shape == (1, 3, 2, 2)
+    assert torch.allclose(masks[0, 1], expected_object)
+    assert torch.allclose(masks[0, 0], 1 - expected_object)
+    assert torch.equal(masks[0, 2], torch.zeros(2, 2))
+
+
+def test_mask_loss_summary_sorts_videos_into_round_9s_kinds():
+    mask_loss = load("mask_loss")
+    import pandas as pd
+
+    losses = {f"loss_{k}": [0.2, 0.2, 0.2, 0.2] for k in mask_loss.SEGMENTATIONS}
+    losses["loss_truth"] = [0.1, 0.3, 0.1, 0.1]
+    videos = pd.DataFrame({"video": list("abcd"), "object_area": [0.1] * 4, "J_channel_1": [0.8, 0.6, 0.1, 0.2],
+                           "area_channel_1": [0.1, 0.1, 0.9, 0.2], **losses})
+    summary = mask_loss.summary_rows(videos, videos.iloc[:0]).set_index("set")
+    assert summary["count"].tolist() == [4, 2, 1, 1]  # no training rows: that row is left out
+    assert summary["truth_below_model"].tolist() == [0.75, 0.5, 1.0, 1.0]
+    assert summary.loc["validation: channel 1 is the object (J > 0.5)", "J_channel_1"] == pytest.approx(0.7)
+
+
+def test_mask_loss_end_to_end_on_the_smoke_preset(tmp_path):
+    """The model's own masks score what AMD's forward pass scores on the same pairs, one segment
+    gives every pixel channel 0, and channel 1's J is what val_spread.py reports per video."""
+    mask_loss = load("mask_loss")
+    spread = load("val_spread")
+    from amdlib import AMD, AMDConfig
+    from amdlib.checkpoint import load_checkpoint, save_checkpoint
+    from amdlib.data import DAVIS2016
+
+    torch.manual_seed(0)
+    save_checkpoint(AMD(AMDConfig.profile("smoke")), tmp_path / "ck.pt")
+    data, out = tmp_path / "data", tmp_path / "out"
+    summary = mask_loss.main([str(tmp_path / "ck.pt"), "--preset", "smoke", "--data-root", str(data),
+                              "--train-pairs", "3", "--eval-size", "32", "--threads", "1", "--out", str(out)])
+    import pandas as pd
+
+    videos, train = pd.read_csv(out / "videos.csv"), pd.read_csv(out / "train_pairs.csv")
+    assert len(videos) == 2 and len(train) == 3 and (out / "summary.md").exists()
+    assert summary.set_index("set").loc["validation: all videos", "count"] == 2
+    model = load_checkpoint(tmp_path / "ck.pt").eval()
+    sequence = list(DAVIS2016(data / "smoke" / "davis2016"))[0]
+    from amdlib.data.transforms import resize_images
+
+    frames = resize_images(torch.stack([sequence.frame(i) for i in range(len(sequence))]),
+                           tuple(model.config.flow_size))
+    pairs = torch.stack((frames[:-2], frames[2:]), 1)
+    with torch.no_grad():
+        assert videos.loc[0, "loss_model"] == pytest.approx(model(pairs).loss.item(), rel=1e-5)
+    from amdlib.evaluate import segment_sequences
+
+    result = segment_sequences(model, [sequence], (32, 32))
+    row = spread.video_rows("x", result)[0]
+    assert videos.loc[0, "J_channel_1"] == pytest.approx(row["J_channel_1"], abs=1e-6)

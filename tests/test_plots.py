@@ -5,6 +5,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
 
 import torch  # noqa: E402
 
@@ -48,3 +49,30 @@ def test_middle_frame_pairs_take_the_middle_frame_and_its_successor():
     assert frames[0, 0].unique().tolist() == [2.0] and frames[0, 1].unique().tolist() == [3.0]
     assert frames[1, 0].unique().tolist() == [3.0] and frames[1, 1].unique().tolist() == [4.0]
     assert truths[0].unique().tolist() == [0.0] and truths[1].unique().tolist() == [1.0]
+
+
+def _predict_on(device: str):
+    from amdlib import AMD, AMDConfig
+    from amdlib.plots import predict_pairs
+
+    torch.manual_seed(0)
+    model = AMD(AMDConfig.profile("smoke")).to(device)
+    frames = torch.rand(2, 2, 3, 32, 32)  # on the CPU, as middle_frame_pairs makes them
+    return predict_pairs(model, frames)
+
+
+def test_predict_pairs_returns_frame_1s_masks_and_forward_flow_on_the_cpu():
+    masks, flow = _predict_on("cpu")
+    from amdlib import AMDConfig
+
+    assert masks.shape == (2, 2, 8, 8)  # c = 2 at the small net's 1/4 of the 32x32 frames
+    assert flow.shape == (2, 2, *AMDConfig.profile("smoke").flow_size)  # the flow input size
+    assert masks.device.type == flow.device.type == "cpu"
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_predict_pairs_with_a_model_on_cuda_matches_the_cpu():
+    """emergence.py draws its figures after training on CUDA, with frames made on the CPU."""
+    (masks, flow), (cpu_masks, cpu_flow) = _predict_on("cuda"), _predict_on("cpu")
+    assert masks.device.type == "cpu"
+    assert torch.allclose(masks, cpu_masks, atol=1e-4) and torch.allclose(flow, cpu_flow, atol=1e-3)

@@ -1,0 +1,186 @@
+"""Does AMD's objective prefer the objects? A trained model's loss under given masks.
+
+Every frame pair (t, t + gap) of the synthetic DAVIS-layout videos (one moving object each,
+ground truth on every frame) is explained by the trained motion pathway through four
+segmentations of both frames (`AMD.explain`), all at the flow input size:
+
+- `model`: the appearance pathway's soft masks, what training optimised;
+- `model_hard`: the same, one-hot at each pixel's most likely channel (is softness part of it?);
+- `truth`: the ground truth, channel 1 = the moving object, channel 0 = the rest (area fractions
+  on the mask grid; further channels empty);
+- `one_segment`: channel 0 everywhere, i.e. one flow vector for the whole frame (the camera).
+
+Per video the script writes the mean loss of each and the model's channel-1 J and area (at
+`--eval-size`, as the emergence runs score it). Where the masks miss the object (round 9's kinds: channel 1 floods the frame,
+or sits on the wrong region) the question is whether `truth` explains the video better than
+`model`. If it does, the objective prefers the object there and training stopped short of it (an
+optimisation problem); if it does not, the objective itself does not tell the object apart on
+such videos. The motion pathway was trained with the model's masks, not the truth's, which
+favours `model`: a `truth` loss below it is the stronger for it. `--train-pairs N` also scores N
+training pairs (1-3 moving objects; `truth` is their union).
+
+    python benchmarks/mask_loss.py runs/cpu/checkpoint.pt --val-videos 50 --train-pairs 400 \\
+        --out results/cpu/emergence/mask_loss/committed
+
+Writes <out>/videos.csv (a row per video), <out>/train_pairs.csv and <out>/summary.{csv,md}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import pandas as pd
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a plain checkout too
+
+from amdlib.atomic import atomic_write  # noqa: E402
+from amdlib.checkpoint import load_checkpoint  # noqa: E402
+from amdlib.data import DAVIS2016, generate_all, generate_more_davis  # noqa: E402
+from amdlib.data.transforms import resize_images  # noqa: E402
+from amdlib.metrics import jaccard  # noqa: E402
+from amdlib.model import AMD  # noqa: E402
+from amdlib.train import TrainConfig, training_pairs  # noqa: E402
+
+SEGMENTATIONS = ("model", "model_hard", "truth", "one_segment")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("checkpoint", type=Path)
+    parser.add_argument("--preset", default="cpu", help="synthetic preset (smoke for tests)")
+    parser.add_argument("--data-root", default="data/generated")
+    parser.add_argument("--val-videos", type=int, help="extend the preset's DAVIS-layout set to this many (e.g. 50)")
+    parser.add_argument("--gap", type=int, help="frames between the two frames of a pair (default: the profile's)")
+    parser.add_argument("--train-pairs", type=int, default=0, help="also score this many training pairs")
+    parser.add_argument("--eval-size", type=int, default=128, help="validation frames resized to this for J (square)")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--out", default="results/cpu/emergence/mask_loss/default")
+    return parser.parse_args(argv)
+
+
+def truth_masks(truth: Tensor, num_masks: int, size: tuple[int, int]) -> Tensor:
+    """N,H,W bool object masks -> N,c,h,w soft masks: channel 1 the object's area fraction in
+    each cell of the h,w grid, channel 0 the rest, further channels zero."""
+    fraction = F.interpolate(truth[:, None].float(), size=size, mode="area")
+    masks = torch.zeros(truth.shape[0], num_masks, *size)
+    masks[:, 0:1], masks[:, 1:2] = 1 - fraction, fraction
+    return masks
+
+
+def segmentations(model: AMD, frames: Tensor, truth: Tensor) -> dict[str, Tensor]:
+    """B,2,3,H,W frame pairs and B,2,H,W truth -> name -> B,2,c,h,w masks (h,w: the appearance grid)."""
+    batch, c = frames.shape[0], model.config.num_masks
+    soft = model.segment(frames.flatten(0, 1))  # 2B,c,h,w
+    grid = tuple(soft.shape[-2:])
+    hard = F.one_hot(soft.argmax(1), c).permute(0, 3, 1, 2).float()
+    one = torch.zeros_like(soft)
+    one[:, 0] = 1
+    masks = {"model": soft, "model_hard": hard, "truth": truth_masks(truth.flatten(0, 1), c, grid), "one_segment": one}
+    return {name: m.unflatten(0, (batch, 2)) for name, m in masks.items()}
+
+
+@torch.no_grad()
+def pair_losses(model: AMD, frames: Tensor, truth: Tensor) -> dict[str, float]:
+    """Mean loss over B,2,3,H,W pairs (at the flow input size) under each segmentation."""
+    return {name: model.explain(frames, masks).loss.item()
+            for name, masks in segmentations(model, frames, truth).items()}
+
+
+def video_row(model: AMD, sequence, gap: int, eval_size: tuple[int, int]) -> dict:
+    """One validation video: every (t, t + gap) pair at the flow input size -> losses; and the
+    model's channel-1 J and area on its frames at `eval_size`, as the emergence runs score them."""
+    if len(sequence) <= gap:
+        raise ValueError(f"{sequence.name}: {len(sequence)} frames, too few for pairs {gap} apart")
+    frames = torch.stack([sequence.frame(i) for i in range(len(sequence))])
+    truth = torch.stack([sequence.mask(i) for i in range(len(sequence))])
+    row = {"video": sequence.name, "object_area": truth.float().mean().item()}
+    row.update(channel_one(model, resize_images(frames, eval_size), resize_truth(truth, eval_size)))
+    size = tuple(model.config.flow_size)
+    small, small_truth = resize_images(frames, size), resize_truth(truth, size)
+    pairs = torch.stack((small[:-gap], small[gap:]), 1)
+    row.update({f"loss_{k}": v for k, v in
+                pair_losses(model, pairs, torch.stack((small_truth[:-gap], small_truth[gap:]), 1)).items()})
+    return row
+
+
+def resize_truth(truth: Tensor, size: tuple[int, int]) -> Tensor:
+    """T,H,W bool -> T,*size bool (more than half of each cell)."""
+    return F.interpolate(truth[:, None].float(), size=size, mode="area")[:, 0] > 0.5
+
+
+def channel_one(model: AMD, frames: Tensor, truth: Tensor) -> dict[str, float]:
+    """Channel 1's J and area (probability > 0.5) on T,3,H,W frames against T,H,W truth."""
+    masks = model.segment(frames, size=tuple(frames.shape[-2:]))[:, 1:2] > 0.5
+    return {"J_channel_1": jaccard(masks, truth[:, None]).mean().item(), "area_channel_1": masks.float().mean().item()}
+
+
+def training_rows(model: AMD, youtube: Path, split: Path, count: int, gap: int) -> list[dict]:
+    """`count` training pairs spread over the training videos (whole frames at the flow input
+    size, no flip or zoom) -> a row per pair: losses, and channel 1 on its first frame."""
+    side = model.config.flow_size[0]
+    config = TrainConfig.profile("cpu", crop_size=tuple(model.config.flow_size), short_side=side, scale_min=1.0,
+                                 flip=False, frame_gap=gap)
+    pairs = training_pairs(youtube, split, config, annotations="train_all_frames/Annotations")
+    rows = []
+    for index in torch.linspace(0, len(pairs) - 1, min(count, len(pairs))).round().long().tolist():
+        frames, truth = pairs[index]
+        row = {"pair": index, "object_area": truth[0].float().mean().item()}
+        row.update(channel_one(model, frames[:1], truth[:1]))
+        row.update({f"loss_{k}": v for k, v in pair_losses(model, frames[None], truth[None]).items()})
+        rows.append(row)
+    return rows
+
+
+def summary_rows(videos: pd.DataFrame, train: pd.DataFrame) -> pd.DataFrame:
+    """Mean J, area and loss per segmentation, and how often `truth` is below `model`, per kind of
+    video (round 9's kinds, from channel 1's J and area) and over the training pairs."""
+    failed = videos.J_channel_1 <= 0.5
+    kinds = {"validation: all videos": videos,
+             "validation: channel 1 is the object (J > 0.5)": videos[~failed],
+             "validation: channel 1 floods the frame (area > 0.45)": videos[failed & (videos.area_channel_1 > 0.45)],
+             "validation: channel 1 on the wrong region": videos[failed & (videos.area_channel_1 <= 0.45)],
+             "training pairs (1-3 objects; truth = their union)": train}
+    rows = []
+    for kind, frame in kinds.items():
+        if len(frame) == 0:
+            continue
+        row = {"set": kind, "count": len(frame), "J_channel_1": frame.J_channel_1.mean(),
+               "area_channel_1": frame.area_channel_1.mean(), "object_area": frame.object_area.mean()}
+        row.update({f"loss_{k}": frame[f"loss_{k}"].mean() for k in SEGMENTATIONS})
+        row["truth_below_model"] = (frame.loss_truth < frame.loss_model).mean()
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def main(argv: list[str] | None = None) -> pd.DataFrame:
+    args = parse_args(argv)
+    torch.set_num_threads(args.threads)
+    from amdlib.report import write_table
+
+    model = load_checkpoint(args.checkpoint).eval()
+    gap = args.gap or TrainConfig.profile("cpu").frame_gap
+    datasets = generate_all(Path(args.data_root) / args.preset, args.preset)
+    folder = (generate_more_davis(Path(args.data_root) / args.preset, args.preset, args.val_videos)
+              if args.val_videos else datasets.davis2016)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    eval_size = (args.eval_size, args.eval_size)
+    videos = pd.DataFrame([video_row(model, sequence, gap, eval_size) for sequence in DAVIS2016(folder)])
+    atomic_write(out / "videos.csv", lambda h: videos.to_csv(h, index=False), binary=False)
+    train = pd.DataFrame(training_rows(model, datasets.youtube_vos, datasets.youtube_split, args.train_pairs, gap)
+                         if args.train_pairs else [], columns=["pair", "object_area", "J_channel_1", "area_channel_1"]
+                         + [f"loss_{k}" for k in SEGMENTATIONS])
+    atomic_write(out / "train_pairs.csv", lambda h: train.to_csv(h, index=False), binary=False)
+    summary = summary_rows(videos, train)
+    write_table(summary, out / "summary")
+    print(summary.to_string(index=False, float_format="{:.4f}".format))
+    return summary
+
+
+if __name__ == "__main__":
+    main()
