@@ -16,10 +16,14 @@ or sits on the wrong region) the question is whether `truth` explains the video 
 `model`. If it does, the objective prefers the object there and training stopped short of it (an
 optimisation problem); if it does not, the objective itself does not tell the object apart on
 such videos. The motion pathway was trained with the model's masks, not the truth's, which
-favours `model`: a `truth` loss below it is the stronger for it. `--train-pairs N` also scores N
+favours `model`: a `truth` loss below it is the stronger for it. `--other LABEL=CHECKPOINT` adds
+another model's appearance masks, e.g. the same network trained with labels
+(`supervised_ceiling.py`): masks this network can express, unlike the truth's, which asks
+whether a better optimum is within the network's reach. `--train-pairs N` also scores N
 training pairs (1-3 moving objects; `truth` is their union).
 
-    python benchmarks/mask_loss.py runs/cpu/checkpoint.pt --val-videos 50 --train-pairs 400 \\
+    python benchmarks/mask_loss.py runs/cpu/checkpoint.pt --val-videos 50 --train-pairs 300 \\
+        --other supervised=results/cpu/emergence/supervised/val50_s1/checkpoint.pt \\
         --out results/cpu/emergence/mask_loss/committed
 
 Writes <out>/videos.csv (a row per video), <out>/train_pairs.csv and <out>/summary.{csv,md}.
@@ -57,6 +61,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--val-videos", type=int, help="extend the preset's DAVIS-layout set to this many (e.g. 50)")
     parser.add_argument("--gap", type=int, help="frames between the two frames of a pair (default: the profile's)")
     parser.add_argument("--train-pairs", type=int, default=0, help="also score this many training pairs")
+    parser.add_argument("--other", action="append", default=[], metavar="LABEL=CHECKPOINT",
+                        help="also explain each pair with another model's appearance masks (e.g. one trained "
+                             "with labels by supervised_ceiling.py: masks this network can express)")
     parser.add_argument("--eval-size", type=int, default=128, help="validation frames resized to this for J (square)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--out", default="results/cpu/emergence/mask_loss/default")
@@ -72,26 +79,30 @@ def truth_masks(truth: Tensor, num_masks: int, size: tuple[int, int]) -> Tensor:
     return masks
 
 
-def segmentations(model: AMD, frames: Tensor, truth: Tensor) -> dict[str, Tensor]:
-    """B,2,3,H,W frame pairs and B,2,H,W truth -> name -> B,2,c,h,w masks (h,w: the appearance grid)."""
+def segmentations(model: AMD, frames: Tensor, truth: Tensor, others: dict[str, AMD] | None = None) -> dict[str, Tensor]:
+    """B,2,3,H,W frame pairs and B,2,H,W truth -> name -> B,2,c,h,w masks (h,w: the appearance
+    grid); `others` adds the masks of other models' appearance pathways (resized to that grid)."""
     batch, c = frames.shape[0], model.config.num_masks
-    soft = model.segment(frames.flatten(0, 1))  # 2B,c,h,w
+    images = frames.flatten(0, 1)
+    soft = model.segment(images)  # 2B,c,h,w
     grid = tuple(soft.shape[-2:])
     hard = F.one_hot(soft.argmax(1), c).permute(0, 3, 1, 2).float()
     one = torch.zeros_like(soft)
     one[:, 0] = 1
     masks = {"model": soft, "model_hard": hard, "truth": truth_masks(truth.flatten(0, 1), c, grid), "one_segment": one}
+    for name, other in (others or {}).items():
+        masks[name] = other.segment(images, size=grid)
     return {name: m.unflatten(0, (batch, 2)) for name, m in masks.items()}
 
 
 @torch.no_grad()
-def pair_losses(model: AMD, frames: Tensor, truth: Tensor) -> dict[str, float]:
+def pair_losses(model: AMD, frames: Tensor, truth: Tensor, others: dict[str, AMD] | None = None) -> dict[str, float]:
     """Mean loss over B,2,3,H,W pairs (at the flow input size) under each segmentation."""
     return {name: model.explain(frames, masks).loss.item()
-            for name, masks in segmentations(model, frames, truth).items()}
+            for name, masks in segmentations(model, frames, truth, others).items()}
 
 
-def video_row(model: AMD, sequence, gap: int, eval_size: tuple[int, int]) -> dict:
+def video_row(model: AMD, sequence, gap: int, eval_size: tuple[int, int], others: dict[str, AMD]) -> dict:
     """One validation video: every (t, t + gap) pair at the flow input size -> losses; and the
     model's channel-1 J and area on its frames at `eval_size`, as the emergence runs score them."""
     if len(sequence) <= gap:
@@ -104,7 +115,7 @@ def video_row(model: AMD, sequence, gap: int, eval_size: tuple[int, int]) -> dic
     small, small_truth = resize_images(frames, size), resize_truth(truth, size)
     pairs = torch.stack((small[:-gap], small[gap:]), 1)
     row.update({f"loss_{k}": v for k, v in
-                pair_losses(model, pairs, torch.stack((small_truth[:-gap], small_truth[gap:]), 1)).items()})
+                pair_losses(model, pairs, torch.stack((small_truth[:-gap], small_truth[gap:]), 1), others).items()})
     return row
 
 
@@ -119,7 +130,7 @@ def channel_one(model: AMD, frames: Tensor, truth: Tensor) -> dict[str, float]:
     return {"J_channel_1": jaccard(masks, truth[:, None]).mean().item(), "area_channel_1": masks.float().mean().item()}
 
 
-def training_rows(model: AMD, youtube: Path, split: Path, count: int, gap: int) -> list[dict]:
+def training_rows(model: AMD, youtube: Path, split: Path, count: int, gap: int, others: dict[str, AMD]) -> list[dict]:
     """`count` training pairs spread over the training videos (whole frames at the flow input
     size, no flip or zoom) -> a row per pair: losses, and channel 1 on its first frame."""
     side = model.config.flow_size[0]
@@ -131,12 +142,12 @@ def training_rows(model: AMD, youtube: Path, split: Path, count: int, gap: int) 
         frames, truth = pairs[index]
         row = {"pair": index, "object_area": truth[0].float().mean().item()}
         row.update(channel_one(model, frames[:1], truth[:1]))
-        row.update({f"loss_{k}": v for k, v in pair_losses(model, frames[None], truth[None]).items()})
+        row.update({f"loss_{k}": v for k, v in pair_losses(model, frames[None], truth[None], others).items()})
         rows.append(row)
     return rows
 
 
-def summary_rows(videos: pd.DataFrame, train: pd.DataFrame) -> pd.DataFrame:
+def summary_rows(videos: pd.DataFrame, train: pd.DataFrame, others: tuple[str, ...] = ()) -> pd.DataFrame:
     """Mean J, area and loss per segmentation, and how often `truth` is below `model`, per kind of
     video (round 9's kinds, from channel 1's J and area) and over the training pairs."""
     failed = videos.J_channel_1 <= 0.5
@@ -151,8 +162,10 @@ def summary_rows(videos: pd.DataFrame, train: pd.DataFrame) -> pd.DataFrame:
             continue
         row = {"set": kind, "count": len(frame), "J_channel_1": frame.J_channel_1.mean(),
                "area_channel_1": frame.area_channel_1.mean(), "object_area": frame.object_area.mean()}
-        row.update({f"loss_{k}": frame[f"loss_{k}"].mean() for k in SEGMENTATIONS})
+        row.update({f"loss_{k}": frame[f"loss_{k}"].mean() for k in SEGMENTATIONS + others})
         row["truth_below_model"] = (frame.loss_truth < frame.loss_model).mean()
+        for name in others:
+            row[f"{name}_below_model"] = (frame[f"loss_{name}"] < frame.loss_model).mean()
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -163,6 +176,7 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     from amdlib.report import write_table
 
     model = load_checkpoint(args.checkpoint).eval()
+    others = {label: load_checkpoint(path).eval() for label, path in (spec.split("=", 1) for spec in args.other)}
     gap = args.gap or TrainConfig.profile("cpu").frame_gap
     datasets = generate_all(Path(args.data_root) / args.preset, args.preset)
     folder = (generate_more_davis(Path(args.data_root) / args.preset, args.preset, args.val_videos)
@@ -170,13 +184,14 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     eval_size = (args.eval_size, args.eval_size)
-    videos = pd.DataFrame([video_row(model, sequence, gap, eval_size) for sequence in DAVIS2016(folder)])
+    videos = pd.DataFrame([video_row(model, sequence, gap, eval_size, others) for sequence in DAVIS2016(folder)])
     atomic_write(out / "videos.csv", lambda h: videos.to_csv(h, index=False), binary=False)
-    train = pd.DataFrame(training_rows(model, datasets.youtube_vos, datasets.youtube_split, args.train_pairs, gap)
-                         if args.train_pairs else [], columns=["pair", "object_area", "J_channel_1", "area_channel_1"]
-                         + [f"loss_{k}" for k in SEGMENTATIONS])
+    train = pd.DataFrame(training_rows(model, datasets.youtube_vos, datasets.youtube_split, args.train_pairs, gap,
+                                       others) if args.train_pairs else [],
+                         columns=["pair", "object_area", "J_channel_1", "area_channel_1"]
+                         + [f"loss_{k}" for k in SEGMENTATIONS + tuple(others)])
     atomic_write(out / "train_pairs.csv", lambda h: train.to_csv(h, index=False), binary=False)
-    summary = summary_rows(videos, train)
+    summary = summary_rows(videos, train, tuple(others))
     write_table(summary, out / "summary")
     print(summary.to_string(index=False, float_format="{:.4f}".format))
     return summary

@@ -382,8 +382,9 @@ def test_mask_loss_summary_sorts_videos_into_round_9s_kinds():
 
 
 def test_mask_loss_end_to_end_on_the_smoke_preset(tmp_path):
-    """The model's own masks score what AMD's forward pass scores on the same pairs, one segment
-    gives every pixel channel 0, and channel 1's J is what val_spread.py reports per video."""
+    """The model's own masks score what AMD's forward pass scores on the same pairs, an --other
+    model's masks enter as a segmentation of their own, and channel 1's J is what val_spread.py
+    reports per video."""
     mask_loss = load("mask_loss")
     spread = load("val_spread")
     from amdlib import AMD, AMDConfig
@@ -394,11 +395,15 @@ def test_mask_loss_end_to_end_on_the_smoke_preset(tmp_path):
     save_checkpoint(AMD(AMDConfig.profile("smoke")), tmp_path / "ck.pt")
     data, out = tmp_path / "data", tmp_path / "out"
     summary = mask_loss.main([str(tmp_path / "ck.pt"), "--preset", "smoke", "--data-root", str(data),
-                              "--train-pairs", "3", "--eval-size", "32", "--threads", "1", "--out", str(out)])
+                              "--train-pairs", "3", "--eval-size", "32", "--threads", "1", "--out", str(out),
+                              "--other", f"itself={tmp_path / 'ck.pt'}"])
     import pandas as pd
 
     videos, train = pd.read_csv(out / "videos.csv"), pd.read_csv(out / "train_pairs.csv")
     assert len(videos) == 2 and len(train) == 3 and (out / "summary.md").exists()
+    # the same checkpoint as an --other segmentation explains every pair exactly as well
+    assert videos.loss_itself.tolist() == videos.loss_model.tolist()
+    assert train.loss_itself.tolist() == train.loss_model.tolist()
     assert summary.set_index("set").loc["validation: all videos", "count"] == 2
     model = load_checkpoint(tmp_path / "ck.pt").eval()
     sequence = list(DAVIS2016(data / "smoke" / "davis2016"))[0]
