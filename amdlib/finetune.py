@@ -76,7 +76,9 @@ def resize_pair(image: Tensor, label: Tensor, size: tuple[int, int]) -> tuple[Te
 
 
 def finetune(segmenter: SemanticSegmenter, dataset, config: FinetuneConfig = FinetuneConfig()) -> SemanticSegmenter:
-    """Train `segmenter` in place with cross-entropy (void ignored) on (image, label, ...) items."""
+    """Train `segmenter` in place with cross-entropy (void ignored) on (image, label, ...) items,
+    on the device the segmenter lives on (the batches are drawn on the CPU, so a seed gives the
+    same batches on any device)."""
     if len(dataset) == 0:
         raise ValueError("the fine-tuning dataset is empty")
     generator = torch.Generator().manual_seed(config.seed)
@@ -96,7 +98,8 @@ def finetune(segmenter: SemanticSegmenter, dataset, config: FinetuneConfig = Fin
             if config.flip:
                 flip = torch.rand(config.batch_size, generator=generator) < 0.5
                 images[flip], labels[flip] = images[flip].flip(-1), labels[flip].flip(-1)
-            loss = F.cross_entropy(segmenter(images), labels, ignore_index=VOC_IGNORE)
+            device = next(segmenter.parameters()).device
+            loss = F.cross_entropy(segmenter(images.to(device)), labels.to(device), ignore_index=VOC_IGNORE)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -106,14 +109,16 @@ def finetune(segmenter: SemanticSegmenter, dataset, config: FinetuneConfig = Fin
 @torch.no_grad()
 def evaluate_segmentation(segmenter: SemanticSegmenter, dataset, size: tuple[int, int] | None = None,
                           num_classes: int = 21) -> ConfusionMatrix:
-    """Confusion matrix over `dataset` at the labels' full resolution (predictions resized up)."""
+    """Confusion matrix over `dataset` at the labels' full resolution (predictions resized up),
+    on the device the segmenter lives on."""
     segmenter.eval()
+    device = next(segmenter.parameters()).device
     confusion = ConfusionMatrix(num_classes, VOC_IGNORE)
     for index in range(len(dataset)):
         image, label = dataset[index][:2]
         batch = image[None]
         if size is not None:
             batch = resize_images(batch, size)
-        logits = F.interpolate(segmenter(batch), size=label.shape[-2:], mode="bilinear", align_corners=False)
-        confusion.update(logits.argmax(1)[0].numpy(), label.numpy())
+        logits = F.interpolate(segmenter(batch.to(device)), size=label.shape[-2:], mode="bilinear", align_corners=False)
+        confusion.update(logits.argmax(1)[0].cpu().numpy(), label.numpy())
     return confusion

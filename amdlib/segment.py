@@ -56,14 +56,16 @@ def read_video(path: Path) -> tuple[Tensor, list[str], float]:
 
 @torch.no_grad()
 def segment_video(model, frames: Tensor, size: tuple[int, int], batch_size: int = 16, progress: bool = True) -> Tensor:
-    """T,c,H,W soft masks at the frames' resolution for T,3,H,W frames (model input: `size`)."""
+    """T,c,H,W soft masks at the frames' resolution for T,3,H,W frames (model input: `size`), on
+    the CPU, computed on the device the model lives on."""
     from tqdm.auto import tqdm
 
     model.eval()
+    device = next(model.parameters()).device
     out = []
     for start in tqdm(range(0, frames.shape[0], batch_size), desc="segment", unit="batch", disable=not progress):
-        batch = resize_images(frames[start:start + batch_size], size)
-        out.append(model.segment(batch, size=tuple(frames.shape[-2:])))
+        batch = resize_images(frames[start:start + batch_size], size).to(device)
+        out.append(model.segment(batch, size=tuple(frames.shape[-2:])).cpu())
     return torch.cat(out)
 
 
@@ -85,12 +87,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--size", type=int, nargs=2, metavar=("H", "W"),
                         help="model input size (default: the checkpoint's flow input size)")
     parser.add_argument("--no-video", action="store_true", help="write the masks only")
+    parser.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: cuda if available)")
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> Path:
     args = parse_args(argv)
-    model = load_checkpoint(args.checkpoint)
+    model = load_checkpoint(args.checkpoint).to(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
     frames, names, fps = read_video(args.input)
     size = tuple(args.size or model.config.flow_size)
     if args.tta > 0:

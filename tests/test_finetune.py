@@ -61,3 +61,14 @@ def test_resizing_keeps_void_and_classes_exact():
 def test_empty_dataset_is_a_clear_error():
     with pytest.raises(ValueError, match="empty"):
         finetune(from_scratch(CONFIG, 2), [], FinetuneConfig(iterations=1))
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_finetuning_and_evaluation_run_where_the_segmenter_lives():
+    """The dataset's tensors are on the CPU; a segmenter on CUDA trains and scores there."""
+    data = TwoClassSquares()
+    torch.manual_seed(0)
+    segmenter = finetune(from_scratch(CONFIG, 2).cuda(), data, FinetuneConfig(iterations=40, batch_size=4, lr=3e-3,
+                                                                            size=(32, 32)))
+    assert next(segmenter.parameters()).is_cuda
+    assert evaluate_segmentation(segmenter, data).miou() > 0.6

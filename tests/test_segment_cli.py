@@ -64,3 +64,25 @@ def test_unreadable_video_and_mismatched_checkpoint_are_clear_errors(tmp_path, c
 def test_amd_without_a_command_prints_usage(capsys):
     assert amd([]) == 2
     assert "usage: amd" in capsys.readouterr().err
+
+
+def test_device_option_and_segment_video_returns_cpu_masks(tmp_path, checkpoint, frame_folder):
+    from amdlib.checkpoint import load_checkpoint
+    from amdlib.segment import segment_video
+
+    assert amd(["segment", str(frame_folder), "--checkpoint", str(checkpoint), "--out", str(tmp_path / "out"),
+                "--device", "cpu", "--no-video"]) == 0
+    frames, _, _ = read_video(frame_folder)
+    masks = segment_video(load_checkpoint(checkpoint), frames, (32, 32), progress=False)
+    assert masks.shape == (4, 2, 30, 40) and masks.device.type == "cpu"
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_segment_video_with_a_model_on_cuda_returns_the_same_masks_on_the_cpu(checkpoint, frame_folder):
+    from amdlib.checkpoint import load_checkpoint
+    from amdlib.segment import segment_video
+
+    frames, _, _ = read_video(frame_folder)
+    on_cpu = segment_video(load_checkpoint(checkpoint), frames, (32, 32), progress=False)
+    on_gpu = segment_video(load_checkpoint(checkpoint).cuda(), frames, (32, 32), progress=False)
+    assert on_gpu.device.type == "cpu" and torch.allclose(on_gpu, on_cpu, atol=1e-4)
