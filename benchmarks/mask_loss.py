@@ -20,13 +20,17 @@ favours `model`: a `truth` loss below it is the stronger for it. `--other LABEL=
 another model's appearance masks, e.g. the same network trained with labels
 (`supervised_ceiling.py`): masks this network can express, unlike the truth's, which asks
 whether a better optimum is within the network's reach. `--train-pairs N` also scores N
-training pairs (1-3 moving objects; `truth` is their union).
+training pairs (1-3 moving objects; `truth` is their union). `--path` follows the straight line
+from the model's masks to the truth's: the loss along it, and whether the loss's gradient with
+respect to the masks points towards the truth (`path_rows`): a lower loss at the end that the
+gradient at the start does not lead to is a local optimum, not a weak objective.
 
     python benchmarks/mask_loss.py runs/cpu/checkpoint.pt --val-videos 50 --train-pairs 300 \\
-        --other supervised=results/cpu/emergence/supervised/val50_s1/checkpoint.pt \\
+        --other supervised=results/cpu/emergence/supervised/val50_s1/checkpoint.pt --path \\
         --out results/cpu/emergence/mask_loss/committed
 
-Writes <out>/videos.csv (a row per video), <out>/train_pairs.csv and <out>/summary.{csv,md}.
+Writes <out>/videos.csv (a row per video), <out>/train_pairs.csv, <out>/summary.{csv,md} and,
+with --path, <out>/path.{csv,md}.
 """
 
 from __future__ import annotations
@@ -51,6 +55,7 @@ from amdlib.model import AMD  # noqa: E402
 from amdlib.train import TrainConfig, training_pairs  # noqa: E402
 
 SEGMENTATIONS = ("model", "model_hard", "truth", "one_segment")
+ALPHAS = (0.0, 0.25, 0.5, 0.75, 1.0)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -64,6 +69,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--other", action="append", default=[], metavar="LABEL=CHECKPOINT",
                         help="also explain each pair with another model's appearance masks (e.g. one trained "
                              "with labels by supervised_ceiling.py: masks this network can express)")
+    parser.add_argument("--path", action="store_true",
+                        help="also the loss along the line from the model's masks to the truth's, and where its "
+                             "gradient points (path.csv)")
     parser.add_argument("--eval-size", type=int, default=128, help="validation frames resized to this for J (square)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--out", default="results/cpu/emergence/mask_loss/default")
@@ -111,12 +119,58 @@ def video_row(model: AMD, sequence, gap: int, eval_size: tuple[int, int], others
     truth = torch.stack([sequence.mask(i) for i in range(len(sequence))])
     row = {"video": sequence.name, "object_area": truth.float().mean().item()}
     row.update(channel_one(model, resize_images(frames, eval_size), resize_truth(truth, eval_size)))
+    row.update({f"loss_{k}": v for k, v in pair_losses(model, *video_pairs(model, frames, truth, gap), others).items()})
+    return row
+
+
+def video_pairs(model: AMD, frames: Tensor, truth: Tensor, gap: int) -> tuple[Tensor, Tensor]:
+    """T,3,H,W frames and T,H,W truth -> every (t, t + gap) pair at the flow input size:
+    P,2,3,h,w frames and P,2,h,w truth."""
     size = tuple(model.config.flow_size)
     small, small_truth = resize_images(frames, size), resize_truth(truth, size)
-    pairs = torch.stack((small[:-gap], small[gap:]), 1)
-    row.update({f"loss_{k}": v for k, v in
-                pair_losses(model, pairs, torch.stack((small_truth[:-gap], small_truth[gap:]), 1), others).items()})
-    return row
+    return (torch.stack((small[:-gap], small[gap:]), 1),
+            torch.stack((small_truth[:-gap], small_truth[gap:]), 1))
+
+
+def path_rows(model, batches, label: str, alphas: tuple[float, ...] = ALPHAS) -> list[dict]:
+    """The loss along the straight line from the model's masks to the truth's, and where the
+    loss's gradient points, over (B,2,3,H,W frames, B,2,H,W truth) batches.
+
+    At each alpha the masks are (1 - alpha) * model + alpha * truth. `cos_descent_truth` is the
+    cosine between the steepest descent on channel 1's probability (the gradient with respect
+    to the masks, projected onto the simplex: minus (g_1 - mean_k g_k)) and the change that
+    would reach the truth (truth - model, channel 1), over all pixels; `descent_agrees_on_wrong`
+    is the share of the wrongly assigned pixels (|truth - model| > 0.5; `wrong_share` of all) where
+    their signs agree.
+    Gradient descent on the masks moves towards the truth where the cosine is positive; at
+    alpha 0 it is what training sees.
+    """
+    totals = {alpha: dict.fromkeys(("loss", "pairs", "dot", "descent2", "change2", "agree", "wrong", "pixels"), 0.0)
+              for alpha in alphas}
+    for frames, truth in batches:
+        with torch.no_grad():
+            masks = segmentations(model, frames, truth)
+        start, target = masks["model"], masks["truth"]
+        change = (target - start)[:, :, 1]
+        wrong = change.abs() > 0.5
+        for alpha in alphas:
+            blend = ((1 - alpha) * start + alpha * target).requires_grad_(True)
+            loss = model.explain(frames, blend).loss
+            (gradient,) = torch.autograd.grad(loss, blend)
+            descent = -(gradient[:, :, 1] - gradient.mean(2))
+            t = totals[alpha]
+            t["loss"] += loss.item() * frames.shape[0]
+            t["pairs"] += frames.shape[0]
+            t["dot"] += (descent * change).sum().item()
+            t["descent2"] += descent.pow(2).sum().item()
+            t["change2"] += change.pow(2).sum().item()
+            t["agree"] += ((descent * change)[wrong] > 0).sum().item()
+            t["wrong"] += wrong.sum().item()
+            t["pixels"] += wrong.numel()
+    return [{"set": label, "alpha": alpha, "pairs": int(t["pairs"]), "loss": t["loss"] / t["pairs"],
+             "cos_descent_truth": t["dot"] / max((t["descent2"] * t["change2"]) ** 0.5, 1e-30),
+             "descent_agrees_on_wrong": t["agree"] / max(t["wrong"], 1), "wrong_share": t["wrong"] / t["pixels"]}
+            for alpha, t in totals.items()]
 
 
 def resize_truth(truth: Tensor, size: tuple[int, int]) -> Tensor:
@@ -130,16 +184,20 @@ def channel_one(model: AMD, frames: Tensor, truth: Tensor) -> dict[str, float]:
     return {"J_channel_1": jaccard(masks, truth[:, None]).mean().item(), "area_channel_1": masks.float().mean().item()}
 
 
-def training_rows(model: AMD, youtube: Path, split: Path, count: int, gap: int, others: dict[str, AMD]) -> list[dict]:
-    """`count` training pairs spread over the training videos (whole frames at the flow input
-    size, no flip or zoom) -> a row per pair: losses, and channel 1 on its first frame."""
+def training_items(model: AMD, youtube: Path, split: Path, count: int, gap: int) -> list[tuple[int, Tensor, Tensor]]:
+    """`count` training pairs spread evenly over the training videos, as whole frames at the flow
+    input size (no flip or zoom): (index, 2,3,H,W frames, 2,H,W truth) each."""
     side = model.config.flow_size[0]
     config = TrainConfig.profile("cpu", crop_size=tuple(model.config.flow_size), short_side=side, scale_min=1.0,
                                  flip=False, frame_gap=gap)
     pairs = training_pairs(youtube, split, config, annotations="train_all_frames/Annotations")
+    return [(index, *pairs[index]) for index in torch.linspace(0, len(pairs) - 1, min(count, len(pairs))).round().long().tolist()]
+
+
+def training_rows(model: AMD, items: list[tuple[int, Tensor, Tensor]], others: dict[str, AMD]) -> list[dict]:
+    """A row per training pair (`training_items`): losses, and channel 1 on its first frame."""
     rows = []
-    for index in torch.linspace(0, len(pairs) - 1, min(count, len(pairs))).round().long().tolist():
-        frames, truth = pairs[index]
+    for index, frames, truth in items:
         row = {"pair": index, "object_area": truth[0].float().mean().item()}
         row.update(channel_one(model, frames[:1], truth[:1]))
         row.update({f"loss_{k}": v for k, v in pair_losses(model, frames[None], truth[None], others).items()})
@@ -184,15 +242,30 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     eval_size = (args.eval_size, args.eval_size)
-    videos = pd.DataFrame([video_row(model, sequence, gap, eval_size, others) for sequence in DAVIS2016(folder)])
+    sequences = list(DAVIS2016(folder))
+    videos = pd.DataFrame([video_row(model, sequence, gap, eval_size, others) for sequence in sequences])
     atomic_write(out / "videos.csv", lambda h: videos.to_csv(h, index=False), binary=False)
-    train = pd.DataFrame(training_rows(model, datasets.youtube_vos, datasets.youtube_split, args.train_pairs, gap,
-                                       others) if args.train_pairs else [],
+    items = training_items(model, datasets.youtube_vos, datasets.youtube_split, args.train_pairs, gap)
+    train = pd.DataFrame(training_rows(model, items, others) if args.train_pairs else [],
                          columns=["pair", "object_area", "J_channel_1", "area_channel_1"]
                          + [f"loss_{k}" for k in SEGMENTATIONS + tuple(others)])
     atomic_write(out / "train_pairs.csv", lambda h: train.to_csv(h, index=False), binary=False)
     summary = summary_rows(videos, train, tuple(others))
-    write_table(summary, out / "summary")
+    if args.path:
+        def validation_batches():
+            for sequence in sequences:
+                frames = torch.stack([sequence.frame(i) for i in range(len(sequence))])
+                yield video_pairs(model, frames, torch.stack([sequence.mask(i) for i in range(len(sequence))]), gap)
+
+        def training_batches():  # one pair at a time, as train_pairs.csv scores them (the loss
+            for _, frames, truth in items:  # normalises by the visible share of the whole batch)
+                yield frames[None], truth[None]
+
+        path = pd.DataFrame(path_rows(model, validation_batches(), "validation pairs")
+                            + (path_rows(model, training_batches(), "training pairs") if items else []))
+        write_table(path, out / "path", float_format="{:.4f}")
+        print(path.to_string(index=False, float_format="{:.4f}".format))
+    write_table(summary, out / "summary", float_format="{:.4f}")
     print(summary.to_string(index=False, float_format="{:.4f}".format))
     return summary
 

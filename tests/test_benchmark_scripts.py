@@ -396,7 +396,7 @@ def test_mask_loss_end_to_end_on_the_smoke_preset(tmp_path):
     data, out = tmp_path / "data", tmp_path / "out"
     summary = mask_loss.main([str(tmp_path / "ck.pt"), "--preset", "smoke", "--data-root", str(data),
                               "--train-pairs", "3", "--eval-size", "32", "--threads", "1", "--out", str(out),
-                              "--other", f"itself={tmp_path / 'ck.pt'}"])
+                              "--other", f"itself={tmp_path / 'ck.pt'}", "--path"])
     import pandas as pd
 
     videos, train = pd.read_csv(out / "videos.csv"), pd.read_csv(out / "train_pairs.csv")
@@ -404,6 +404,15 @@ def test_mask_loss_end_to_end_on_the_smoke_preset(tmp_path):
     # the same checkpoint as an --other segmentation explains every pair exactly as well
     assert videos.loss_itself.tolist() == videos.loss_model.tolist()
     assert train.loss_itself.tolist() == train.loss_model.tolist()
+    # the path starts at the model's masks and ends at the truth's: its ends are the pair-weighted
+    # means of the per-video losses
+    path = pd.read_csv(out / "path.csv").set_index(["set", "alpha"])
+    weights = [len(s) - 2 for s in DAVIS2016(data / "smoke" / "davis2016")]
+    for alpha, column in ((0.0, "loss_model"), (1.0, "loss_truth")):
+        expected = sum(w * v for w, v in zip(weights, videos[column])) / sum(weights)
+        assert path.loc[("validation pairs", alpha), "loss"] == pytest.approx(expected, rel=1e-5)
+    assert path.loc[("training pairs", 0.0), "loss"] == pytest.approx(train.loss_model.mean(), rel=1e-5)
+    assert ((path.cos_descent_truth >= -1) & (path.cos_descent_truth <= 1)).all()
     assert summary.set_index("set").loc["validation: all videos", "count"] == 2
     model = load_checkpoint(tmp_path / "ck.pt").eval()
     sequence = list(DAVIS2016(data / "smoke" / "davis2016"))[0]
@@ -419,3 +428,33 @@ def test_mask_loss_end_to_end_on_the_smoke_preset(tmp_path):
     result = segment_sequences(model, [sequence], (32, 32))
     row = spread.video_rows("x", result)[0]
     assert videos.loc[0, "J_channel_1"] == pytest.approx(row["J_channel_1"], abs=1e-6)
+
+
+def test_mask_loss_path_on_a_quadratic_loss_hand_computed():
+    """With loss = sum (masks - truth masks)^2 the steepest descent points straight at the truth
+    (cosine 1, every wrong pixel agrees) and the loss falls as (1 - alpha)^2 along the line."""
+    from types import SimpleNamespace
+
+    mask_loss = load("mask_loss")
+    truth = torch.zeros(1, 2, 4, 4, dtype=torch.bool)
+    truth[:, :, :2, :2] = True
+    start = torch.full((2, 2, 4, 4), 0.5)
+    start[:, 1, 2:, 2:], start[:, 0, 2:, 2:] = 0.9, 0.1  # channel 1 wrongly on the bottom-right
+    target = mask_loss.truth_masks(truth.flatten(0, 1), 2, (4, 4)).unflatten(0, (1, 2))
+
+    class Quadratic:
+        config = SimpleNamespace(num_masks=2)
+
+        def segment(self, images, size=None):
+            return start.clone()
+
+        def explain(self, frames, masks):
+            return SimpleNamespace(loss=((masks - target) ** 2).sum())
+
+    rows = mask_loss.path_rows(Quadratic(), [(torch.rand(1, 2, 3, 16, 16), truth)], "toy", (0.0, 0.5, 1.0))
+    first = ((start.unflatten(0, (1, 2)) - target) ** 2).sum().item()
+    assert [r["loss"] for r in rows] == pytest.approx([first, first / 4, 0.0])
+    assert rows[0]["cos_descent_truth"] == pytest.approx(1.0) and rows[1]["cos_descent_truth"] == pytest.approx(1.0)
+    assert rows[0]["descent_agrees_on_wrong"] == 1.0
+    assert rows[0]["wrong_share"] == pytest.approx(4 / 16)  # the 2x2 top-left at 0.5 is not "wrong"; bottom-right is
+    assert rows[2]["cos_descent_truth"] == 0.0  # at the truth the gradient vanishes
