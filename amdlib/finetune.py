@@ -87,6 +87,7 @@ def finetune(segmenter: SemanticSegmenter, dataset, config: FinetuneConfig = Fin
     parameters = [p for p in segmenter.parameters() if p.requires_grad]
     optimizer = torch.optim.Adam(parameters, lr=config.lr, weight_decay=config.weight_decay)
     items = [resize_pair(*dataset[i][:2], config.size) for i in range(len(dataset))]
+    device = next(segmenter.parameters()).device
     segmenter.train()
     if config.freeze_backbone:
         segmenter.backbone.eval()  # frozen features: BatchNorm statistics stay those of AMD
@@ -98,7 +99,6 @@ def finetune(segmenter: SemanticSegmenter, dataset, config: FinetuneConfig = Fin
             if config.flip:
                 flip = torch.rand(config.batch_size, generator=generator) < 0.5
                 images[flip], labels[flip] = images[flip].flip(-1), labels[flip].flip(-1)
-            device = next(segmenter.parameters()).device
             loss = F.cross_entropy(segmenter(images.to(device)), labels.to(device), ignore_index=VOC_IGNORE)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()

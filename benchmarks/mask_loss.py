@@ -11,11 +11,11 @@ segmentations of both frames (`AMD.explain`), all at the flow input size:
 - `one_segment`: channel 0 everywhere, i.e. one flow vector for the whole frame (the camera).
 
 Per video the script writes the mean loss of each and the model's channel-1 J and area (at
-`--eval-size`, as the emergence runs score it). Where the masks miss the object (round 9's kinds: channel 1 floods the frame,
-or sits on the wrong region) the question is whether `truth` explains the video better than
-`model`. If it does, the objective prefers the object there and training stopped short of it (an
-optimisation problem); if it does not, the objective itself does not tell the object apart on
-such videos. The motion pathway was trained with the model's masks, not the truth's, which
+`--eval-size`, as the emergence runs score it). Where the masks miss the object (round 9's
+kinds: channel 1 floods the frame, or sits on the wrong region) the question is whether `truth`
+explains the video better than `model`. If it does, the objective prefers the object there
+and training stopped short of it (an optimisation problem); if it does not, the objective
+itself does not tell the object apart on such videos. The motion pathway was trained with the model's masks, not the truth's, which
 favours `model`: a `truth` loss below it is the stronger for it. `--other LABEL=CHECKPOINT` adds
 another model's appearance masks, e.g. the same network trained with labels
 (`supervised_ceiling.py`): masks this network can express, unlike the truth's, which asks
@@ -110,17 +110,20 @@ def pair_losses(model: AMD, frames: Tensor, truth: Tensor, others: dict[str, AMD
             for name, masks in segmentations(model, frames, truth, others).items()}
 
 
-def video_row(model: AMD, sequence, gap: int, eval_size: tuple[int, int], others: dict[str, AMD]) -> dict:
+def video_row(model: AMD, sequence, gap: int, eval_size: tuple[int, int],
+              others: dict[str, AMD]) -> tuple[dict, tuple[Tensor, Tensor]]:
     """One validation video: every (t, t + gap) pair at the flow input size -> losses; and the
-    model's channel-1 J and area on its frames at `eval_size`, as the emergence runs score them."""
+    model's channel-1 J and area on its frames at `eval_size`, as the emergence runs score them.
+    Returns the row and the pairs (`video_pairs`), so that `--path` reads no frame twice."""
     if len(sequence) <= gap:
         raise ValueError(f"{sequence.name}: {len(sequence)} frames, too few for pairs {gap} apart")
     frames = torch.stack([sequence.frame(i) for i in range(len(sequence))])
     truth = torch.stack([sequence.mask(i) for i in range(len(sequence))])
     row = {"video": sequence.name, "object_area": truth.float().mean().item()}
     row.update(channel_one(model, resize_images(frames, eval_size), resize_truth(truth, eval_size)))
-    row.update({f"loss_{k}": v for k, v in pair_losses(model, *video_pairs(model, frames, truth, gap), others).items()})
-    return row
+    pairs = video_pairs(model, frames, truth, gap)
+    row.update({f"loss_{k}": v for k, v in pair_losses(model, *pairs, others).items()})
+    return row, pairs
 
 
 def video_pairs(model: AMD, frames: Tensor, truth: Tensor, gap: int) -> tuple[Tensor, Tensor]:
@@ -191,7 +194,8 @@ def training_items(model: AMD, youtube: Path, split: Path, count: int, gap: int)
     config = TrainConfig.profile("cpu", crop_size=tuple(model.config.flow_size), short_side=side, scale_min=1.0,
                                  flip=False, frame_gap=gap)
     pairs = training_pairs(youtube, split, config, annotations="train_all_frames/Annotations")
-    return [(index, *pairs[index]) for index in torch.linspace(0, len(pairs) - 1, min(count, len(pairs))).round().long().tolist()]
+    chosen = torch.linspace(0, len(pairs) - 1, min(count, len(pairs))).round().long().tolist()
+    return [(index, *pairs[index]) for index in chosen]
 
 
 def training_rows(model: AMD, items: list[tuple[int, Tensor, Tensor]], others: dict[str, AMD]) -> list[dict]:
@@ -242,26 +246,22 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     eval_size = (args.eval_size, args.eval_size)
-    sequences = list(DAVIS2016(folder))
-    videos = pd.DataFrame([video_row(model, sequence, gap, eval_size, others) for sequence in sequences])
+    rows, validation_pairs = zip(*(video_row(model, sequence, gap, eval_size, others)
+                                   for sequence in DAVIS2016(folder)))
+    videos = pd.DataFrame(rows)
     atomic_write(out / "videos.csv", lambda h: videos.to_csv(h, index=False), binary=False)
     items = training_items(model, datasets.youtube_vos, datasets.youtube_split, args.train_pairs, gap)
-    train = pd.DataFrame(training_rows(model, items, others) if args.train_pairs else [],
+    train = pd.DataFrame(training_rows(model, items, others),
                          columns=["pair", "object_area", "J_channel_1", "area_channel_1"]
                          + [f"loss_{k}" for k in SEGMENTATIONS + tuple(others)])
     atomic_write(out / "train_pairs.csv", lambda h: train.to_csv(h, index=False), binary=False)
     summary = summary_rows(videos, train, tuple(others))
     if args.path:
-        def validation_batches():
-            for sequence in sequences:
-                frames = torch.stack([sequence.frame(i) for i in range(len(sequence))])
-                yield video_pairs(model, frames, torch.stack([sequence.mask(i) for i in range(len(sequence))]), gap)
-
         def training_batches():  # one pair at a time, as train_pairs.csv scores them (the loss
             for _, frames, truth in items:  # normalises by the visible share of the whole batch)
                 yield frames[None], truth[None]
 
-        path = pd.DataFrame(path_rows(model, validation_batches(), "validation pairs")
+        path = pd.DataFrame(path_rows(model, validation_pairs, "validation pairs")
                             + (path_rows(model, training_batches(), "training pairs") if items else []))
         write_table(path, out / "path", float_format="{:.4f}")
         print(path.to_string(index=False, float_format="{:.4f}".format))
