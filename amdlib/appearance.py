@@ -102,21 +102,37 @@ class SmallConvNet(nn.Module):
 
 
 class FCNHead(nn.Module):
-    """Two dilated 3x3 conv-BN-ReLU, Dropout2d, 1x1 classifier to c mask logits (MMSeg FCNHead)."""
+    """Two dilated 3x3 conv-BN-ReLU, Dropout2d, 1x1 classifier to c mask logits (MMSeg FCNHead).
+
+    `context` (not in the release, `AMDConfig.head_context`): the first convolution also reads
+    the frame's mean feature, through a 1x1 conv added before its BatchNorm. That equals
+    convolving the features concatenated with their broadcast mean, at the cost of one 1x1 conv
+    on a 1x1 map. It starts at zero: the network begins as the release's.
+    """
 
     def __init__(self, in_channels: int, num_masks: int, channels: int = 256, dilation: int = 6,
-                 dropout: float = 0.1) -> None:
+                 dropout: float = 0.1, context: bool = False) -> None:
         super().__init__()
         self.convs = nn.Sequential(
             conv_bn_relu(in_channels, channels, dilation),
             conv_bn_relu(channels, channels, dilation),
         )
+        self.context = None
+        if context:  # skip_init draws no random numbers: every other layer starts as without it
+            self.context = nn.utils.skip_init(nn.Conv2d, in_channels, channels, 1, bias=False)
+            nn.init.zeros_(self.context.weight)
         self.dropout = nn.Dropout2d(dropout)
         self.classifier = nn.Conv2d(channels, num_masks, 1)
 
     def forward(self, features: Tensor) -> Tensor:
         """B,C,h,w -> B,c,h,w logits."""
-        return self.classifier(self.dropout(self.convs(features)))
+        if self.context is None:
+            x = self.convs(features)
+        else:
+            conv, norm, relu = self.convs[0]
+            x = conv(features) + self.context(features.mean((2, 3), keepdim=True))
+            x = self.convs[1](relu(norm(x)))
+        return self.classifier(self.dropout(x))
 
 
 def set_padding_mode(module: nn.Module, mode: str) -> None:
@@ -136,7 +152,7 @@ class AppearancePathway(nn.Module):
         self.backbone = SmallConvNet() if config.backbone == "small" else ResNetTrunk(config.backbone)
         self.output_stride: int = self.backbone.output_stride
         self.head = FCNHead(self.backbone.out_channels, config.num_masks, config.head_channels,
-                            config.head_dilation, config.head_dropout)
+                            config.head_dilation, config.head_dropout, config.head_context)
         if config.padding_mode != "zeros":
             set_padding_mode(self, config.padding_mode)
         if config.channel0_prior is not None:

@@ -41,6 +41,16 @@ class AMDConfig:
     head_channels: int = 256
     head_dilation: int = 6
     head_dropout: float = 0.1
+    head_context: bool = False
+    """False (the release): every mask logit sees only its dilated neighbourhood of the feature
+    map. True: the head's first convolution also reads the frame's mean feature (image pooling,
+    as ParseNet and DeepLabv3's ASPP add), so a pixel can be judged against the rest of its frame
+    ("unlike the background") rather than by its own colour alone. Round 9 found the `cpu` model's
+    object channel following colour and brightness instead (results/cpu/emergence/README.md).
+    The pooled branch starts at zero, so the initial network is the release's. Not in the
+    release. Measured and not adopted (round 12): with labels level (J 0.425 against 0.452 at
+    2,000 iterations, one seed, 50 videos); in AMD 0.219 against the profile's 0.305 at 1,500
+    iterations (seed 0, 2 CPU threads)."""
     channel0_prior: float | None = None
     """None (the release): PyTorch's default initialisation, so at the start every channel is
     equally likely everywhere and the channels are interchangeable. A probability p in (1/c, 1):
@@ -235,7 +245,9 @@ def cpu() -> AMDConfig:
     (`benchmarks/mask_loss.py`); measured and not adopted there: a 96x96 or 128x128 flow input
     (0.33 / 0.26 at 4,000 iterations), an FCN head of 128 or 64 channels (level per iteration,
     20-26 % cheaper per CPU step, about +0.005 in 20 minutes at the flat slope), batch 16, and
-    `mask_logit_penalty`.
+    `mask_logit_penalty`. Round 12: image pooling in the mask head (`head_context`) neither
+    with labels nor in AMD; the trained-with-labels network still underfits its own training
+    pairs (J 0.59 there after 3,700 iterations).
     """
     return AMDConfig(backbone="small", num_masks=2, flow_size=(64, 64), coarsest_stride=16,
                      normalized_correlation=True, padding_mode="reflect", flow_masks="reference")

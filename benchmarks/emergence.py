@@ -64,6 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--num-masks", type=int)
     parser.add_argument("--head-channels", type=int)
     parser.add_argument("--head-dilation", type=int)
+    parser.add_argument("--head-context", action=argparse.BooleanOptionalAction,
+                        help="image pooling in the mask head (AMDConfig.head_context)")
     parser.add_argument("--channel0-prior", type=float,
                         help="initial probability of channel 0 (AMDConfig.channel0_prior)")
     parser.add_argument("--mask-logit-penalty", type=float,
@@ -145,7 +147,8 @@ def configs(args: argparse.Namespace) -> tuple[AMDConfig, TrainConfig]:
                                 "head_channels": args.head_channels, "head_dilation": args.head_dilation,
                                 "padding_mode": args.padding_mode, "channel0_prior": args.channel0_prior,
                                 "flow_masks": args.flow_masks, "mask_logit_penalty": args.mask_logit_penalty,
-                                "fine_segment_flow": args.fine_segment_flow}.items() if v is not None}
+                                "fine_segment_flow": args.fine_segment_flow,
+                                "head_context": args.head_context}.items() if v is not None}
     if args.scale_weights:
         model["scale_weights"] = tuple(float(w) for w in args.scale_weights.split(","))
     if args.size:
@@ -295,7 +298,8 @@ def summarize(out: Path) -> None:
             "eval size": (schedule.get("eval_size") or schedule["crop_size"])[0],
             "val videos": validation_videos(run) or "", "gap": schedule.get("frame_gap", 1), "batch": schedule["batch_size"],
             "padding": model.get("padding_mode", "zeros"), "flow masks": model.get("flow_masks", "source"),
-            "head dilation": model["head_dilation"], "channel 0 prior": model.get("channel0_prior"),
+            "head dilation": model["head_dilation"], "head context": model.get("head_context", False),
+            "channel 0 prior": model.get("channel0_prior"),
             "ema": schedule.get("ema_decay", 0.0),
             "lr": f"{schedule['lr']:g}" + ("" if schedule["min_lr"] == schedule["lr"] else f" -> {schedule['min_lr']:g}"),
             "iterations": int(last["iteration"]), "minutes": round(last["train_seconds"] / 60, 1),

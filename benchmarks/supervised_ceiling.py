@@ -65,6 +65,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--crop-size", type=int, help="training crop (square; short side too), default the profile's")
     parser.add_argument("--lr", type=float)
     parser.add_argument("--head-channels", type=int)
+    parser.add_argument("--head-context", action="store_true", help="image pooling in the mask head (AMDConfig.head_context)")
     parser.add_argument("--backbone", choices=BACKBONES, help="appearance backbone (default: the profile's)")
     parser.add_argument("--videos", type=int, help="training videos (default: the cpu preset's 300)")
     add_pair_options(parser)
@@ -85,6 +86,8 @@ def configs(args: argparse.Namespace) -> tuple[AMDConfig, TrainConfig]:
     model_config = AMDConfig.profile(args.profile)
     if args.head_channels:
         model_config = model_config.replace(head_channels=args.head_channels)
+    if args.head_context:
+        model_config = model_config.replace(head_context=True)
     if args.backbone:
         model_config = model_config.replace(backbone=args.backbone)
     changes = {"seed": args.seed, **pair_changes(args)}

@@ -81,3 +81,39 @@ def test_channel0_prior_starts_every_pixel_in_channel_0_with_that_probability(nu
     assert torch.allclose(masks[:, 1:], torch.full_like(masks[:, 1:], (1 - prior) / (num_masks - 1)), atol=1e-6)
     with pytest.raises(ValueError, match="channel0_prior must be in"):
         AMDConfig(num_masks=num_masks, channel0_prior=1 / num_masks)
+
+
+def test_head_context_starts_as_the_release_head_and_draws_the_same_initial_weights():
+    from amdlib.model import AMD
+
+    config = AMDConfig(backbone="small", num_masks=2, head_channels=16, flow_size=(32, 32), coarsest_stride=16)
+    torch.manual_seed(0)
+    plain = AMD(config).state_dict()
+    torch.manual_seed(0)
+    with_context = AMD(config.replace(head_context=True)).state_dict()
+    assert set(with_context) - set(plain) == {"appearance.head.context.weight"}
+    assert all(torch.equal(plain[name], with_context[name]) for name in plain)
+    assert not with_context["appearance.head.context.weight"].any()
+
+
+@pytest.mark.parametrize("padding_mode", ["zeros", "reflect"])
+def test_head_context_equals_a_convolution_of_features_and_their_frame_mean(padding_mode):
+    # Reference: the first head convolution applied to the features concatenated with their
+    # broadcast per-frame mean, the extra input channels weighted only at the centre tap (which
+    # never reads padding), for either padding mode.
+    torch.manual_seed(1)
+    pathway = AppearancePathway(AMDConfig(backbone="small", num_masks=3, head_channels=8, head_context=True,
+                                          padding_mode=padding_mode)).eval()
+    head = pathway.head
+    with torch.no_grad():
+        head.context.weight.normal_()
+        features = torch.randn(2, 128, 12, 10)
+        conv, norm, relu = head.convs[0]
+        mean = features.mean((2, 3), keepdim=True).expand_as(features)
+        centre = torch.zeros(8, 128, 3, 3)
+        centre[:, :, 1, 1] = head.context.weight[:, :, 0, 0]
+        padded = torch.nn.functional.pad(torch.cat([features, mean], 1), [conv.dilation[0]] * 4,
+                                         mode="constant" if padding_mode == "zeros" else padding_mode)
+        first = torch.nn.functional.conv2d(padded, torch.cat([conv.weight, centre], 1), dilation=conv.dilation)
+        expected = head.classifier(head.convs[1](relu(norm(first))))
+        assert torch.allclose(head(features), expected, atol=1e-5)

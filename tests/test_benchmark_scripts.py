@@ -65,6 +65,7 @@ def test_emergence_options_reach_the_configs_and_summaries_need_no_checkpoint(tm
     header = (tmp_path / "summary.csv").read_text().splitlines()[0].split(",")
     row = dict(zip(header, row))
     assert (row["padding"], row["flow masks"], row["head dilation"], row["ema"]) == ("zeros", "source", "2", "0.9")
+    assert row["head context"] == "False"
     assert (row["short side"], row["scale min"], row["flip"]) == (str(schedule.short_side), str(schedule.scale_min),
                                                                   str(schedule.flip))
     assert float(row["J best channel (end)"]) == 0.4 and float(row["minutes"]) == 2.0
@@ -217,6 +218,8 @@ def test_backbone_option_reaches_the_model(script):
     model, _ = module.configs(module.parse_args(name + ["--backbone", "resnet18"]))
     assert model == profile.replace(backbone="resnet18")
     assert module.configs(module.parse_args(name))[0] == profile
+    assert not profile.head_context
+    assert module.configs(module.parse_args(name + ["--head-context"]))[0] == profile.replace(head_context=True)
 
 
 def test_emergence_train_videos_get_a_folder_of_their_own(tmp_path):
