@@ -49,8 +49,8 @@ class AMDConfig:
     object channel following colour and brightness instead (results/cpu/emergence/README.md).
     The pooled branch starts at zero, so the initial network is the release's. Not in the
     release. Measured and not adopted (round 12): with labels level (J 0.425 against 0.452 at
-    2,000 iterations, one seed, 50 videos); in AMD 0.219 against the profile's 0.305 at 1,500
-    iterations (seed 0, 2 CPU threads)."""
+    2,000 iterations, one seed, 50 videos); in AMD 0.219 / 0.321 against the profile's 0.305 /
+    0.336 at 1,500 iterations (seeds 0 / 1, 2 CPU threads)."""
     channel0_prior: float | None = None
     """None (the release): PyTorch's default initialisation, so at the start every channel is
     equally likely everywhere and the channels are interchangeable. A probability p in (1/c, 1):
