@@ -257,15 +257,36 @@ def run_configs(run: Path) -> tuple[dict, dict]:
     return state["config"], state["train_config"]
 
 
-def validation_videos(run: Path) -> int | None:
-    """How many DAVIS-layout videos a run was evaluated on: its --val-videos, else its preset's
-    own count; None when the run recorded no command line."""
+def recorded_arguments(run: Path) -> argparse.Namespace | None:
+    """The command line a run recorded in its config.json, parsed; None when it recorded none."""
     path = run / "config.json"
     arguments = json.loads(path.read_text()).get("arguments") if path.exists() else None
     if arguments is None:
         return None
-    recorded = build_parser().parse_known_args(arguments)[0]  # known options; notes left aside
+    return build_parser().parse_known_args(arguments)[0]  # known options; notes left aside
+
+
+def validation_videos(run: Path) -> int | None:
+    """How many DAVIS-layout videos a run was evaluated on: its --val-videos, else its preset's
+    own count; None when the run recorded no command line."""
+    recorded = recorded_arguments(run)
+    if recorded is None:
+        return None
     return recorded.val_videos or SyntheticConfig.profile(recorded.data).davis_videos
+
+
+def data_changes(run: Path) -> str:
+    """What a run changed in its synthetic data, from its command line ("" for the preset as
+    it is): `--scene` (every set), `--train-scene`, `--train-objects`, `--train-videos`."""
+    recorded = recorded_arguments(run)
+    if recorded is None:
+        return ""
+    changes = [f"all {change}" for change in recorded.scene] + [f"train {change}" for change in recorded.train_scene]
+    if recorded.train_objects is not None:
+        changes.append(f"train num_objects=1,{recorded.train_objects}")
+    if recorded.train_videos is not None:
+        changes.append(f"train videos={recorded.train_videos}")
+    return "; ".join(changes)
 
 
 def plot_masks(model, validation, size: tuple[int, int], out_png: Path, count: int = 10) -> None:
@@ -299,7 +320,7 @@ def summarize(out: Path) -> None:
             "val videos": validation_videos(run) or "", "gap": schedule.get("frame_gap", 1), "batch": schedule["batch_size"],
             "padding": model.get("padding_mode", "zeros"), "flow masks": model.get("flow_masks", "source"),
             "head dilation": model["head_dilation"], "head context": model.get("head_context", False),
-            "channel 0 prior": model.get("channel0_prior"),
+            "channel 0 prior": model.get("channel0_prior"), "data changes": data_changes(run),
             "ema": schedule.get("ema_decay", 0.0),
             "lr": f"{schedule['lr']:g}" + ("" if schedule["min_lr"] == schedule["lr"] else f" -> {schedule['min_lr']:g}"),
             "iterations": int(last["iteration"]), "minutes": round(last["train_seconds"] / 60, 1),

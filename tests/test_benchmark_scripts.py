@@ -70,6 +70,7 @@ def test_emergence_options_reach_the_configs_and_summaries_need_no_checkpoint(tm
                                                                   str(schedule.flip))
     assert float(row["J best channel (end)"]) == 0.4 and float(row["minutes"]) == 2.0
     assert row["val videos"] == "10"  # the cpu preset's own set
+    assert row["data changes"] == ""  # the preset as it is
     run_b = tmp_path / "run_b"
     run_b.mkdir()
     emergence.write_run_configs(run_b, model, schedule, ["--name", "run_b", "--val-videos", "50"])
@@ -78,8 +79,12 @@ def test_emergence_options_reach_the_configs_and_summaries_need_no_checkpoint(tm
     assert emergence.validation_videos(run_b) == 2
     emergence.write_run_configs(run_b, model, schedule, ["--name", "run_b", "--val-videos=30", "(a note)"])
     assert emergence.validation_videos(run_b) == 30
+    emergence.write_run_configs(run_b, model, schedule, ["--name", "run_b", "--train-scene", "object_speed=0.08",
+                                                         "--scene", "noise_std=0", "--train-videos", "1200"])
+    assert emergence.data_changes(run_b) == "all noise_std=0; train object_speed=0.08; train videos=1200"
     emergence.write_run_configs(run_b, model, schedule)  # no command line recorded
     assert emergence.validation_videos(run_b) is None
+    assert emergence.data_changes(run_b) == ""
 
 
 def test_sweep_runs_file_parsing_and_shared_data(tmp_path):
