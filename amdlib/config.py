@@ -249,8 +249,8 @@ def cpu() -> AMDConfig:
     with labels nor in AMD; the trained-with-labels network still underfits its own training
     pairs (J 0.59 there after 3,700 iterations). Round 13 (training videos only, the synthetic
     preset's `SceneConfig`): objects twice as fast make the masks emerge earlier but end level
-    at 1,500 iterations (0.336 against 0.320, two seeds); a still camera and three times as
-    fast objects are worse (one seed each).
+    at 1,500 iterations (0.336 against 0.320, two seeds); a still camera, a camera panning
+    twice as far and three times as fast objects are worse (one seed each).
     """
     return AMDConfig(backbone="small", num_masks=2, flow_size=(64, 64), coarsest_stride=16,
                      normalized_correlation=True, padding_mode="reflect", flow_masks="reference")
