@@ -101,6 +101,51 @@ class SmallConvNet(nn.Module):
         return self.layers(x)
 
 
+class SmallUNet(nn.Module):
+    """Encoder to 1/16, decoder back to 1/4 with skip connections, 128 channels out.
+
+    Not in the release; a measured option for the `cpu` profile (`AMDConfig.backbone="unet"`).
+    `SmallConvNet` sees a dense neighbourhood of 43 pixels around each output, and round 10 of
+    results/cpu/emergence/README.md found it, trained WITH labels, marking 6-7 % of the frame for
+    objects of 14-15 % in the videos it fails: every output here also sees the whole 64x64 crop
+    through the 1/16 level, densely, while the skips keep the 1/4 detail.
+    """
+
+    output_stride = 4
+    out_channels = 128
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stem = nn.Sequential(conv_bn_relu(3, 32, stride=2), conv_bn_relu(32, 32))        # 1/2
+        self.down4 = nn.Sequential(conv_bn_relu(32, 64, stride=2), conv_bn_relu(64, 64))      # 1/4
+        self.down8 = nn.Sequential(conv_bn_relu(64, 128, stride=2), conv_bn_relu(128, 128))   # 1/8
+        self.down16 = nn.Sequential(conv_bn_relu(128, 256, stride=2), conv_bn_relu(256, 256))  # 1/16
+        self.up8 = conv_bn_relu(256 + 128, 128)
+        self.up4 = conv_bn_relu(128 + 64, 128)
+
+    @staticmethod
+    def _up_and_join(coarse: Tensor, skip: Tensor) -> Tensor:
+        coarse = F.interpolate(coarse, size=skip.shape[-2:], mode="bilinear", align_corners=False)
+        return torch.cat([coarse, skip], dim=1)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """B,3,H,W normalised image -> B,128,H/4,W/4 features."""
+        x4 = self.down4(self.stem(x))
+        x8 = self.down8(x4)
+        x16 = self.down16(x8)
+        y8 = self.up8(self._up_and_join(x16, x8))
+        return self.up4(self._up_and_join(y8, x4))
+
+
+def build_trunk(name: str) -> nn.Module:
+    """The appearance backbone named by `AMDConfig.backbone`, randomly initialised."""
+    if name == "small":
+        return SmallConvNet()
+    if name == "unet":
+        return SmallUNet()
+    return ResNetTrunk(name)
+
+
 class FCNHead(nn.Module):
     """Two dilated 3x3 conv-BN-ReLU, Dropout2d, 1x1 classifier to c mask logits (MMSeg FCNHead).
 
@@ -149,7 +194,7 @@ class AppearancePathway(nn.Module):
 
     def __init__(self, config: AMDConfig) -> None:
         super().__init__()
-        self.backbone = SmallConvNet() if config.backbone == "small" else ResNetTrunk(config.backbone)
+        self.backbone = build_trunk(config.backbone)
         self.output_stride: int = self.backbone.output_stride
         self.head = FCNHead(self.backbone.out_channels, config.num_masks, config.head_channels,
                             config.head_dilation, config.head_dropout, config.head_context)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-BACKBONES = ("resnet18", "resnet34", "resnet50", "small")
+BACKBONES = ("resnet18", "resnet34", "resnet50", "small", "unet")
 FLOW_MASKS = ("source", "reference")
 PADDING_MODES = ("zeros", "reflect")
 
@@ -36,7 +36,9 @@ class AMDConfig:
     # Appearance pathway (SPEC section 2).
     backbone: str = "resnet50"
     """ResNet-18/34/50 at output stride 8 (the release: 50), or `small`: a 7-layer conv-BN-ReLU
-    net at output stride 4 for CPU runs (RESEARCH.md items 5 and 7)."""
+    net at output stride 4 for CPU runs (RESEARCH.md items 5 and 7), or `unet`: a small U-Net
+    (encoder to 1/16, decoder to 1/4, `appearance.SmallUNet`), a measured option (round 14 of
+    results/cpu/emergence/README.md)."""
     num_masks: int = 5
     head_channels: int = 256
     head_dilation: int = 6

@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .appearance import IMAGENET_MEAN, IMAGENET_STD, FCNHead, ResNetTrunk, SmallConvNet
+from .appearance import IMAGENET_MEAN, IMAGENET_STD, FCNHead, build_trunk
 from .config import AMDConfig
 from .data.transforms import resize_images
 from .metrics import ConfusionMatrix
@@ -52,8 +52,7 @@ def from_amd(model: AMD, num_classes: int = 21) -> SemanticSegmenter:
 
 def from_scratch(config: AMDConfig, num_classes: int = 21) -> SemanticSegmenter:
     """The same network with a randomly initialised backbone (the comparison)."""
-    backbone = SmallConvNet() if config.backbone == "small" else ResNetTrunk(config.backbone)
-    return SemanticSegmenter(backbone, num_classes, config.head_channels, config.head_dilation)
+    return SemanticSegmenter(build_trunk(config.backbone), num_classes, config.head_channels, config.head_dilation)
 
 
 @dataclass(frozen=True)

@@ -92,6 +92,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="... of the training videos only (a training-data curriculum; validation unchanged)")
     parser.add_argument("--warmup-data", help="curriculum: first train on this synthetic preset (e.g. easy)")
     parser.add_argument("--warmup-minutes", type=float, default=0.0, help="... for this many of the minutes")
+    parser.add_argument("--warmup-scene", action="append", default=[], metavar="FIELD=VALUE",
+                        help="curriculum: the first --warmup-iterations train on videos with this SceneConfig "
+                             "change (on top of --scene), e.g. object_speed=0.08; then the run's own videos")
+    parser.add_argument("--warmup-iterations", type=int, default=0, help="... for this many iterations")
     parser.add_argument("--dense-warmup", type=int, default=0,
                         help="curriculum: the first N iterations use dense per-pixel flow (segment_flow=False), "
                              "so the motion pathway learns correspondence before the masks enter the loss")
@@ -277,7 +281,8 @@ def validation_videos(run: Path) -> int | None:
 
 def data_changes(run: Path) -> str:
     """What a run changed in its synthetic data, from its command line ("" for the preset as
-    it is): `--scene` (every set), `--train-scene`, `--train-objects`, `--train-videos`."""
+    it is): `--scene` (every set), `--train-scene`, `--train-objects`, `--train-videos`,
+    `--warmup-scene` (with its `--warmup-iterations`)."""
     recorded = recorded_arguments(run)
     if recorded is None:
         return ""
@@ -286,6 +291,8 @@ def data_changes(run: Path) -> str:
         changes.append(f"train num_objects=1,{recorded.train_objects}")
     if recorded.train_videos is not None:
         changes.append(f"train videos={recorded.train_videos}")
+    if recorded.warmup_scene and recorded.warmup_iterations > 0:
+        changes.append(f"first {recorded.warmup_iterations} it. {' '.join(recorded.warmup_scene)}")
     return "; ".join(changes)
 
 
@@ -355,9 +362,11 @@ def main(argv: list[str] | None = None) -> None:
         training_only["num_objects"] = (1, args.train_objects)
     training = {**every_set, **training_only}
 
-    def pairs_of(preset: str, schedule: TrainConfig = train_config) -> YouTubeVOSPairs:
-        youtube = generate("youtube_vos", *training_data(args, preset, training), workers=args.data_workers)
+    def pairs_of(preset: str, schedule: TrainConfig = train_config, changes: dict = training) -> YouTubeVOSPairs:
+        youtube = generate("youtube_vos", *training_data(args, preset, changes), workers=args.data_workers)
         return training_pairs(youtube, youtube / "train.txt", schedule)
+
+    warmup_scene = {**every_set, **scene_changes(args.warmup_scene)}
 
     data_config = with_scene(SyntheticConfig.profile(args.data), every_set)
     datasets = generate_all(variant_folder(Path(args.data_root), args.data, every_set), data_config,
@@ -366,6 +375,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.prepare_only:  # everything a run reads, so that runs side by side never generate
         for preset in filter(None, (args.data, args.warmup_data)):
             pairs_of(preset)
+        if args.warmup_iterations > 0:
+            pairs_of(args.data, changes=warmup_scene)
         return
     validation = DAVIS2016(validation_root)
     eval_size = train_config.evaluation_size[0]
@@ -387,12 +398,15 @@ def main(argv: list[str] | None = None) -> None:
     if args.warmup_data and args.warmup_minutes > 0:  # phase 1 of a curriculum; phase 2 resumes from it
         train(model_config, train_config, pairs_of(args.warmup_data), out_dir, evaluate=evaluate,
               time_limit=args.warmup_minutes * 60, progress=False)
+    if args.warmup_iterations > 0:  # phase 1: other training videos (--warmup-scene); phase 2 resumes
+        train(model_config, train_config, pairs_of(args.data, changes=warmup_scene), out_dir, evaluate=evaluate,
+              stop_after=args.warmup_iterations, progress=False)
     if args.dense_warmup > 0:  # phase 1: dense flow; phase 2 continues from its weights and optimiser
         dense = model_config.replace(segment_flow=False)
         train(dense, train_config, pairs_of(args.data), out_dir, progress=False,
               stop_after=args.dense_warmup)
         relabel_checkpoint(out_dir / "checkpoint.pt", model_config)  # same parameters (SegmentFlowHead.per_pixel)
-    resume = bool(args.warmup_data or args.dense_warmup)
+    resume = bool(args.warmup_data or args.warmup_iterations or args.dense_warmup)
     if args.switch_minutes is not None:  # phase 1 of a schedule curriculum; phase 2 below resumes from it
         train(model_config, train_config, pairs_of(args.data), out_dir, evaluate=evaluate,
               time_limit=args.switch_minutes * 60, progress=False, resume=resume)

@@ -47,7 +47,32 @@ def test_small_backbone_runs_at_output_stride_4():
     assert appearance(torch.rand(1, 3, 64, 48)).shape == (1, 2, 16, 12)
 
 
-@pytest.mark.parametrize("backbone", ["small", "resnet18"])
+def test_unet_backbone_runs_at_output_stride_4():
+    appearance = AppearancePathway(AMDConfig(backbone="unet", num_masks=2, head_channels=64)).eval()
+    assert appearance.output_stride == 4
+    masks = appearance(torch.rand(1, 3, 64, 48))
+    assert masks.shape == (1, 2, 16, 12)
+    assert torch.allclose(masks.sum(1), torch.ones(1, 16, 12), atol=1e-5)
+
+
+def corner_reach(backbone: str) -> float:
+    """How much the top-left feature depends on the bottom-right 8x8 pixels of a 64x64 frame."""
+    torch.manual_seed(0)
+    trunk = AppearancePathway(AMDConfig(backbone=backbone, num_masks=2, head_channels=32)).backbone.eval()
+    image = torch.rand(1, 3, 64, 64, requires_grad=True)
+    trunk(image)[0, :, 0, 0].sum().backward()
+    return image.grad[..., -8:, -8:].abs().sum().item()
+
+
+def test_unet_features_see_the_whole_frame_where_the_small_net_sees_43_pixels():
+    # SmallConvNet: 7 convolutions of 3x3 at strides 2,1,2,1,1,1,1 reach 43 pixels, so a corner
+    # feature cannot depend on the opposite corner of a 64x64 frame; through the 1/16 level of
+    # the U-Net it does.
+    assert corner_reach("small") == 0.0
+    assert corner_reach("unet") > 0.0
+
+
+@pytest.mark.parametrize("backbone", ["small", "unet", "resnet18"])
 def test_reflect_padding_leaves_no_trace_of_the_frame_border(backbone):
     # A uniform frame holds no content and no position. With reflect padding every convolution
     # sees the same neighbourhood everywhere, so the masks are uniform too; zero padding marks

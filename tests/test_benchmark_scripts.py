@@ -82,6 +82,9 @@ def test_emergence_options_reach_the_configs_and_summaries_need_no_checkpoint(tm
     emergence.write_run_configs(run_b, model, schedule, ["--name", "run_b", "--train-scene", "object_speed=0.08",
                                                          "--scene", "noise_std=0", "--train-videos", "1200"])
     assert emergence.data_changes(run_b) == "all noise_std=0; train object_speed=0.08; train videos=1200"
+    emergence.write_run_configs(run_b, model, schedule, ["--name", "run_b", "--warmup-scene", "object_speed=0.08",
+                                                         "--warmup-iterations", "750"])
+    assert emergence.data_changes(run_b) == "first 750 it. object_speed=0.08"
     emergence.write_run_configs(run_b, model, schedule)  # no command line recorded
     assert emergence.validation_videos(run_b) is None
     assert emergence.data_changes(run_b) == ""
@@ -348,6 +351,20 @@ def test_emergence_evaluates_on_the_extended_set_with_val_videos(tmp_path):
     centre = float(dict(zip(header, last))["J_centre_prior"])
     assert math.isclose(centre, centre_prior_j(truths)["J"], rel_tol=1e-6)
     assert not math.isclose(centre, centre_prior_j(truths[:2])["J"], rel_tol=1e-6)
+
+
+def test_emergence_warmup_scene_trains_first_on_other_videos_then_resumes_on_the_runs_own(tmp_path):
+    emergence = load("emergence")
+    data = tmp_path / "data"
+    emergence.main(["--name", "curriculum", "--profile", "smoke", "--data", "smoke", "--data-root", str(data),
+                    "--out", str(tmp_path / "out"), "--iterations", "4", "--eval-every", "2", "--threads", "1",
+                    "--minutes", "5", "--warmup-scene", "object_speed=0.08", "--warmup-iterations", "2"])
+    warmup_folder = emergence.variant_folder(data, "smoke", {"object_speed": 0.08})
+    assert (warmup_folder / "youtube_vos" / "train.txt").exists()
+    assert (data / "smoke" / "youtube_vos" / "train.txt").exists()  # the run's own videos, after the warm-up
+    evaluations = (tmp_path / "out" / "curriculum" / "eval.csv").read_text().splitlines()
+    assert [row.split(",")[0] for row in evaluations[1:]] == ["2", "4"]  # one run: the second phase resumed
+    assert emergence.data_changes(tmp_path / "out" / "curriculum") == "first 2 it. object_speed=0.08"
 
 
 def test_emergence_prepare_only_also_generates_the_extended_validation_set(tmp_path):
