@@ -106,6 +106,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="... appearance crop from then on (the flow input keeps its size; the finest segment "
                              "flow is then formed at the flow input's resolution, AMDConfig.fine_segment_flow)")
     parser.add_argument("--switch-lr", type=float, help="... constant lr from then on")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue the run <out>/<name> from its checkpoint, e.g. to a larger --iterations "
+                             "(with the cpu profile's constant lr the longer run equals one started with that count)")
     return parser
 
 
@@ -355,6 +358,8 @@ def main(argv: list[str] | None = None) -> None:
         return
     if not args.name and not args.prepare_only:
         raise SystemExit("--name is required (or --summarize, --prepare-only)")
+    if args.resume and (args.warmup_data or args.warmup_iterations or args.dense_warmup or args.switch_minutes):
+        raise SystemExit("--resume continues a one-phase run; it cannot be combined with a warm-up or a switch")
     torch.set_num_threads(args.threads)
     model_config, train_config = configs(args)
     every_set, training_only = scene_changes(args.scene), scene_changes(args.train_scene)
@@ -406,7 +411,7 @@ def main(argv: list[str] | None = None) -> None:
         train(dense, train_config, pairs_of(args.data), out_dir, progress=False,
               stop_after=args.dense_warmup)
         relabel_checkpoint(out_dir / "checkpoint.pt", model_config)  # same parameters (SegmentFlowHead.per_pixel)
-    resume = bool(args.warmup_data or args.warmup_iterations or args.dense_warmup)
+    resume = bool(args.resume or args.warmup_data or args.warmup_iterations or args.dense_warmup)
     if args.switch_minutes is not None:  # phase 1 of a schedule curriculum; phase 2 below resumes from it
         train(model_config, train_config, pairs_of(args.data), out_dir, evaluate=evaluate,
               time_limit=args.switch_minutes * 60, progress=False, resume=resume)

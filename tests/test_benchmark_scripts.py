@@ -367,6 +367,33 @@ def test_emergence_warmup_scene_trains_first_on_other_videos_then_resumes_on_the
     assert emergence.data_changes(tmp_path / "out" / "curriculum") == "first 2 it. object_speed=0.08"
 
 
+def test_emergence_resume_to_more_iterations_equals_the_longer_run_at_a_constant_lr(tmp_path, monkeypatch):
+    emergence = load("emergence")
+    resumed = []
+    real_train = emergence.train
+
+    def recording_train(*args, **kwargs):
+        resumed.append(kwargs["resume"])
+        return real_train(*args, **kwargs)
+
+    monkeypatch.setattr(emergence, "train", recording_train)
+    common = ["--profile", "smoke", "--data", "smoke", "--data-root", str(tmp_path / "data"), "--out",
+              str(tmp_path / "out"), "--eval-every", "2", "--threads", "1", "--minutes", "5", "--lr", "3e-4",
+              "--min-lr", "3e-4"]
+    emergence.main(["--name", "straight", "--iterations", "4"] + common)
+    emergence.main(["--name", "extended", "--iterations", "2"] + common)
+    emergence.main(["--name", "extended", "--iterations", "4", "--resume"] + common)
+    straight, extended = (torch.load(tmp_path / "out" / name / "checkpoint.pt", weights_only=True)
+                          for name in ("straight", "extended"))
+    assert resumed == [False, False, True]  # the third call continued the second's checkpoint
+    assert straight["iteration"] == extended["iteration"] == 4
+    assert all(torch.equal(straight["model"][key], extended["model"][key]) for key in straight["model"])
+    rows = [(tmp_path / "out" / name / "eval.csv").read_text().splitlines() for name in ("straight", "extended")]
+    assert [row.split(",")[0] for row in rows[1][1:]] == ["2", "4"]
+    with pytest.raises(SystemExit, match="one-phase run"):
+        emergence.main(["--name", "extended", "--resume", "--dense-warmup", "2"] + common)
+
+
 def test_emergence_prepare_only_also_generates_the_extended_validation_set(tmp_path):
     """A sweep prepares every run's data before runs start side by side; the --val-videos set
     must be among it, or parallel runs would generate the same folder at once."""
