@@ -184,7 +184,8 @@ TRAIN_PROFILES: dict[str, Callable[[], TrainConfig]] = {
     #   (0.18 without): not adopted. Round 13, 50 videos, two quiet seeds: 0.25 / 0.29 at 750
     #   (profile 0.20 / 0.21), 0.338 / 0.333 at 1,500 (0.305 / 0.336): earlier, not higher;
     #   three times as fast 0.16 / 0.32, a still camera 0.16 / 0.27, a camera panning twice
-    #   as far 0.23 / 0.18 (seed 0 each).
+    #   as far 0.23 / 0.18 (seed 0 each). Round 14: twice as fast for the first 750 iterations
+    #   only, then the preset's videos: 0.332 at 1,500 (seed 0), level.
     # - frame gap 1 / 3 (same conditions, 2,000 iterations): 0.45 / 0.14. Gap 1 alone on 2
     #   threads for 20 minutes never took off (0.20-0.25): when emergence starts varies from run
     #   to run by more than these settings differ, so gap 2 stays until several seeds are measured.
