@@ -358,8 +358,12 @@ def main(argv: list[str] | None = None) -> None:
         return
     if not args.name and not args.prepare_only:
         raise SystemExit("--name is required (or --summarize, --prepare-only)")
-    if args.resume and (args.warmup_data or args.warmup_iterations or args.dense_warmup or args.switch_minutes):
+    if args.resume and (args.warmup_data or args.warmup_iterations or args.dense_warmup
+                        or args.switch_minutes is not None):
         raise SystemExit("--resume continues a one-phase run; it cannot be combined with a warm-up or a switch")
+    if bool(args.warmup_scene) != (args.warmup_iterations > 0):
+        raise SystemExit("--warmup-scene and --warmup-iterations go together: the scene change of the first N "
+                         "iterations' videos, and N")
     torch.set_num_threads(args.threads)
     model_config, train_config = configs(args)
     every_set, training_only = scene_changes(args.scene), scene_changes(args.train_scene)

@@ -388,10 +388,20 @@ def test_emergence_resume_to_more_iterations_equals_the_longer_run_at_a_constant
     assert resumed == [False, False, True]  # the third call continued the second's checkpoint
     assert straight["iteration"] == extended["iteration"] == 4
     assert all(torch.equal(straight["model"][key], extended["model"][key]) for key in straight["model"])
-    rows = [(tmp_path / "out" / name / "eval.csv").read_text().splitlines() for name in ("straight", "extended")]
-    assert [row.split(",")[0] for row in rows[1][1:]] == ["2", "4"]
+    straight_rows, extended_rows = ((tmp_path / "out" / name / "eval.csv").read_text().splitlines()
+                                    for name in ("straight", "extended"))
+    assert [row.split(",")[0] for row in extended_rows[1:]] == ["2", "4"]
+    j_at_4 = [dict(zip(rows[0].split(","), rows[-1].split(",")))["J_best_channel"]
+              for rows in (straight_rows, extended_rows)]
+    assert j_at_4[0] == j_at_4[1]
     with pytest.raises(SystemExit, match="one-phase run"):
         emergence.main(["--name", "extended", "--resume", "--dense-warmup", "2"] + common)
+    with pytest.raises(SystemExit, match="one-phase run"):
+        emergence.main(["--name", "extended", "--resume", "--switch-minutes", "0"] + common)
+    with pytest.raises(SystemExit, match="go together"):
+        emergence.main(["--name", "x", "--warmup-scene", "object_speed=0.08"] + common)
+    with pytest.raises(SystemExit, match="go together"):
+        emergence.main(["--name", "x", "--warmup-iterations", "2"] + common)
 
 
 def test_emergence_prepare_only_also_generates_the_extended_validation_set(tmp_path):
