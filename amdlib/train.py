@@ -186,6 +186,9 @@ TRAIN_PROFILES: dict[str, Callable[[], TrainConfig]] = {
     #   three times as fast 0.16 / 0.32, a still camera 0.16 / 0.27, a camera panning twice
     #   as far 0.23 / 0.18 (seed 0 each). Round 14: twice as fast for the first 750 iterations
     #   only, then the preset's videos: 0.332 at 1,500 (seed 0), level.
+    # - 2-4 static distractors per training video (0-2 in the preset), round 15: 0.357 / 0.358 at
+    #   1,500 (seeds 0 / 1; 0.305 / 0.336 without), but the object channel covers distractors
+    #   about as rarely as without (val_spread.py's distractor columns): not adopted.
     # - frame gap 1 / 3 (same conditions, 2,000 iterations): 0.45 / 0.14. Gap 1 alone on 2
     #   threads for 20 minutes never took off (0.20-0.25): when emergence starts varies from run
     #   to run by more than these settings differ, so gap 2 stays until several seeds are measured.

@@ -13,7 +13,9 @@ committed 10 videos (with labels), applied to all N.
 
 Writes <out>/spread.{csv,md} (one row per checkpoint and block), <out>/summary.{csv,md} (one
 row per checkpoint) and <out>/videos.csv (one row per checkpoint and video: the object's area,
-each channel's J and area, the oracle, the motion-contrast channel), to see which videos fail.
+each channel's J and area, the oracle, the motion-contrast channel, and which share of each
+channel's mask lies on a static distractor: the layer maps are not in the DAVIS-layout files, so
+they are re-rendered from the generator), to see which videos fail and how.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import argparse
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import torch
 
@@ -30,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a plain
 from amdlib.atomic import atomic_write  # noqa: E402
 from amdlib.checkpoint import load_checkpoint  # noqa: E402
 from amdlib.data import DAVIS2016, SyntheticConfig, generate_more_davis  # noqa: E402
+from amdlib.data.synthetic import render_item  # noqa: E402
 from amdlib.evaluate import attach_motion_channels, channel_scores, segment_sequences  # noqa: E402
 from amdlib.metrics import jaccard  # noqa: E402
 
@@ -84,18 +88,47 @@ def spread_rows(label: str, results, block: int, committed: int) -> tuple[list[d
     return rows, summary
 
 
-def video_rows(label: str, results, threshold: float = 0.5) -> list[dict]:
+def distractor_pixels(config: str | SyntheticConfig, results) -> dict[str, torch.Tensor]:
+    """Per video name, bool T,H,W: the pixels of a static distractor (covered by a layer that is
+    not a moving object), re-rendered from the generator (a preset's name or a config). The
+    rendered ground truth must equal the files' (same video, same frames), else the set was made
+    otherwise and this says so."""
+    config = SyntheticConfig.profile(config) if isinstance(config, str) else config
+    maps = {}
+    for result in results:
+        video = render_item(config, "davis2016", int(result.name.removeprefix("synth-")), config.davis_frames)
+        if video.masks.shape != tuple(result.truth.shape) or not np.array_equal(video.masks, result.truth.numpy()):
+            raise ValueError(f"{result.name}: the generator does not re-render this video's ground truth "
+                             f"(a set generated with another seed or preset?)")
+        maps[result.name] = torch.from_numpy((video.owner >= 0) & ~video.masks)
+    return maps
+
+
+def video_rows(label: str, results, threshold: float = 0.5,
+               distractors: dict[str, torch.Tensor] | None = None) -> list[dict]:
     """One row per video: its object's mean area (fraction of the frame), each channel's J and
     mean area (mask > threshold), the per-frame oracle's J, and the label-free motion-contrast
-    channel with its J when attached."""
+    channel with its J when attached. With `distractors` (`distractor_pixels`): the distractors'
+    mean area and, per channel, the share of its mask pixels (all frames) that lie on one and the
+    share of the distractor pixels that it covers."""
     rows = []
     for result in results:
-        j = jaccard(result.masks > threshold, result.truth.unsqueeze(1))  # T,c
-        area = (result.masks > threshold).float().mean((2, 3)).mean(0)  # c
+        masks = result.masks > threshold  # T,c,H,W
+        j = jaccard(masks, result.truth.unsqueeze(1))  # T,c
+        area = masks.float().mean((2, 3)).mean(0)  # c
         row = {"run": label, "video": result.name, "object_area": result.truth.float().mean().item()}
+        if distractors is not None:
+            on_distractor = distractors[result.name].unsqueeze(1)  # T,1,H,W
+            row["distractor_area"] = on_distractor.float().mean().item()
         for k in range(j.shape[1]):
             row[f"J_channel_{k}"] = j[:, k].mean().item()
             row[f"area_channel_{k}"] = area[k].item()
+            if distractors is not None:
+                overlap = (masks[:, k] & on_distractor[:, 0]).sum().item()
+                pixels, distractor_count = masks[:, k].sum().item(), on_distractor.sum().item()
+                row[f"on_distractor_channel_{k}"] = overlap / pixels if pixels else float("nan")
+                row[f"distractor_covered_channel_{k}"] = (overlap / distractor_count if distractor_count
+                                                          else float("nan"))
         row["J_oracle_frame"] = j.max(1).values.mean().item()
         if result.motion_channel is not None:
             row["motion_channel"] = result.motion_channel
@@ -113,7 +146,7 @@ def main(argv: list[str] | None = None) -> None:
     block = args.block or committed
     sequences = list(DAVIS2016(folder))
     size = (args.eval_size, args.eval_size)
-    rows, summaries, videos = [], [], []
+    rows, summaries, videos, distractors = [], [], [], None
     for spec in args.checkpoints:
         label, path = labelled(spec)
         model = load_checkpoint(path)
@@ -122,7 +155,8 @@ def main(argv: list[str] | None = None) -> None:
         block_rows, summary = spread_rows(label, results, block, committed)
         rows += block_rows
         summaries.append(summary)
-        videos += video_rows(label, results)
+        distractors = distractors if distractors is not None else distractor_pixels(args.preset, results)
+        videos += video_rows(label, results, distractors=distractors)
         print(pd.DataFrame(block_rows).to_string(index=False, float_format="{:.3f}".format), flush=True)
         write_table(pd.DataFrame(rows), Path(args.out) / "spread")  # after each: nothing computed is lost
         write_table(pd.DataFrame(summaries), Path(args.out) / "summary")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import json
 import math
@@ -295,6 +296,19 @@ def test_val_spread_video_rows_hand_computed():
     assert math.isclose(row["area_channel_0"], 0.75) and math.isclose(row["area_channel_1"], 0.25)
     assert math.isclose(row["J_oracle_frame"], 0.5)
     assert row["motion_channel"] == 0 and math.isclose(row["J_motion_contrast"], 0.25)
+    assert "distractor_area" not in row and "on_distractor_channel_0" not in row
+    # a distractor at the bottom right: channel 0 (3 pixels) has 1 on it, channel 1 (1 pixel) none
+    (row,) = spread.video_rows("run", [result], distractors={"v": torch.tensor([[[False, False], [False, True]]])})
+    assert math.isclose(row["distractor_area"], 0.25)
+    assert math.isclose(row["on_distractor_channel_0"], 1 / 3) and row["on_distractor_channel_1"] == 0.0
+    assert row["distractor_covered_channel_0"] == 1.0 and row["distractor_covered_channel_1"] == 0.0
+    # an empty channel has no share
+    empty = _masks("e", ([[1, 1], [1, 1]], [[0, 0], [0, 0]]), truth)
+    (row,) = spread.video_rows("run", [empty], distractors={"e": torch.ones(1, 2, 2, dtype=torch.bool)})
+    assert row["on_distractor_channel_0"] == 1.0 and math.isnan(row["on_distractor_channel_1"])
+    assert row["distractor_covered_channel_0"] == 1.0 and row["distractor_covered_channel_1"] == 0.0
+    (row,) = spread.video_rows("run", [empty], distractors={"e": torch.zeros(1, 2, 2, dtype=torch.bool)})
+    assert row["distractor_area"] == 0.0 and math.isnan(row["distractor_covered_channel_0"])
 
 
 def test_val_spread_extended_set_starts_with_the_presets_own_videos(tmp_path):
@@ -333,6 +347,34 @@ def test_val_spread_end_to_end_on_a_smoke_checkpoint(tmp_path):
     assert (tmp_path / "out" / "summary.md").read_text().count("smoke_ck") == 1
     videos = pd.read_csv(tmp_path / "out" / "videos.csv")
     assert len(videos) == 4 and (videos["J_oracle_frame"] >= videos["J_motion_contrast"] - 1e-6).all()
+    assert videos["distractor_area"].between(0, 1).all()
+    for k in range(2):
+        for column in (f"on_distractor_channel_{k}", f"distractor_covered_channel_{k}"):
+            assert videos[column].dropna().between(0, 1).all()
+
+
+def test_val_spread_distractor_pixels_are_the_static_shapes_of_the_generated_videos(tmp_path):
+    """The re-rendered distractor map of each written video: disjoint from its ground truth,
+    present where the videos hold two distractors each, and another seed's videos are refused."""
+    spread = load("val_spread")
+    from amdlib.data import DAVIS2016, SyntheticConfig, generate
+    from amdlib.evaluate import SequenceMasks
+
+    def results_of(folder):
+        return [SequenceMasks(s.name, torch.zeros(len(s.annotated), 2, 1, 1),
+                              torch.stack([s.mask(i) for i in s.annotated])) for s in DAVIS2016(folder)]
+
+    smoke = SyntheticConfig.profile("smoke")
+    cluttered = smoke.replace(scene=dataclasses.replace(smoke.scene, num_distractors=(2, 2)))
+    results = results_of(generate("davis2016", tmp_path / "cluttered", cluttered))
+    maps = spread.distractor_pixels(cluttered, results)
+    assert set(maps) == {r.name for r in results}
+    for result in results:
+        assert maps[result.name].shape == result.truth.shape and not (maps[result.name] & result.truth).any()
+    assert any(m.any() for m in maps.values())
+    with pytest.raises(ValueError, match="synth-000: the generator does not re-render"):
+        spread.distractor_pixels(cluttered.replace(seed=smoke.seed + 1), results)
+    assert spread.distractor_pixels("smoke", results_of(generate("davis2016", tmp_path / "smoke", "smoke")))
 
 
 def test_emergence_evaluates_on_the_extended_set_with_val_videos(tmp_path):
