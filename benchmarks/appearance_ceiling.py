@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> None:
     with_distractor = 0
     for index in range(config.davis_videos):
         video = render_item(config, "davis2016", index, config.davis_frames)
-        with_distractor += bool(((video.owner >= 0) & ~video.masks).any())
+        with_distractor += bool(video.distractors.any())
         for truth, shapes in zip(video.masks, video.owner >= 0):
             target = through_resolution(truth, args.size, None)
             for name, mask in zip(scores, (through_resolution(shapes, args.size, None),

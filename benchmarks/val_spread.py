@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a plain
 from amdlib.atomic import atomic_write  # noqa: E402
 from amdlib.checkpoint import load_checkpoint  # noqa: E402
 from amdlib.data import DAVIS2016, SyntheticConfig, generate_more_davis  # noqa: E402
-from amdlib.data.synthetic import render_item  # noqa: E402
+from amdlib.data.synthetic import davis_video_index, render_item  # noqa: E402
 from amdlib.evaluate import attach_motion_channels, channel_scores, segment_sequences  # noqa: E402
 from amdlib.metrics import jaccard  # noqa: E402
 
@@ -96,11 +96,11 @@ def distractor_pixels(config: str | SyntheticConfig, results) -> dict[str, torch
     config = SyntheticConfig.profile(config) if isinstance(config, str) else config
     maps = {}
     for result in results:
-        video = render_item(config, "davis2016", int(result.name.removeprefix("synth-")), config.davis_frames)
+        video = render_item(config, "davis2016", davis_video_index(result.name), config.davis_frames)
         if video.masks.shape != tuple(result.truth.shape) or not np.array_equal(video.masks, result.truth.numpy()):
             raise ValueError(f"{result.name}: the generator does not re-render this video's ground truth "
                              f"(a set generated with another seed or preset?)")
-        maps[result.name] = torch.from_numpy((video.owner >= 0) & ~video.masks)
+        maps[result.name] = torch.from_numpy(video.distractors)
     return maps
 
 
@@ -118,14 +118,14 @@ def video_rows(label: str, results, threshold: float = 0.5,
         area = masks.float().mean((2, 3)).mean(0)  # c
         row = {"run": label, "video": result.name, "object_area": result.truth.float().mean().item()}
         if distractors is not None:
-            on_distractor = distractors[result.name].unsqueeze(1)  # T,1,H,W
+            on_distractor = distractors[result.name]  # T,H,W
+            distractor_count = on_distractor.sum().item()
             row["distractor_area"] = on_distractor.float().mean().item()
         for k in range(j.shape[1]):
             row[f"J_channel_{k}"] = j[:, k].mean().item()
             row[f"area_channel_{k}"] = area[k].item()
             if distractors is not None:
-                overlap = (masks[:, k] & on_distractor[:, 0]).sum().item()
-                pixels, distractor_count = masks[:, k].sum().item(), on_distractor.sum().item()
+                overlap, pixels = (masks[:, k] & on_distractor).sum().item(), masks[:, k].sum().item()
                 row[f"on_distractor_channel_{k}"] = overlap / pixels if pixels else float("nan")
                 row[f"distractor_covered_channel_{k}"] = (overlap / distractor_count if distractor_count
                                                           else float("nan"))

@@ -9,14 +9,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from amdlib.data import (DAVIS2016, DUTSTE, VOC2012, DAVISLike, DatasetError, SceneConfig,
                          SyntheticConfig, YouTubeVOSPairs, generate, generate_all, voc_colormap)
 from amdlib.data.scene import render_scene, sample_scene
 from amdlib.data.scene import RenderedVideo
-from amdlib.data.synthetic import (DATASETS, fbms_annotated_frames, is_complete, read_manifest, render_item,
-                                  voc_label)
+from amdlib.data.synthetic import (DATASETS, davis_video_index, davis_video_name, fbms_annotated_frames,
+                                  is_complete, read_manifest, render_item, voc_label)
 from amdlib.data.voc import VOC_NUM_CLASSES
 
 
@@ -181,6 +182,7 @@ def test_distractors_are_background():
     visible = np.isin(with_d.owner, distractors)
     assert visible.any()  # distractors are in the picture ...
     assert not with_d.masks[visible].any()  # ... but never in the ground truth
+    assert np.array_equal(with_d.distractors, visible)  # the pixels RenderedVideo.distractors names
     assert np.array_equal(with_d.masks, without.masks)
     assert not np.array_equal(with_d.frames, without.frames)
     for i in distractors:  # fixed in the world: they move only with the camera
@@ -310,11 +312,15 @@ def test_loaders_read_the_synthetic_sets(smoke):
     pairs = YouTubeVOSPairs(smoke.youtube_vos, smoke.youtube_split, short_side=64, crop=(48, 48),
                             annotations="train_all_frames/Annotations")
     frames, masks = pairs[0]
-    assert frames.shape == (2, 3, 48, 48) and masks.shape == (2, 48, 48) and masks.dtype == np.bool_ or True
+    assert frames.shape == (2, 3, 48, 48) and masks.shape == (2, 48, 48) and masks.dtype == torch.bool
     assert len(pairs) == 4 and len(YouTubeVOSPairs(smoke.youtube_vos, short_side=64, crop=None)) == 4
 
     davis = DAVIS2016(smoke.davis2016)
-    assert davis.names == ["synth-000", "synth-001"]
+    assert davis.names == ["synth-000", "synth-001"] == [davis_video_name(0), davis_video_name(1)]
+    assert [davis_video_index(name) for name in davis.names] == [0, 1] and davis_video_index("synth-1234") == 1234
+    for other in ("bear", "synth-", "synth-01a", "real-001"):
+        with pytest.raises(ValueError, match="not a synthetic DAVIS-layout video"):
+            davis_video_index(other)
     assert len(davis[1]) == 8 and davis[1].annotated == list(range(8))
     assert davis[0].mask(0).dtype.is_floating_point is False
 

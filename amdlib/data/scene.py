@@ -190,6 +190,12 @@ class RenderedVideo:
     """int16 T,H,W: index into scene.layers of the top-most layer covering the pixel (alpha > 0.5),
     -1 = background. Objects' visible masks and VOC labels derive from it."""
 
+    @property
+    def distractors(self) -> np.ndarray:
+        """bool T,H,W: the visible pixels of static distractors (a layer covers them, and it is
+        not a moving object); background in the ground truth."""
+        return (self.owner >= 0) & ~self.masks
+
 
 def _rotation(angle: float) -> np.ndarray:
     c, s = np.cos(angle), np.sin(angle)

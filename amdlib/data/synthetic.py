@@ -296,9 +296,22 @@ def _write_youtube_vos(out: Path, config: SyntheticConfig, workers: int = 1) -> 
     (out / "train.txt").write_text("".join(line + "\n" for line in lines))
 
 
+def davis_video_name(index: int) -> str:
+    """The sequence name of DAVIS-layout video `index` (its folder under JPEGImages/480p)."""
+    return f"synth-{index:03d}"
+
+
+def davis_video_index(name: str) -> int:
+    """The inverse of `davis_video_name`, to re-render a written video (`render_item`)."""
+    prefix, _, number = name.partition("-")
+    if prefix != "synth" or not number.isdigit():
+        raise ValueError(f"{name!r} is not a synthetic DAVIS-layout video (names are synth-NNN)")
+    return int(number)
+
+
 def _davis_video(out: Path, config: SyntheticConfig, index: int) -> list[str]:
     """Render and write validation video `index`; its split-file lines, one per frame."""
-    name = f"synth-{index:03d}"
+    name = davis_video_name(index)
     video = render_item(config, "davis2016", index, config.davis_frames)
     lines = []
     for t in range(config.davis_frames):
