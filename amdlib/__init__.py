@@ -5,9 +5,9 @@ NeurIPS 2021. Read in this order: config -> appearance -> motion (correlation, s
 warp) -> loss (occlusion) -> model -> checkpoint.
 """
 
-from .checkpoint import load_checkpoint, save_checkpoint
+from .io.checkpoint import load_checkpoint, save_checkpoint
 from .config import AMDConfig
-from .model import AMD, AMDOutput
+from .model.amd import AMD, AMDOutput
 
 __all__ = ["AMD", "AMDConfig", "AMDOutput", "load_checkpoint", "save_checkpoint"]
 __version__ = "0.1.0"

@@ -1,15 +1,16 @@
-"""Ablations (issue 5): which parts of AMD make objectness emerge, each measured against the
+"""Ablations (notebook 05): which parts of AMD make objectness emerge, each measured against the
 default under the same budget, seed and data.
 
 The table of what is ablated is data (`ABLATIONS`: family -> variants, each variant a set of
 `AMDConfig` / `TrainConfig` overrides, or test-time adaptation on top); `run_variant` trains one
-variant from scratch with `amdlib.train.train` and scores its masks on a DAVIS-layout set with
-`amdlib.evaluate` (every channel rule, beside the centre prior); `run_ablations` runs families
+variant from scratch with `amdlib.training.train.train` and scores its masks on a DAVIS-layout set with
+`amdlib.evaluation.channels` (every channel rule, beside the centre prior); `run_ablations` runs families
 and `ablation_table` / `ablation_figure` present them (notebook 05).
 
-Why equal training TIME (not iterations) on the `cpu` profile: RESEARCH.md item 7 measured that
-on a CPU the backbone mostly sets the pace of emergence, so a deeper net compared at equal
-iterations would get several times more compute. Every row records the iterations it reached.
+The budget is the profile's `ablation` (`amdlib.config.AblationBudget`): equal training TIME on
+the `cpu` profile, because on a CPU the backbone mostly sets the pace of emergence and a deeper net
+compared at equal iterations would get several times the compute. Every row records the
+iterations it reached.
 
 Caching: a training depends only on (model config, train config, budget, training data); its
 run folder `<out>/runs/<hash of those>/` is shared by every variant that resolves to the same
@@ -33,27 +34,24 @@ from typing import Any
 
 import pandas as pd
 
-from .adapt import AdaptConfig
-from .atomic import write_json
-from .checkpoint import load_checkpoint, save_checkpoint
-from .config import AMDConfig
-from .evaluate import channel_scores, vos_channel_scores
-from .model import AMD
-from .protocols import amd_with_tta
-from .train import TrainConfig, train, training_pairs
+from .evaluation.adapt import AdaptConfig
+from .io.atomic import write_json
+from .io.checkpoint import load_checkpoint, save_checkpoint
+from .config import AblationBudget, AMDConfig, TrainConfig, profile as named_profile
+from .evaluation.channels import channel_scores, vos_channel_scores
+from .model.amd import AMD
+from .evaluation.vos import amd_with_tta
+from .training.train import train, training_pairs
 
 ROW_VERSION = 1
 """Bump when the meaning of a row changes (what is evaluated, how): cached rows are then redone."""
 
 SMOOTH_WEIGHT = 200.0
-"""Weight of the edge-aware smoothness term in the `smoothness` loss variant (SPEC section 4).
-
-The release configures 50 with flows divided by the finest scale's short side (384 px there) and
-never adds the term. At the `cpu` profile's 64x64 flow input, measured on 32 training pairs with
-the `cpu` run's model (runs/cpu, 4,000 iterations): photometric loss 0.097, smoothness term
-5.5e-5 per unit weight. Weight 50 would add 0.003 (3 % of the objective: nearly a no-op); 200
-adds 0.011, about 10 %: enough to shape the flow (and, through the segment flow, where mask
-boundaries may lie: on image edges) without swamping the photometric term."""
+"""Weight of the edge-aware smoothness term in the `smoothness` loss variant (docs/method.md
+section 4). The release configures 50 (with flows divided by a 384 px short side) and never adds
+the term. At the `cpu` profile's 64x64 flow input a trained model's photometric loss is about
+0.097 and the term 5.5e-5 per unit weight: 50 would add 3 % (nearly a no-op), 200 about 10 %,
+enough to shape the flow without swamping the photometric term."""
 
 
 @dataclass(frozen=True)
@@ -66,7 +64,7 @@ class Variant:
     train: Mapping[str, Any] = field(default_factory=dict)
     """`TrainConfig` field -> value."""
     tta: bool = False
-    """Score the masks after per-video test-time adaptation (`amdlib.adapt`, SPEC section 6b)
+    """Score the masks after per-video test-time adaptation (`amdlib.evaluation.adapt`, docs/method.md section 6b)
     of the trained model, instead of the trained model itself."""
     profiles: tuple[str, ...] | None = None
     """Profiles this variant runs under (None: all)."""
@@ -92,9 +90,9 @@ class Variant:
 
 
 ABLATIONS: dict[str, list[Variant]] = {
-    # Paper: c = 5 was best in its sweep (SPEC section 7). The `cpu` profile uses c = 2.
+    # Paper: c = 5 was best in its sweep (docs/method.md section 7). The `cpu` profile uses c = 2.
     "masks": [Variant(f"c={c}", {"num_masks": c}) for c in (1, 2, 3, 5, 8)],
-    # SPEC section 4: 0.15 L1 + 0.85 DSSIM with occlusion masking, no smoothness.
+    # docs/method.md section 4: 0.15 L1 + 0.85 DSSIM with occlusion masking, no smoothness.
     "loss": [
         Variant("release"),
         Variant("l1_only", {"l1_weight": 1.0, "ssim_weight": 0.0}),
@@ -102,11 +100,11 @@ ABLATIONS: dict[str, list[Variant]] = {
         Variant("smoothness", {"smooth_weight": SMOOTH_WEIGHT}),
         Variant("no_occlusion", {"occlusion": False}),
     ],
-    # SPEC section 3: one flow vector per segment vs a dense per-pixel flow (masks get no gradient).
+    # docs/method.md section 3: one flow vector per segment vs a dense per-pixel flow (masks get no gradient).
     "flow": [Variant("segment"), Variant("dense", {"segment_flow": False})],
-    # SPEC section 5: the release does not flip; the paper text mentions random flipping.
+    # docs/method.md section 5: the release does not flip; the paper text mentions random flipping.
     "augmentation": [Variant("no_flip", train={"flip": False}), Variant("flip", train={"flip": True})],
-    # SPEC section 2 (ResNet-50) vs the `cpu` profile's small net (RESEARCH.md item 7). ResNet-50
+    # docs/method.md section 2 (ResNet-50) vs the `cpu` profile's small net (section 9). ResNet-50
     # only under `paper`: on 2 CPU cores it reaches a few dozen iterations in the cpu budget.
     "backbone": [
         Variant("small", {"backbone": "small"}),
@@ -114,10 +112,10 @@ ABLATIONS: dict[str, list[Variant]] = {
         Variant("resnet50", {"backbone": "resnet50"}, profiles=("paper",)),
     ],
     # Not in the release; the `cpu` profile's two changes against the border and mask-dilation
-    # traps (AMDConfig.padding_mode, AMDConfig.flow_masks; results/cpu/emergence/README.md).
+    # traps (AMDConfig.padding_mode, AMDConfig.flow_masks; docs/method.md section 9).
     "padding": [Variant("zeros", {"padding_mode": "zeros"}), Variant("reflect", {"padding_mode": "reflect"})],
     "flow_masks": [Variant("source", {"flow_masks": "source"}), Variant("reference", {"flow_masks": "reference"})],
-    # SPEC section 6b: the paper's VOS numbers are with test-time adaptation; same trained model.
+    # docs/method.md section 6b: the paper's VOS numbers are with test-time adaptation; same trained model.
     "tta": [Variant("without"), Variant("with", tta=True)],
 }
 
@@ -127,53 +125,6 @@ def family_variants(family: str, profile: str) -> list[Variant]:
     if family not in ABLATIONS:
         raise ValueError(f"unknown ablation family {family!r}; choose from {sorted(ABLATIONS)}")
     return [v for v in ABLATIONS[family] if v.applies_to(profile)]
-
-
-@dataclass(frozen=True)
-class AblationBudget:
-    """What every variant of a profile gets: the same training time, or the same iterations."""
-
-    seconds: float | None
-    """Training seconds per variant (evaluation excluded; `train(time_limit=...)`), or None."""
-    iterations: int | None
-    """Iterations per variant, or None: the profile's `TrainConfig.iterations` (then only a cap,
-    and the span of the lr schedule)."""
-    tta_iterations: int
-    """Test-time adaptation iterations per video for the `tta` family (`AdaptConfig`)."""
-    ema_decay: float | None = None
-    """The weight average every variant is scored through (`TrainConfig.ema_decay`), or None:
-    the profile's. A short budget needs a shorter average than a full run: after n steps a
-    decay-d average still holds d**n of the initial weights (0.995**260 = 0.27)."""
-
-    def __post_init__(self) -> None:
-        if self.seconds is None and self.iterations is None:
-            raise ValueError("an ablation budget needs seconds or iterations")
-
-
-ABLATION_BUDGETS: dict[str, AblationBudget] = {
-    # CI: a handful of iterations per variant, the whole notebook in well under a minute.
-    "smoke": AblationBudget(seconds=None, iterations=3, tta_iterations=2),
-    # 90 s of training per variant on 2 cores: 12 trainings + TTA + evaluation took 22 minutes
-    # (results/cpu, before the padding and flow_masks families). That is about 250 iterations of
-    # the default on quiet cores (2.8 it/s), before any measured run took off (the earliest
-    # passed the centre prior after 500-750 iterations, results/cpu/emergence/README.md): the
-    # table shows tendencies, not converged effects.
-    # TTA: notebook 03's 100 iterations per video. No weight average: with the profile's 0.995
-    # every variant scored the floor J (0.148) at 260 iterations, a quarter of the initial
-    # weights still in the average (results/cpu before this change).
-    "cpu": AblationBudget(seconds=90.0, iterations=None, tta_iterations=100, ema_decay=0.0),
-    # Suggested GPU budget (not measured here): 2 hours of training per variant on one GPU with
-    # the release's settings (13 trainings, about a GPU-day), TTA as notebook 03 (200 per video).
-    "paper": AblationBudget(seconds=2 * 3600.0, iterations=None, tta_iterations=200),
-}
-
-
-def ablation_budget(profile: str, **changes: Any) -> AblationBudget:
-    """The profile's budget (`ABLATION_BUDGETS`) with the fields in `changes` that are not None
-    changed (so a notebook's `None` parameters mean "the profile's value")."""
-    if profile not in ABLATION_BUDGETS:
-        raise ValueError(f"unknown profile {profile!r}; choose from {sorted(ABLATION_BUDGETS)}")
-    return dataclasses.replace(ABLATION_BUDGETS[profile], **{k: v for k, v in changes.items() if v is not None})
 
 
 @dataclass(frozen=True)
@@ -265,7 +216,7 @@ def run_variant(family: str, variant: Variant, profile: str, data: AblationData,
     Reuses `<out_dir>/<family>/<variant>/row.json` when its settings match, and a finished
     training of the same settings from any family (module docstring).
     """
-    budget = budget or ablation_budget(profile)
+    budget = budget or named_profile(profile).ablation
     out_dir = Path(out_dir)
     changes = {"seed": seed} if budget.iterations is None else {"seed": seed, "iterations": budget.iterations}
     if budget.ema_decay is not None:
@@ -311,11 +262,10 @@ def run_variant(family: str, variant: Variant, profile: str, data: AblationData,
 ROW_COLUMNS = ("family", "variant", "change", "reference", "iterations", "train_seconds", "tta_iterations",
                "J_label_free", "J_best_channel", "J_oracle_frame", "J_centre_prior")
 """The scalar fields of a row. J_label_free: per video, the channel whose segment flow departs
-most from the background's (`evaluate.motion_contrast_channel`), which holds for any c (the
-smallest-area rule picks a nearly empty or clutter channel once c > 2: with c = 3 it scored
-0.08-0.25 where this rule scored 0.44-0.54 on four seeds, results/gpu/README.md); best
-channel: the fixed channel with the best J (chosen with labels); oracle: the best channel in
-every frame (an upper bound); centre prior: the best centred disk on the same frames."""
+most from the background's (`channels.motion_contrast_channel`), which holds for any c (the
+smallest-area rule picks a nearly empty or clutter channel once c > 2); best channel: the fixed
+channel with the best J (chosen with labels); oracle: the best channel in every frame (an upper
+bound); centre prior: the best centred disk on the same frames."""
 
 
 def run_ablations(profile: str, data: AblationData, out_dir: str | os.PathLike,
@@ -384,7 +334,7 @@ def ablation_figure(rows: pd.DataFrame, family: str, title: str = ""):
 def save_ablation_figure(rows: pd.DataFrame, family: str, figures_dir: str | os.PathLike) -> Path | None:
     """`ablation_figure` of `family` saved as `<figures_dir>/05_ablation_<family>.png`; None (and
     no file) when `rows` holds no variant of that family (e.g. `families` left it out)."""
-    from .report import save_figure
+    from .reports.tables import save_figure
 
     if not (rows["family"] == family).any():
         return None

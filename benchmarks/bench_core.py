@@ -42,8 +42,8 @@ from torch.profiler import ProfilerActivity, profile
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a plain checkout too
 
-from amdlib.atomic import write_text  # noqa: E402
-from amdlib.correlation import correlation, correlation_naive  # noqa: E402
+from amdlib.io.atomic import write_text  # noqa: E402
+from amdlib.model.correlation import correlation, correlation_naive  # noqa: E402
 
 Row = dict[str, object]
 
@@ -211,7 +211,7 @@ def training_step(cost_volume: Callable[..., torch.Tensor], amp: bool, batch: in
                   frame_size: int = 128, flow_size: tuple[int, int] = (128, 192)) -> Callable[[], None]:
     """One full AMD training step (forward, backward, Adam) of the release model (ResNet-50,
     c = 5) with `cost_volume` as the motion pathway's correlation; returns the step function."""
-    import amdlib.motion
+    import amdlib.model.motion
     from amdlib import AMD, AMDConfig
 
     torch.manual_seed(0)
@@ -220,8 +220,8 @@ def training_step(cost_volume: Callable[..., torch.Tensor], amp: bool, batch: in
     frames = torch.rand(batch, 2, 3, frame_size, frame_size)
 
     def run() -> None:
-        original = amdlib.motion.correlation
-        amdlib.motion.correlation = cost_volume
+        original = amdlib.model.motion.correlation
+        amdlib.model.motion.correlation = cost_volume
         try:
             optimizer.zero_grad(set_to_none=True)
             with torch.autocast("cpu", dtype=torch.bfloat16, enabled=amp):
@@ -229,7 +229,7 @@ def training_step(cost_volume: Callable[..., torch.Tensor], amp: bool, batch: in
             loss.backward()
             optimizer.step()
         finally:
-            amdlib.motion.correlation = original
+            amdlib.model.motion.correlation = original
 
     run()  # warm-up; also creates Adam's state so that every timed step is alike
     return run
@@ -319,7 +319,7 @@ def environment_line(threads: int) -> str:
 
 
 def write_markdown(path: str, results: dict[str, list[Row]], header: str) -> None:
-    """Write every section's table to ``path`` atomically (`amdlib.atomic.write_text`)."""
+    """Write every section's table to ``path`` atomically (`amdlib.io.atomic.write_text`)."""
     parts = ["# Core benchmarks", "", header, ""]
     for name, rows in results.items():
         parts += [f"## {name}", "", format_table(rows), ""]

@@ -8,7 +8,7 @@ backward, Adam) on random frames at the profile's crop size, timed with CUDA eve
 `--steps` steps after warm-up), with the peak of GPU memory held by PyTorch's allocator. Each AMP
 mode's loss on the first step is compared with fp32's on the same weights and frames, so a mode
 that runs fast but computes something else shows up here. Ratios are against fp32 in the same
-run. What only a GPU shows: the CPU profiles never use AMP (SPEC section 5: the release trains
+run. What only a GPU shows: the CPU profiles never use AMP (docs/method.md section 5: the release trains
 in fp32), and the paper's 384x384 step does not fit a CPU's time.
 """
 
@@ -25,11 +25,11 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a plain checkout too
 
-import amdlib.motion  # noqa: E402
+import amdlib.model.motion  # noqa: E402
 from amdlib import AMD, AMDConfig  # noqa: E402
-from amdlib.correlation import correlation  # noqa: E402
-from amdlib.report import to_markdown  # noqa: E402
-from amdlib.train import AMP_DTYPES, TrainConfig  # noqa: E402
+from amdlib.model.correlation import correlation  # noqa: E402
+from amdlib.reports.tables import to_markdown  # noqa: E402
+from amdlib.training.train import AMP_DTYPES, TrainConfig  # noqa: E402
 
 
 def measure(model_config: AMDConfig, crop: tuple[int, int], batch: int, amp: str, steps: int,
@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
     rows = []
     reference: dict[int, float] = {}
     for method in args.cost_volume:
-        amdlib.motion.correlation = functools.partial(correlation, method=method)
+        amdlib.model.motion.correlation = functools.partial(correlation, method=method)
         try:
             for batch in args.batch:
                 fp32 = None
@@ -103,13 +103,13 @@ def main(argv: list[str] | None = None) -> list[dict]:
                     rows.append(row)
                     torch.cuda.empty_cache()
         finally:
-            amdlib.motion.correlation = correlation
+            amdlib.model.motion.correlation = correlation
     header = (f"{torch.cuda.get_device_name()}, torch {torch.__version__}, profile {args.profile}, "
               f"crop {crop[0]}x{crop[1]}, {args.steps} timed steps (median)")
     table = to_markdown(pd.DataFrame(rows), float_format="{:.6g}")
     print(header + "\n\n" + table, flush=True)
     if args.out:
-        from amdlib.atomic import write_text
+        from amdlib.io.atomic import write_text
 
         write_text(args.out, f"{header}\n\n{table}\n")
     return rows

@@ -1,20 +1,21 @@
 #!/usr/bin/env bash
-# What only a GPU shows, in one call on a lent CUDA machine (results/gpu/README.md):
+# What only a GPU shows, in one call on a lent CUDA machine (benchmarks: results/gpu/README.md;
+# sweeps: research/README.md):
 #   1. the CUDA branch of the cost volume's tests (both methods, fp16 autocast);
 #   2. one training step of the cpu and paper profiles with the tiled (CPU) and batched (GPU)
 #      cost volume, in fp32 / bf16 / fp16 (speed, memory, loss agreement; benchmarks/bench_gpu.py);
 #   3. an emergence sweep of the cpu profile, iteration-matched (SWEEP, a runs file of
-#      benchmarks/emergence_sweep.py), WORKERS runs side by side for SWEEP_MINUTES.
+#      research/emergence_sweep.py), WORKERS runs side by side for SWEEP_MINUTES.
 # The sweep's data is generated first, on the CPU (DATA_WORKERS processes), while 1-2 run on the GPU.
 # CHECKS=0 skips 1-2 (a sweep alone). SUPERVISED=file (same `NAME: options` lines, options of
-# benchmarks/supervised_ceiling.py) starts those runs beside the sweep once its data is written,
+# research/supervised_ceiling.py) starts those runs beside the sweep once its data is written,
 # one thread each, stopped with it. The evaluations are packed into $OUT/sweep.tgz every minute,
 # so a call cut short still brings back what was measured.
-# Usage: OUT=folder SWEEP=benchmarks/sweeps/gpu_round9.txt WORKERS=8 SWEEP_MINUTES=6 bash benchmarks/gpu_checks.sh
+# Usage: OUT=folder SWEEP=research/sweeps/gpu_round9.txt WORKERS=8 SWEEP_MINUTES=6 bash benchmarks/gpu_checks.sh
 set -u
 export PYTHONUNBUFFERED=1
 OUT=${OUT:-results/gpu}
-SWEEP=${SWEEP:-benchmarks/sweeps/gpu_round9.txt}
+SWEEP=${SWEEP:-research/sweeps/gpu_round9.txt}
 mkdir -p "$OUT"
 stamp() { echo "[$(date +%T)] $*"; }
 stamp start
@@ -30,7 +31,7 @@ rm -rf data/generated
 mkdir -p /tmp/sweep /tmp/sweep_sup
 pack() { tar czf "$OUT/sweep.tgz.part" --exclude=checkpoint.pt --exclude=tensorboard -C /tmp sweep sweep_sup 2> /dev/null \
   && mv "$OUT/sweep.tgz.part" "$OUT/sweep.tgz"; }
-python3 benchmarks/emergence_sweep.py "$SWEEP" --workers "${WORKERS:-8}" --threads 1 \
+python3 research/emergence_sweep.py "$SWEEP" --workers "${WORKERS:-8}" --threads 1 \
   --data-workers "${DATA_WORKERS:-12}" --minutes "${SWEEP_MINUTES:-6}" --out /tmp/sweep > "$OUT/sweep.log" 2>&1 &
 SWEEP_PID=$!
 (while sleep 60; do pack; done) &
@@ -41,7 +42,7 @@ if [ -n "${SUPERVISED:-}" ]; then
   while IFS=: read -r name options; do
     name=$(echo $name)
     [ -n "$name" ] || continue
-    timeout "$seconds" python3 benchmarks/supervised_ceiling.py --threads 1 --out "/tmp/sweep_sup/$name" $options \
+    timeout "$seconds" python3 research/supervised_ceiling.py --threads 1 --out "/tmp/sweep_sup/$name" $options \
       > "/tmp/sweep_sup/$name.log" 2>&1 &
   done < <(sed -e 's/#.*//' "$SUPERVISED")
 fi

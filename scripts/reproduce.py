@@ -4,16 +4,17 @@
 Runs each ``notebooks/NN_*.ipynb`` (two digits, then ``_``) in name order with papermill and
 writes, under ``results/<profile>/``: the executed notebooks (``notebooks/``), their HTML
 renderings (``html/``), and what the notebooks themselves write (``tables/`` as CSV + Markdown,
-``figures/`` as PNG). Then runs the core benchmark (``benchmarks/bench_core.py --out
-results/<profile>/benchmarks.md``) when that file exists, records the run in
-``results/<profile>/reproduce_log.json`` (steps and times, hardware, data, checkpoint, commit),
-and finally writes ``results/README.md``, the report a reader opens first, from what is on disk
-under every ``results/<profile>/`` that has a log.
+``figures/`` as PNG, ``summaries/`` as the headline values). Then runs the core benchmark
+(``benchmarks/bench_core.py --out results/<profile>/benchmarks.md``) when that file exists,
+records the run in ``results/<profile>/reproduce_log.json`` (steps and times, hardware, data,
+checkpoint, commit), and finally writes ``results/README.md``, the page a reader opens first,
+with `amdlib.reports.builder.write_report` from what is on disk under every
+``results/<profile>/`` that has a log. The HTML renderings are not committed (.gitignore).
 
 Parameters: every notebook gets ``profile`` and ``results_dir`` (absolute); the others are
 passed only to the notebooks whose ``parameters`` cell declares them (``papermill.inspect_notebook``):
 ``checkpoint`` (``--checkpoint``) and, for each real dataset found under ``--data-root`` (the
-folder ``python -m amdlib.download`` fills; see `REAL_DATASETS`), its notebook parameters
+folder ``python -m amdlib.io.download`` fills; see `REAL_DATASETS`), its notebook parameters
 (``train_root``/``train_split``, ``davis_root``, ``fbms_root``, ``segtrack_root``, ``duts_root``,
 ``voc_root``, and ``real_roots`` for 00_data). Datasets not found stay synthetic; one line says
 which. A ``--data-root`` or ``--checkpoint`` that does not exist stops the run before any notebook.
@@ -38,18 +39,15 @@ Notebooks execute with their folder as working directory (as in Jupyter).
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import platform
-import re
 import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Collection, Sequence
-from urllib.parse import quote
 
 REPO_ROOT: Path = Path(__file__).resolve().parent.parent
 NOTEBOOKS_DIR: Path = REPO_ROOT / "notebooks"
@@ -57,13 +55,12 @@ RESULTS_ROOT: Path = REPO_ROOT / "results"
 BENCH_SCRIPT: Path = REPO_ROOT / "benchmarks" / "bench_core.py"
 BENCH_STEP: str = "bench_core"
 REPORT_STEP: str = "report"
-PROFILES: tuple[str, ...] = ("smoke", "cpu", "paper")
-LOG_NAME: str = "reproduce_log.json"
-MAX_EMBEDDED_ROWS: int = 40
-"""Tables with more rows than this are linked from the report instead of embedded."""
 
 if str(REPO_ROOT) not in sys.path:  # amdlib from this checkout even without `make setup`
     sys.path.insert(0, str(REPO_ROOT))
+
+from amdlib.config import PROFILES, profile as named_profile  # noqa: E402
+from amdlib.reports.builder import LOG_NAME, read_log, write_report  # noqa: E402
 
 
 TRAINING_NOTEBOOK: str = "01_train"
@@ -116,8 +113,8 @@ class Step:
 
 
 def write_atomic(path: Path, text: str) -> Path:
-    """Write ``text`` to ``path`` atomically (`amdlib.atomic.write_text`)."""
-    from amdlib.atomic import write_text
+    """Write ``text`` to ``path`` atomically (`amdlib.io.atomic.write_text`)."""
+    from amdlib.io.atomic import write_text
 
     return write_text(path, text)
 
@@ -128,13 +125,13 @@ def write_atomic(path: Path, text: str) -> Path:
 
 @dataclass(frozen=True)
 class RealDataset:
-    """A real dataset as ``python -m amdlib.download`` leaves it, and the notebooks' names for it."""
+    """A real dataset as ``python -m amdlib.io.download`` leaves it, and the notebooks' names for it."""
 
     name: str
     """Key in the log (and in the report's data lines)."""
     title: str
     resource: str
-    """The `amdlib.download.RESOURCES` entry that fetches it (its target folder is the base)."""
+    """The `amdlib.io.download.RESOURCES` entry that fetches it (its target folder is the base)."""
     inner: str
     """The folder the loaders read, relative to the resource's target folder ("" = the target)."""
     required: tuple[str, ...]
@@ -153,15 +150,15 @@ REAL_DATASETS: tuple[RealDataset, ...] = (
     RealDataset("youtube_vos", "YouTube-VOS 2019 train (training videos)", "youtube_vos_split", "",
                 ("ytb_2019.txt",), (("train_root", ""), ("train_split", "ytb_2019.txt")), None,
                 "synthetic YouTube-VOS-layout training videos",
-                "put the frames and the split file there: python -m amdlib.download youtube-vos"),
+                "put the frames and the split file there: python -m amdlib.io.download youtube-vos"),
     RealDataset("davis2016", "DAVIS-2016", "davis2016", "DAVIS", ("JPEGImages/480p", "Annotations/480p"),
                 (("davis_root", ""),), "davis2016", "synthetic DAVIS-2016-layout set"),
     RealDataset("fbms59", "FBMS-59", "fbms59", "", ("JPEGImages", "Annotations"), (("fbms_root", ""),),
                 "fbms_sparse", "synthetic FBMS-layout set (sparse)",
-                "rearrange it into JPEGImages/<seq>/ + Annotations/<seq>/ (python -m amdlib.download list)"),
+                "rearrange it into JPEGImages/<seq>/ + Annotations/<seq>/ (python -m amdlib.io.download list)"),
     RealDataset("segtrackv2", "SegTrackv2", "segtrackv2", "SegTrackv2", ("JPEGImages", "Annotations"),
                 (("segtrack_root", ""),), None, "left out (no synthetic SegTrackv2 set)",
-                "merge its GroundTruth/ into Annotations/<seq>/ (python -m amdlib.download list)"),
+                "merge its GroundTruth/ into Annotations/<seq>/ (python -m amdlib.io.download list)"),
     RealDataset("duts_te", "DUTS-TE", "duts_te", "DUTS-TE", ("DUTS-TE-Image", "DUTS-TE-Mask"),
                 (("duts_root", ""),), "duts_te", "synthetic DUTS-TE-layout set"),
     RealDataset("voc2012", "PASCAL VOC 2012", "voc2012", "", ("VOCdevkit/VOC2012",), (("voc_root", ""),),
@@ -171,8 +168,8 @@ REAL_DATASETS: tuple[RealDataset, ...] = (
 
 
 def _resource_folder(resource: str) -> str:
-    """The target folder of an `amdlib.download` resource, relative to DATA_ROOT."""
-    from amdlib.download import RESOURCES
+    """The target folder of an `amdlib.io.download` resource, relative to DATA_ROOT."""
+    from amdlib.io.download import RESOURCES
 
     return RESOURCES[resource].subfolder
 
@@ -199,15 +196,10 @@ class DataChoice:
             entry: dict[str, Any] = {"source": "none", "title": self.dataset.title, "used": self.dataset.synthetic}
         else:
             entry = {"source": "synthetic", "title": self.dataset.title, "used": self.dataset.synthetic,
-                     "preset": synthetic_preset(profile)}
+                     "preset": named_profile(profile).data}
         if self.note:
             entry["note"] = self.note
         return entry
-
-
-def synthetic_preset(profile: str) -> str:
-    """The synthetic preset the notebooks generate for ``profile`` (as their parameters cells say)."""
-    return "cpu" if profile == "paper" else profile
 
 
 def resolve_data(data_root: Path | None) -> list[DataChoice]:
@@ -216,7 +208,7 @@ def resolve_data(data_root: Path | None) -> list[DataChoice]:
         return [DataChoice(d, None) for d in REAL_DATASETS]
     data_root = Path(data_root).expanduser()
     if not data_root.is_dir():
-        raise SetupError(f"DATA_ROOT {data_root} is not a folder (fill it with `python -m amdlib.download`)")
+        raise SetupError(f"DATA_ROOT {data_root} is not a folder (fill it with `python -m amdlib.io.download`)")
     data_root = data_root.resolve()
     choices = []
     for dataset in REAL_DATASETS:
@@ -512,425 +504,9 @@ def merge_steps(previous: Sequence[dict[str, Any]], new: Sequence[dict[str, Any]
     return merged + list(by_name.values())
 
 
-def read_log(results_dir: Path) -> dict[str, Any] | None:
-    """``results_dir/reproduce_log.json``, or None when absent or unreadable."""
-    try:
-        log = json.loads((results_dir / LOG_NAME).read_text())
-    except (OSError, ValueError):
-        return None
-    return log if isinstance(log, dict) else None
-
-
 def write_log(results_dir: Path, log: dict[str, Any]) -> Path:
     """Write ``results_dir/reproduce_log.json`` atomically."""
     return write_atomic(results_dir / LOG_NAME, json.dumps(log, indent=2) + "\n")
-
-
-# ----------------------------------------------------------------------------------------------
-# The report: results/README.md
-
-
-def report_profiles(results_root: Path) -> list[str]:
-    """Profile folders of ``results_root`` that hold a log: cpu first, then by name."""
-    if not results_root.is_dir():
-        return []
-    names = sorted(p.name for p in results_root.iterdir() if (p / LOG_NAME).is_file())
-    return sorted(names, key=lambda n: (n != "cpu", n))
-
-
-_TITLE_WORDS = {"vos": "VOS", "miou": "mIoU", "duts": "DUTS", "voc": "VOC", "davis": "DAVIS", "fbms": "FBMS",
-                "tta": "TTA", "cpu": "CPU", "gpu": "GPU", "j": "J"}
-
-
-def table_title(stem: str) -> str:
-    """A heading from a table's file name: ``03_vos_per_sequence`` -> ``03 · VOS per sequence``."""
-    match = re.match(r"^(\d+)[_-]?(.*)$", stem)
-    number, rest = (match.group(1), match.group(2)) if match else ("", stem)
-    words = [_TITLE_WORDS.get(w.lower(), w) for w in re.split(r"[_\s]+", rest) if w]
-    if words and words[0] == words[0].lower():
-        words[0] = words[0][:1].upper() + words[0][1:]
-    text = " ".join(words) or stem
-    return f"{number} · {text}" if number else text
-
-
-def _link(path: Path, results_root: Path) -> str:
-    """A relative, URL-quoted link target from results/README.md to ``path``."""
-    return quote(path.relative_to(results_root).as_posix())
-
-
-def _duration(seconds: Any) -> str:
-    try:
-        s = float(seconds)
-    except (TypeError, ValueError):
-        return "?"
-    if s < 60:
-        return f"{s:.1f} s"
-    minutes, s = divmod(round(s), 60)
-    if minutes < 60:
-        return f"{minutes} min {s:02d} s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min"
-
-
-def _cell(text: Any) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
-
-
-def tables_section(profile_dir: Path, results_root: Path, level: str = "###") -> str:
-    """Every ``tables/*.md`` in file order: embedded (long ones linked), each under a heading."""
-    tables = sorted((profile_dir / "tables").glob("*.md")) if (profile_dir / "tables").is_dir() else []
-    lines = [f"{level} Tables", ""]
-    if not tables:
-        return "\n".join(lines + ["No tables yet.", ""])
-    for md in tables:
-        csv_path = md.with_suffix(".csv")
-        links = f"[Markdown]({_link(md, results_root)})"
-        if csv_path.is_file():
-            links += f" · [CSV]({_link(csv_path, results_root)})"
-        text = md.read_text(encoding="utf-8").strip()
-        rows = max(0, sum(1 for line in text.splitlines() if line.lstrip().startswith("|")) - 2)
-        lines += [f"{level}# {table_title(md.stem)}", ""]
-        if rows > MAX_EMBEDDED_ROWS:
-            lines += [f"{rows} rows, not embedded: {links}", ""]
-        else:
-            lines += [links, "", text, ""]
-    return "\n".join(lines)
-
-
-def figures_section(profile_dir: Path, results_root: Path, level: str = "###") -> str:
-    """Every ``figures/*.png`` as a Markdown image."""
-    figures = sorted((profile_dir / "figures").glob("*.png")) if (profile_dir / "figures").is_dir() else []
-    lines = [f"{level} Figures", ""]
-    if not figures:
-        return "\n".join(lines + ["No figures yet.", ""])
-    for png in figures:
-        lines += [f"**{png.stem}**", "", f"![{png.stem}]({_link(png, results_root)})", ""]
-    return "\n".join(lines)
-
-
-def files_section(profile_dir: Path, results_root: Path, level: str = "###") -> str:
-    """Links to the executed notebooks, their HTML, the benchmark and other material."""
-    lines = [f"{level} Notebooks and other files", ""]
-    executed = {p.stem: p for p in sorted((profile_dir / "notebooks").glob("*.ipynb"))} \
-        if (profile_dir / "notebooks").is_dir() else {}
-    rendered = {p.stem: p for p in sorted((profile_dir / "html").glob("*.html"))} \
-        if (profile_dir / "html").is_dir() else {}
-    stems = sorted(set(executed) | set(rendered))
-    if stems:
-        lines += ["| notebook | executed | HTML |", "|---|---|---|"]
-        for stem in stems:
-            nb = f"[{stem}.ipynb]({_link(executed[stem], results_root)})" if stem in executed else "-"
-            html = f"[{stem}.html]({_link(rendered[stem], results_root)})" if stem in rendered else "-"
-            lines.append(f"| {stem} | {nb} | {html} |")
-        lines.append("")
-    else:
-        lines += ["No executed notebooks yet.", ""]
-    extras = []
-    bench = profile_dir / "benchmarks.md"
-    if bench.is_file():
-        extras.append(f"- core benchmark: [{bench.name}]({_link(bench, results_root)})")
-    for sub in sorted(p for p in profile_dir.iterdir() if p.is_dir()):
-        if (sub / "README.md").is_file():
-            extras.append(f"- [{sub.name}/]({_link(sub / 'README.md', results_root)})")
-    if extras:
-        lines += extras + [""]
-    return "\n".join(lines)
-
-
-def _data_text(log: dict[str, Any]) -> str:
-    data = log.get("data")
-    if not isinstance(data, dict) or not data:
-        return "not recorded (older log); the default is the synthetic sets"
-    parts = []
-    for name, entry in data.items():
-        if not isinstance(entry, dict):
-            continue
-        if entry.get("source") == "real":
-            parts.append(f"{name}: **real** `{entry.get('path')}`")
-        elif entry.get("source") == "synthetic":
-            parts.append(f"{name}: synthetic (preset {entry.get('preset')})")
-        else:
-            parts.append(f"{name}: {entry.get('used', 'not used')}")
-        if entry.get("note"):
-            parts[-1] += f" ({entry['note']})"
-    return "; ".join(parts)
-
-
-def _hardware_text(log: dict[str, Any]) -> str:
-    hw = log.get("hardware")
-    if not isinstance(hw, dict):
-        return "not recorded (older log)"
-    text = f"{hw.get('cpu', '?')}, {hw.get('cpu_cores', '?')} cores, torch {hw.get('torch', '?')} " \
-           f"with {hw.get('torch_threads', '?')} threads"
-    text += f", GPU {hw['gpu']}" if hw.get("gpu") else ", no GPU"
-    return text
-
-
-def run_section(profile: str, log: dict[str, Any], level: str = "###") -> str:
-    """What was run: profile, status, data, checkpoint, hardware, time, commit, per-step times."""
-    steps = [s for s in log.get("steps", []) if isinstance(s, dict)]
-    failed = [s["step"] for s in steps if s.get("status") != "ok"]
-    status = f"FAILED at {', '.join(failed)}" if failed else f"ok ({len(steps)} steps)"
-    git = log.get("git")
-    commit = "not recorded"
-    if isinstance(git, dict) and git.get("commit"):
-        commit = f"`{git['commit'][:12]}`" + (" with uncommitted changes" if git.get("uncommitted_changes") else "")
-    checkpoint = log.get("checkpoint")
-    if checkpoint:
-        checkpoint_text = f"`{checkpoint}` (evaluated by the notebooks that take `checkpoint`)"
-    else:
-        checkpoint_text = f"none given: the notebooks evaluate the model 01_train trained (runs/{profile}/)"
-    total = sum(float(s.get("seconds") or 0) for s in steps)
-    rows = [
-        ("profile", f"`{profile}`"),
-        ("status", status),
-        ("finished", log.get("finished", "?")),
-        ("time", f"{_duration(total)} (sum of the steps below)"),
-        ("data", _data_text(log)),
-        ("checkpoint", checkpoint_text if "checkpoint" in log else "not recorded (older log)"),
-        ("hardware", _hardware_text(log)),
-        ("commit", commit),
-        ("python", log.get("python") or (log.get("hardware") or {}).get("python", "?")),
-    ]
-    if log.get("only"):
-        rows.append(("last invocation", f"`--only {log['only']}` (the other steps are from earlier runs)"))
-    lines = [f"{level} What was run", "", "| | |", "|---|---|"]
-    lines += [f"| {key} | {_cell(value)} |" for key, value in rows]
-    lines += ["", "| step | status | time |", "|---|---|---|"]
-    lines += [f"| {s.get('step')} | {s.get('status')} | {_duration(s.get('seconds'))} |" for s in steps]
-    return "\n".join(lines + [""])
-
-
-def profile_section(results_root: Path, profile: str) -> str:
-    """Everything about one profile folder."""
-    profile_dir = results_root / profile
-    log = read_log(profile_dir) or {}
-    return "\n".join([
-        f"## Profile `{profile}`", "",
-        run_section(profile, log),
-        tables_section(profile_dir, results_root),
-        figures_section(profile_dir, results_root),
-        files_section(profile_dir, results_root),
-    ])
-
-
-# Paper versus this repository ------------------------------------------------------------------
-
-
-def _read_csv(path: Path) -> list[dict[str, str]] | None:
-    try:
-        with open(path, newline="", encoding="utf-8") as handle:
-            return list(csv.DictReader(handle))
-    except OSError:
-        return None
-
-
-def _float(value: Any) -> float | None:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return None if number != number else number  # NaN -> None
-
-
-@dataclass(frozen=True)
-class Measurement:
-    """This repository's number for one paper row: what it is, and the set it came from."""
-
-    text: str
-    set_name: str = ""
-
-
-def measure_vos(tables: Path, set_word: str) -> Measurement | None:
-    """AMD + TTA with the label-free rule ``motion_contrast_video`` on the set whose name holds
-    ``set_word`` (03_vos.csv), J (DAVIS mean) x 100."""
-    for row in _read_csv(tables / "03_vos.csv") or []:
-        if (set_word.lower() in row.get("set", "").lower() and row.get("method", "").startswith("AMD + TTA")
-                and row.get("channel rule") == "motion_contrast_video"):
-            value = _float(row.get("J (DAVIS mean)"))
-            if value is None:
-                continue
-            return Measurement(f"**{100 * value:.1f}**: {row['method']}, label-free channel rule "
-                               f"`motion_contrast_video`, J mean x 100", row.get("set", ""))
-    return None
-
-
-def measure_voc(tables: Path) -> Measurement | None:
-    """mIoU x 100 of the AMD-initialised, fully fine-tuned network (04_semantic.csv)."""
-    rows = _read_csv(tables / "04_semantic.csv") or []
-    ours = next((r for r in rows if r.get("backbone") == "AMD init, full fine-tune"), None)
-    value = _float(ours.get("mIoU")) if ours else None
-    if value is None:
-        return None
-    text = f"**{100 * value:.1f}**: AMD init, full fine-tune, mIoU x 100"
-    random_init = next((r for r in rows if r.get("backbone") == "random init, full fine-tune"), None)
-    if random_init and _float(random_init.get("mIoU")) is not None:
-        text += f" (random init, full fine-tune: {100 * _float(random_init['mIoU']):.1f})"
-    return Measurement(text)
-
-
-def measure_saliency(tables: Path) -> Measurement | None:
-    """Max F and MAE of AMD with the label-free channel, beside every non-AMD baseline (02_saliency.csv)."""
-    rows = _read_csv(tables / "02_saliency.csv") or []
-    amd = [r for r in rows if r.get("method", "").startswith("AMD")]
-    ours = next((r for r in amd if "smallest_area" in r.get("method", "")), amd[0] if amd else None)
-    if ours is None or _float(ours.get("max_f")) is None:
-        return None
-
-    def scores(row: dict[str, str]) -> str:
-        f, mae = _float(row.get("max_f")), _float(row.get("mae"))
-        return f"max F {f:.3f}, MAE {mae:.3f}" if f is not None and mae is not None else "?"
-
-    text = f"{ours['method']}: **{scores(ours)}**"
-    baselines = [r for r in rows if not r.get("method", "").startswith("AMD")]
-    if baselines:
-        text += "; " + "; ".join(f"{r['method']}: {scores(r)}" for r in baselines)
-    return Measurement(text)
-
-
-def measure_masks(tables: Path) -> Measurement | None:
-    """The ``masks`` family of the ablations (05_ablations.csv): J (label-free) per c, the best
-    named among c >= 2. With c = 1 the one mask is the whole frame, so its J is only the object's
-    share of the frame: the floor the others must beat, not a candidate for the best c."""
-    rows = [r for r in _read_csv(tables / "05_ablations.csv") or [] if r.get("family") == "masks"]
-    scored = [(r.get("variant", "").replace(" (default)", ""), _float(r.get("J (label-free)"))) for r in rows]
-    scored = [(v, j) for v, j in scored if j is not None]
-    candidates = [(v, j) for v, j in scored if v.replace(" ", "") != "c=1"]
-    if not candidates:
-        return None
-    best = max(candidates, key=lambda vj: vj[1])
-    floor = [j for v, j in scored if v.replace(" ", "") == "c=1"]
-    text = f"best among c >= 2: **{best[0]}** (J label-free {best[1]:.3f}); " + ", ".join(
-        f"{v}: {j:.3f}" for v, j in candidates)
-    if floor:
-        text += f"; c=1 (one mask covering the frame, the floor): {floor[0]:.3f}"
-    return Measurement(text)
-
-
-_MEASURES: dict[str, tuple[Callable[[Path], Measurement | None], tuple[str, ...]]] = {
-    "davis2016_j": (lambda t: measure_vos(t, "DAVIS"), ("davis2016",)),
-    "segtrackv2_j": (lambda t: measure_vos(t, "SegTrack"), ("segtrackv2",)),
-    "fbms59_j": (lambda t: measure_vos(t, "FBMS"), ("fbms59",)),
-    "voc2012_miou": (measure_voc, ("voc2012",)),
-    "duts_saliency": (measure_saliency, ("duts_te",)),
-    "masks_c": (measure_masks, ("youtube_vos", "davis2016")),
-}
-"""Paper key -> (how to read our number from results/<profile>/tables, datasets it depends on)."""
-
-_SYNTHETIC_NAMES = {d.name: d.synthetic for d in REAL_DATASETS}
-_SYNTHETIC_NAMES["youtube_vos"] = "synthetic training videos"
-
-
-def _looks_synthetic(set_name: str) -> bool:
-    name = set_name.lower()
-    return "synthetic" in name or "layout" in name
-
-
-def data_cell(log: dict[str, Any], datasets: Sequence[str], set_name: str = "") -> str:
-    """The data a measurement was made on, labelled NOT comparable unless every piece is real
-    (including the model: trained on real videos here, or a given checkpoint)."""
-    data = log.get("data") if isinstance(log.get("data"), dict) else {}
-
-    def real_path(name: str) -> str | None:
-        entry = data.get(name)
-        return entry.get("path") if isinstance(entry, dict) and entry.get("source") == "real" else None
-
-    evaluated = [d for d in datasets if d != "youtube_vos"]
-    synthetic = [d for d in evaluated if real_path(d) is None]
-    if not synthetic and set_name and _looks_synthetic(set_name):  # the table says so: believe it
-        synthetic = evaluated
-    if synthetic:
-        return f"{', '.join(_SYNTHETIC_NAMES.get(d, d) for d in synthetic)} (NOT comparable)"
-    text = ", ".join(f"real {d} (`{real_path(d)}`)" for d in evaluated)
-    trained_on_real = real_path("youtube_vos") is not None
-    if "youtube_vos" in datasets and not trained_on_real:
-        return text + "; trained on synthetic videos (NOT comparable)"
-    if log.get("checkpoint"):
-        return text + f"; model `{log['checkpoint']}`"
-    if trained_on_real:
-        return text + "; model trained here on real YouTube-VOS"
-    return text + "; model trained here on synthetic videos, not the paper's (NOT comparable)"
-
-
-def paper_section(results_root: Path, profiles: Sequence[str]) -> str:
-    """The paper's headline numbers beside this repository's, one table per profile."""
-    from amdlib.paper_results import PAPER_RESULTS, PAPER_SETUP, SOURCE
-
-    lines = [
-        "## Paper versus this repository", "",
-        f"The paper's numbers are from {SOURCE} (`amdlib/paper_results.py`). Ours come from each "
-        "profile's tables. A number measured on a synthetic set, or with a model trained on "
-        "synthetic videos, is marked **NOT comparable**: it measures this implementation, and is "
-        "not a reproduction of the paper's real-data result. Paper J and mIoU are percentages; ours "
-        "are shown x 100 to match.", "",
-    ]
-    if not profiles:
-        return "\n".join(lines + ["No profile has been run yet.", ""])
-    for profile in profiles:
-        log = read_log(results_root / profile) or {}
-        tables = results_root / profile / "tables"
-        lines += [f"### Profile `{profile}`", "",
-                  f"| task | metric | paper ({PAPER_SETUP}) | this repository: what was measured | data it was measured on |",
-                  "|---|---|---|---|---|"]
-        for result in PAPER_RESULTS:
-            measure, datasets = _MEASURES.get(result.key, (lambda t: None, ()))
-            found = measure(tables)
-            if found is None:
-                ours, data = "not run", "-"
-            else:
-                ours, data = found.text, data_cell(log, datasets, found.set_name)
-            lines.append(f"| {_cell(result.task)} | {_cell(result.metric)} | {_cell(result.paper)} | "
-                         f"{_cell(ours)} | {_cell(data)} |")
-        lines.append("")
-    lines += ["What the paper compares with (SPEC.md section 7):", ""]
-    lines += [f"- {r.task}: {r.comparison}" for r in PAPER_RESULTS if r.comparison.strip() not in ("", "-")]
-    return "\n".join(lines + [""])
-
-
-def notes_section(results_root: Path) -> str:
-    """results/NOTES.md (hand-written commentary) verbatim, under a heading; "" when absent."""
-    notes = results_root / "NOTES.md"
-    if not notes.is_file():
-        return ""
-    text = notes.read_text(encoding="utf-8").strip()
-    if not text:
-        return ""
-    return "\n".join(["## Notes", "", "_Hand-written commentary, embedded verbatim from [NOTES.md](NOTES.md)._",
-                      "", text, ""])
-
-
-def build_report(results_root: Path) -> str:
-    """The whole of results/README.md, from what is on disk under ``results_root``."""
-    profiles = report_profiles(results_root)
-    lines = [
-        "# Results", "",
-        "_Generated by `scripts/reproduce.py` (`make reproduce`; `python scripts/reproduce.py --only "
-        "report` rebuilds just this page) from what is on disk under `results/<profile>/`. "
-        "Do not edit by hand: hand-written commentary goes in [`NOTES.md`](NOTES.md), embedded below._", "",
-        "This is the report to open first. Each profile folder holds `tables/` (CSV + Markdown), "
-        "`figures/` (PNG), `notebooks/` (the executed notebooks), `html/` (their renderings), "
-        "`benchmarks.md` and `reproduce_log.json` (what ran, on which data and hardware, how long). "
-        "Profiles: `smoke` (a check that takes minutes), `cpu` (the default main job, on the "
-        "project's **synthetic** benchmark in the real datasets' layouts), `paper` (real datasets, "
-        "a GPU). Numbers measured on synthetic data are **not** reproductions of the paper's "
-        "real-data numbers; see [Paper versus this repository](#paper-versus-this-repository).", "",
-    ]
-    if profiles:
-        lines += ["Profiles in this report: " + ", ".join(f"[`{p}`](#profile-{p})" for p in profiles), ""]
-    else:
-        lines += ["No profile has been run yet (`make reproduce`).", ""]
-    for profile in profiles:
-        lines.append(profile_section(results_root, profile))
-    notes = notes_section(results_root)
-    if notes:
-        lines.append(notes)
-    lines.append(paper_section(results_root, profiles))
-    return "\n".join(lines).rstrip() + "\n"
-
-
-def write_report(results_root: Path) -> Path:
-    """Write results/README.md atomically."""
-    return write_atomic(results_root / "README.md", build_report(results_root))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -941,7 +517,7 @@ def main(argv: list[str] | None = None, layout: Layout | None = None) -> int:
     """Command-line entry point; returns the process exit status."""
     layout = layout or Layout()
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--profile", choices=PROFILES, default="cpu", help="experiment profile (default: cpu)")
+    parser.add_argument("--profile", choices=list(PROFILES), default="cpu", help="experiment profile (default: cpu)")
     parser.add_argument(
         "--only",
         metavar="NAME",
@@ -949,7 +525,7 @@ def main(argv: list[str] | None = None, layout: Layout | None = None) -> int:
              "or report (only rebuild results/README.md)",
     )
     parser.add_argument("--data-root", type=Path, metavar="DIR",
-                        help="real datasets as `python -m amdlib.download` lays them out; those found "
+                        help="real datasets as `python -m amdlib.io.download` lays them out; those found "
                              "replace the synthetic sets (default: synthetic only)")
     parser.add_argument("--checkpoint", type=Path, metavar="PATH",
                         help="the model the evaluation notebooks use (an amdlib checkpoint or the "

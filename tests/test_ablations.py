@@ -10,16 +10,16 @@ import torch
 
 import amdlib.ablations as ablations
 from amdlib import AMD, AMDConfig
-from amdlib.ablations import (ABLATIONS, AblationData, Variant, ablation_budget, ablation_figure, ablation_table,
+from amdlib.ablations import (ABLATIONS, AblationData, Variant, ablation_figure, ablation_table,
                               family_variants, run_variant)
 from amdlib.config import PROFILES
 from amdlib.data import generate_all
-from amdlib.motion import MotionPathway
-from amdlib.train import TrainConfig
+from amdlib.model.motion import MotionPathway
+from amdlib.config import AblationBudget, TrainConfig, profile
 
 
 # ---------------------------------------------------------------------------------------------
-# Dense per-pixel flow instead of segment flow (AMDConfig.segment_flow=False, SPEC section 3).
+# Dense per-pixel flow instead of segment flow (AMDConfig.segment_flow=False, docs/method.md section 3).
 
 def gradients(config: AMDConfig):
     model = AMD(config).train()
@@ -99,12 +99,12 @@ def test_families_cover_the_issue():
 
 
 def test_budgets():
-    assert ablation_budget("smoke").iterations is not None  # deterministic in CI
-    assert 90 <= ablation_budget("cpu").seconds <= 120  # equal training time per variant
-    assert ablation_budget("cpu", seconds=5).seconds == 5
-    assert ablation_budget("cpu", seconds=None) == ablation_budget("cpu")  # None: the profile's value
+    assert profile("smoke").ablation.iterations is not None  # deterministic in CI
+    assert 90 <= profile("cpu").ablation.seconds <= 120  # equal training time per variant
+    assert profile("cpu").ablation.replace(seconds=5).seconds == 5
+    assert profile("cpu").ablation.replace(seconds=None) == profile("cpu").ablation  # None: the profile's value
     with pytest.raises(ValueError):
-        ablations.AblationBudget(seconds=None, iterations=None, tta_iterations=1)
+        AblationBudget(seconds=None, iterations=None, tta_iterations=1)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -129,7 +129,7 @@ def counted_train(monkeypatch):
 
 
 def test_run_variant_end_to_end_then_cached_then_retrained_when_settings_change(tmp_path, data, counted_train):
-    budget = ablation_budget("smoke", iterations=2)
+    budget = profile("smoke").ablation.replace(iterations=2)
     row = run_variant("flow", Variant("segment"), "smoke", data, tmp_path, budget)
     assert not row["cached"] and row["reference"] and row["iterations"] == 2 and len(counted_train) == 1
     for key in ("J_label_free", "J_best_channel", "J_oracle_frame", "J_centre_prior", "train_seconds"):
@@ -159,7 +159,7 @@ def test_run_variant_end_to_end_then_cached_then_retrained_when_settings_change(
 
 
 def test_an_interrupted_training_resumes_to_the_same_weights(tmp_path, data, monkeypatch):
-    budget = ablation_budget("smoke", iterations=3)
+    budget = profile("smoke").ablation.replace(iterations=3)
     real = ablations.train
 
     def interrupted(*args, **kwargs):
@@ -180,7 +180,7 @@ def test_an_interrupted_training_resumes_to_the_same_weights(tmp_path, data, mon
 
 
 def test_tta_and_dense_variants_run(tmp_path, data, counted_train):
-    budget = ablation_budget("smoke", iterations=2, tta_iterations=1)
+    budget = profile("smoke").ablation.replace(iterations=2, tta_iterations=1)
     without = run_variant("tta", Variant("without"), "smoke", data, tmp_path, budget)
     adapted = run_variant("tta", Variant("with", tta=True), "smoke", data, tmp_path, budget)
     assert len(counted_train) == 1 and adapted["run"] == without["run"]  # the same trained model

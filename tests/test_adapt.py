@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from amdlib import AMD, AMDConfig
-from amdlib.adapt import AdaptConfig, adapt, sample_pairs
+from amdlib.evaluation.adapt import AdaptConfig, adapt, sample_pairs
 
 
 def moving_square_video(frames=6, size=32):

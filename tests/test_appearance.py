@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from amdlib.appearance import AppearancePathway, build_backbone
+from amdlib.model.appearance import AppearancePathway, build_backbone
 from amdlib.config import AMDConfig
 
 
@@ -47,14 +47,6 @@ def test_small_backbone_runs_at_output_stride_4():
     assert appearance(torch.rand(1, 3, 64, 48)).shape == (1, 2, 16, 12)
 
 
-def test_unet_backbone_runs_at_output_stride_4():
-    appearance = AppearancePathway(AMDConfig(backbone="unet", num_masks=2, head_channels=64)).eval()
-    assert appearance.output_stride == 4
-    masks = appearance(torch.rand(1, 3, 64, 48))
-    assert masks.shape == (1, 2, 16, 12)
-    assert torch.allclose(masks.sum(1), torch.ones(1, 16, 12), atol=1e-5)
-
-
 def corner_reach(backbone: str) -> float:
     """How much the top-left feature depends on the bottom-right 8x8 pixels of a 64x64 frame."""
     torch.manual_seed(0)
@@ -64,15 +56,13 @@ def corner_reach(backbone: str) -> float:
     return image.grad[..., -8:, -8:].abs().sum().item()
 
 
-def test_unet_features_see_the_whole_frame_where_the_small_net_sees_43_pixels():
+def test_small_net_features_see_43_pixels_so_a_corner_misses_the_opposite_corner():
     # SmallConvNet: 7 convolutions of 3x3 at strides 2,1,2,1,1,1,1 reach 43 pixels, so a corner
-    # feature cannot depend on the opposite corner of a 64x64 frame; through the 1/16 level of
-    # the U-Net it does.
+    # feature cannot depend on the opposite corner of a 64x64 frame.
     assert corner_reach("small") == 0.0
-    assert corner_reach("unet") > 0.0
 
 
-@pytest.mark.parametrize("backbone", ["small", "unet", "resnet18"])
+@pytest.mark.parametrize("backbone", ["small", "resnet18"])
 def test_reflect_padding_leaves_no_trace_of_the_frame_border(backbone):
     # A uniform frame holds no content and no position. With reflect padding every convolution
     # sees the same neighbourhood everywhere, so the masks are uniform too; zero padding marks
@@ -93,52 +83,3 @@ def test_reflect_padding_leaves_no_trace_of_the_frame_border(backbone):
 def test_unknown_padding_mode_is_a_clear_error():
     with pytest.raises(ValueError, match="padding_mode must be one of"):
         AMDConfig(padding_mode="circular")
-
-
-@pytest.mark.parametrize("num_masks, prior", [(2, 0.9), (3, 0.8)])
-def test_channel0_prior_starts_every_pixel_in_channel_0_with_that_probability(num_masks, prior):
-    pathway = AppearancePathway(AMDConfig(backbone="small", num_masks=num_masks, head_channels=16,
-                                          channel0_prior=prior)).eval()
-    with torch.no_grad():
-        pathway.head.classifier.weight.zero_()  # leave only the bias: the prior itself
-        masks = pathway(torch.rand(2, 3, 32, 32))
-    assert torch.allclose(masks[:, 0], torch.full_like(masks[:, 0], prior), atol=1e-6)
-    assert torch.allclose(masks[:, 1:], torch.full_like(masks[:, 1:], (1 - prior) / (num_masks - 1)), atol=1e-6)
-    with pytest.raises(ValueError, match="channel0_prior must be in"):
-        AMDConfig(num_masks=num_masks, channel0_prior=1 / num_masks)
-
-
-def test_head_context_starts_as_the_release_head_and_draws_the_same_initial_weights():
-    from amdlib.model import AMD
-
-    config = AMDConfig(backbone="small", num_masks=2, head_channels=16, flow_size=(32, 32), coarsest_stride=16)
-    torch.manual_seed(0)
-    plain = AMD(config).state_dict()
-    torch.manual_seed(0)
-    with_context = AMD(config.replace(head_context=True)).state_dict()
-    assert set(with_context) - set(plain) == {"appearance.head.context.weight"}
-    assert all(torch.equal(plain[name], with_context[name]) for name in plain)
-    assert not with_context["appearance.head.context.weight"].any()
-
-
-@pytest.mark.parametrize("padding_mode", ["zeros", "reflect"])
-def test_head_context_equals_a_convolution_of_features_and_their_frame_mean(padding_mode):
-    # Reference: the first head convolution applied to the features concatenated with their
-    # broadcast per-frame mean, the extra input channels weighted only at the centre tap (which
-    # never reads padding), for either padding mode.
-    torch.manual_seed(1)
-    pathway = AppearancePathway(AMDConfig(backbone="small", num_masks=3, head_channels=8, head_context=True,
-                                          padding_mode=padding_mode)).eval()
-    head = pathway.head
-    with torch.no_grad():
-        head.context.weight.normal_()
-        features = torch.randn(2, 128, 12, 10)
-        conv, norm, relu = head.convs[0]
-        mean = features.mean((2, 3), keepdim=True).expand_as(features)
-        centre = torch.zeros(8, 128, 3, 3)
-        centre[:, :, 1, 1] = head.context.weight[:, :, 0, 0]
-        padded = torch.nn.functional.pad(torch.cat([features, mean], 1), [conv.dilation[0]] * 4,
-                                         mode="constant" if padding_mode == "zeros" else padding_mode)
-        first = torch.nn.functional.conv2d(padded, torch.cat([conv.weight, centre], 1), dilation=conv.dilation)
-        expected = head.classifier(head.convs[1](relu(norm(first))))
-        assert torch.allclose(head(features), expected, atol=1e-5)

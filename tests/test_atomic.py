@@ -1,4 +1,4 @@
-"""amdlib.atomic: the one atomic-write helper behind checkpoints, logs, tables and manifests."""
+"""amdlib.io.atomic: the one atomic-write helper behind checkpoints, logs, tables and manifests."""
 
 import json
 import os
@@ -6,7 +6,7 @@ import stat
 
 import pytest
 
-from amdlib.atomic import atomic_write, temporary_prefix, write_json, write_text
+from amdlib.io.atomic import atomic_write, temporary_prefix, write_json, write_text
 
 
 def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path):

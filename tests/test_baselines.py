@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import math
+
 import cv2
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 
-from amdlib.baselines import (MotionSettings, centre_prior, centre_prior_masks, clean_up, fit_background,
+from amdlib.evaluation.centre_prior import centre_disk, centre_prior, centre_prior_masks
+from amdlib.evaluation.baselines import (MotionSettings, clean_up, fit_background,
                               motion_segmentation, motion_sequence_masks, segment_sequence_motion, soft_foreground)
-from amdlib.evaluate import centre_disk, channel_scores
-from amdlib.metrics import jaccard
+from amdlib.evaluation.channels import channel_scores
+from amdlib.evaluation.metrics import jaccard
 
 HEIGHT, WIDTH, SQUARE = 96, 128, 28
 
@@ -164,3 +167,12 @@ def test_real_davis_sequence(shared_data) -> None:
     j = jaccard(probability > 0.5, truth).mean().item()
     # Measured 0.56 (0.61 at scale 0.5); the margin allows other OpenCV builds.
     assert j > 0.4, f"car-shadow frames 0-7 at 1/4 size: J {j:.3f}"
+
+
+def test_gaussian_centre_prior_by_hand():
+    from amdlib.evaluation.centre_prior import gaussian_centre_prior
+
+    prior = gaussian_centre_prior(5, 3, sigma=0.5)
+    assert prior.shape == (5, 3) and prior[2, 1] == 1.0  # x = y = 0 in the middle
+    assert torch.isclose(prior[0, 0], torch.tensor(math.exp(-2 / (2 * 0.25))))  # corner: x = y = -1
+    assert torch.isclose(prior[1, 1], torch.tensor(math.exp(-0.25 / 0.5)))  # y = -0.5, x = 0

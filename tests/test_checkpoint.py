@@ -7,7 +7,7 @@ import torch
 import torchvision
 
 from amdlib import AMD, AMDConfig, load_checkpoint, save_checkpoint
-from amdlib.checkpoint import CheckpointError
+from amdlib.io.checkpoint import CheckpointError
 
 
 def release_names_and_shapes(num_masks=5):

@@ -42,3 +42,32 @@ def test_unknown_profile_and_fields_name_the_problem():
 
 def test_coarsest_stride_sets_the_levels():
     assert AMDConfig(coarsest_stride=16).level_strides == [16, 8, 4]
+
+
+def test_one_profile_table_binds_every_per_profile_value():
+    from amdlib.config import TrainConfig, profile
+
+    for name in PROFILES:
+        chosen = profile(name)
+        assert chosen.name == name
+        assert AMDConfig.profile(name) == chosen.model and TrainConfig.profile(name) == chosen.train
+        assert chosen.task_size == chosen.train.crop_size  # TTA and fine-tuning train at the crop
+    # The values the notebooks used to compute inline, each in one place now:
+    assert (profile("smoke").tta_iterations, profile("cpu").tta_iterations, profile("paper").tta_iterations) == (2, 100, 200)
+    assert (profile("smoke").finetune_iterations, profile("cpu").finetune_iterations,
+            profile("paper").finetune_iterations) == (2, 300, 2000)
+    assert (profile("smoke").data, profile("cpu").data, profile("paper").data) == ("smoke", "cpu", "cpu")
+    assert (profile("smoke").val_videos, profile("cpu").val_videos) == (4, 50)
+    assert profile("cpu").eval_size == (128, 128) and profile("paper").eval_size == profile("paper").train.crop_size
+    assert TrainConfig.profile("cpu", lr=1e-3).lr == 1e-3 and profile("cpu").train.lr == 3e-4
+    with pytest.raises(ValueError, match="choose from"):
+        profile("gpu")
+
+
+def test_retired_options_load_while_off_and_are_named_when_on():
+    from amdlib.config import RETIRED_MODEL_OPTIONS
+
+    stored = {**AMDConfig.profile("cpu").to_dict(), **RETIRED_MODEL_OPTIONS}  # an older checkpoint's config
+    assert AMDConfig.from_dict(stored) == AMDConfig.profile("cpu")
+    with pytest.raises(ValueError, match="head_context"):
+        AMDConfig.from_dict({**stored, "head_context": True})

@@ -8,7 +8,7 @@ import functools
 import pytest
 import torch
 
-from amdlib.correlation import _correlation_tiled, correlation, correlation_naive
+from amdlib.model.correlation import _correlation_tiled, correlation, correlation_naive
 
 # (B, C, H, W, max_displacement): odd sizes, W < d, H < d, H = 1, W = 1, B = 1, C = 1.
 SHAPES = [

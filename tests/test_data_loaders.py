@@ -13,7 +13,6 @@ from torch.utils.data import DataLoader
 
 from amdlib.data import (DAVIS2016, DUTSTE, VOC2012, DAVISLike, PairTransform, YouTubeVOSPairs,
                          read_label, voc_colormap)
-from amdlib.data.transforms import CHANNEL_ORDERS, recolour
 from amdlib.data.voc import VOC_IGNORE_INDEX, VOC_NUM_CLASSES
 
 
@@ -87,31 +86,6 @@ def test_flip_is_shared_and_optional(pattern_video):
     no_flip = YouTubeVOSPairs(root, split, short_side=40, scale_min=1.0, crop=(16, 24))
     for epoch in range(10):
         assert (np.diff(decode(no_flip.sample(0, epoch).frames)[:, 0, :, 0], axis=1) == 1).all()
-
-
-def test_colour_recolours_both_frames_alike_and_keeps_the_geometry(pattern_video):
-    """With colour on, each pair is the colour-off pair (same crop, flip, frames) with one channel
-    order and, half the time, the negative, applied to both frames; all six orders occur."""
-    root, split = pattern_video
-    plain = YouTubeVOSPairs(root, split, short_side=40, scale_min=0.8, crop=(16, 24), flip=True)
-    coloured = YouTubeVOSPairs(root, split, short_side=40, scale_min=0.8, crop=(16, 24), flip=True, colour=True)
-    orders, negatives = set(), 0
-    for epoch in range(60):
-        base, moved = plain.sample(0, epoch), coloured.sample(0, epoch)
-        assert base.indices == moved.indices
-        found = [(order, negative) for order in CHANNEL_ORDERS for negative in (False, True)
-                 if torch.allclose(moved.frames, (1 - base.frames if negative else base.frames)[:, list(order)])]
-        assert len(found) == 1  # the pattern's three channels differ, so the recolouring is unique
-        orders.add(found[0][0])
-        negatives += found[0][1]
-    assert len(orders) == 6 and 10 < negatives < 50
-
-
-def test_recolour_hand_computed():
-    pixel = torch.tensor([0.1, 0.5, 0.8]).view(1, 3, 1, 1)
-    assert torch.allclose(recolour(pixel, 0.0, 0.9).flatten(), torch.tensor([0.1, 0.5, 0.8]))
-    assert torch.allclose(recolour(pixel, 0.99, 0.9).flatten(), torch.tensor([0.8, 0.5, 0.1]))  # order (2, 1, 0)
-    assert torch.allclose(recolour(pixel, 0.4, 0.1).flatten(), torch.tensor([0.5, 0.9, 0.2]))  # (1, 0, 2), negative
 
 
 def test_identical_frames_stay_identical_after_resize_and_crop(tmp_path):

@@ -1,4 +1,4 @@
-"""amdlib.download, offline: archives made here, served by file:// URLs and a local HTTP server.
+"""amdlib.io.download, offline: archives made here, served by file:// URLs and a local HTTP server.
 
 Every digest the tests expect is computed with hashlib from the bytes the test wrote, never
 taken from the module under test.
@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from amdlib import download as dl
-from amdlib.download import (MARKER, ChecksumError, DownloadError, RemoteFile, Resource,
+from amdlib.io import download as dl
+from amdlib.io.download import (MARKER, ChecksumError, DownloadError, RemoteFile, Resource,
                              UnsafeArchiveError, download, extract, fetch, main)
 
 FILES = {
@@ -328,7 +328,7 @@ def test_fetch_refuses_foreign_target_folder(tmp_path: Path, monkeypatch: pytest
     make_zip(source, FILES)
     monkeypatch.setitem(dl.RESOURCES, "toy", toy_resource(source.as_uri()))
     (tmp_path / "real" / "toy").mkdir(parents=True)
-    with pytest.raises(DownloadError, match="not unpacked by amdlib.download"):
+    with pytest.raises(DownloadError, match="not unpacked by amdlib.io.download"):
         fetch("toy", tmp_path / "real", progress=False)
 
 

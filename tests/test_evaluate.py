@@ -3,9 +3,10 @@ from types import SimpleNamespace
 import pytest
 import torch
 
-from amdlib.evaluate import (SequenceMasks, centre_disk, centre_prior_j, channel_scores, foreground,
+from amdlib.evaluation.centre_prior import centre_disk, centre_prior_j
+from amdlib.evaluation.channels import (SequenceMasks, channel_scores, foreground,
                              motion_contrast_channel, segment_vectors)
-from amdlib.metrics import channel_jaccard, jaccard
+from amdlib.evaluation.metrics import channel_jaccard, jaccard
 
 
 def test_jaccard_by_hand():
@@ -69,7 +70,7 @@ def test_smallest_area_ignores_nearly_empty_channels():
 
 
 def test_foreground_rules_pick_the_expected_channel():
-    from amdlib.evaluate import foreground, vos_scores
+    from amdlib.evaluation.channels import foreground, vos_scores
 
     results = [make_sequence("a", 0), make_sequence("b", 1)]
     fixed = foreground(results, "fixed", channel=1)
@@ -84,7 +85,7 @@ def test_foreground_rules_pick_the_expected_channel():
 
 
 def test_saliency_rules():
-    from amdlib.evaluate import saliency_scores
+    from amdlib.evaluation.channels import saliency_scores
 
     truth = torch.zeros(8, 8, dtype=torch.bool)
     truth[2:5, 2:5] = True
@@ -176,7 +177,7 @@ def _with_motion_channels(channels, num_masks=3):
 
 
 def test_dataset_object_channel_is_the_majority_of_the_motion_channels():
-    from amdlib.evaluate import dataset_object_channel
+    from amdlib.evaluation.channels import dataset_object_channel
 
     assert dataset_object_channel(_with_motion_channels([2, 1, 2, 0, 2])) == 2
     assert dataset_object_channel(_with_motion_channels([1])) == 1
@@ -186,7 +187,7 @@ def test_dataset_object_channel_is_the_majority_of_the_motion_channels():
 
 
 def test_dataset_object_channel_needs_every_motion_channel():
-    from amdlib.evaluate import dataset_object_channel
+    from amdlib.evaluation.channels import dataset_object_channel
 
     results = _with_motion_channels([1, None, 1])
     with pytest.raises(ValueError, match="v1: no motion channel; call attach_motion_channels"):
@@ -198,7 +199,7 @@ def test_dataset_object_channel_needs_every_motion_channel():
 
 
 def test_dataset_object_channel_from_model_runs_motion_contrast_per_sequence(monkeypatch):
-    import amdlib.evaluate as evaluate
+    import amdlib.evaluation.channels as evaluate
 
     sequences = [SimpleNamespace(name=f"s{i}") for i in range(5)]
     scripted = dict(zip(["s0", "s1", "s2", "s3", "s4"], [2, 0, 2, 0, 1]))  # tie 2 / 0 -> 0
@@ -221,7 +222,7 @@ def test_dataset_object_channel_from_model_runs_motion_contrast_per_sequence(mon
 
 
 def test_dataset_object_channel_from_model_with_a_stand_in_model():
-    from amdlib.evaluate import dataset_object_channel_from_model
+    from amdlib.evaluation.channels import dataset_object_channel_from_model
 
     model = _FixedMotionModel(areas=(0.85, 0.0, 0.15))
     model.config = SimpleNamespace(num_masks=3)

@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from amdlib import AMD, AMDConfig
-from amdlib.finetune import FinetuneConfig, evaluate_segmentation, finetune, from_amd, from_scratch, resize_pair
+from amdlib.evaluation.finetune import FinetuneConfig, evaluate_segmentation, finetune, from_amd, from_scratch, resize_pair
 
 
 class TwoClassSquares:

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from amdlib.config import AMDConfig
-from amdlib.loss import SSIM_C1, SSIM_C2, amd_loss, photometric_loss, smoothness_loss, ssim_distance
+from amdlib.model.loss import SSIM_C1, SSIM_C2, amd_loss, photometric_loss, smoothness_loss, ssim_distance
 
 
 def zero_flows(batch, height, width, scales=5):

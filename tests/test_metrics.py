@@ -1,4 +1,4 @@
-"""amdlib.metrics against hand-computed cases (SPEC section 6), and against PySODMetrics where installed.
+"""amdlib.evaluation.metrics against hand-computed cases (docs/method.md section 6), and against PySODMetrics where installed.
 
 Expected numbers are derived in the comments from the definitions, not from running the code.
 """
@@ -13,13 +13,13 @@ import torch
 from scipy.ndimage import binary_dilation
 from skimage.morphology import disk
 
-from amdlib.metrics import (ConfusionMatrix, SaliencyMetrics, VOSScores, adaptive_e_measure, adaptive_f_beta,
+from amdlib.evaluation.metrics import (ConfusionMatrix, SaliencyMetrics, VOSScores, adaptive_e_measure, adaptive_f_beta,
                             boundary_f, boundary_precision_recall, boundary_tolerance, davis_statistics,
                             e_measure_curve, frame_jaccard, mae, precision_recall_curve, s_measure, saliency_map,
                             seg2bmap)
 
 # ---------------------------------------------------------------------------------------------
-# J and the two set-level conventions (SPEC 6b)
+# J and the two set-level conventions (docs/method.md section 6b)
 # ---------------------------------------------------------------------------------------------
 
 
@@ -185,7 +185,7 @@ def test_boundary_matching_equals_disk_dilation():
 
 
 # ---------------------------------------------------------------------------------------------
-# Saliency (SPEC 6a)
+# Saliency (docs/method.md section 6a)
 # ---------------------------------------------------------------------------------------------
 
 TWO_OBJECT_TRUTH = np.array([[1, 1], [0, 0]], dtype=bool)
@@ -323,7 +323,7 @@ def test_saliency_metrics_match_pysodmetrics():
 
 
 # ---------------------------------------------------------------------------------------------
-# Semantic segmentation (SPEC 6c)
+# Semantic segmentation (docs/method.md section 6c)
 # ---------------------------------------------------------------------------------------------
 
 

@@ -103,29 +103,3 @@ def test_flow_masks_choose_which_frame_cuts_each_flow_into_segments(flow_masks, 
 def test_unknown_flow_masks_is_a_clear_error():
     with pytest.raises(ValueError, match="flow_masks must be one of"):
         AMDConfig(flow_masks="both")
-
-
-def test_explain_with_the_appearance_masks_is_the_forward_pass(smoke_model):
-    smoke_model.eval()  # dropout off, so that both calls see the same masks
-    frames = torch.rand(2, 2, 3, 64, 64)
-    with torch.no_grad():
-        out = smoke_model(frames)
-        again = smoke_model.explain(frames, smoke_model.appearance(frames.flatten(0, 1)).unflatten(0, (2, 2)))
-    assert torch.equal(out.loss, again.loss)
-    assert all(torch.equal(a, b) for a, b in zip(out.flows, again.flows))
-
-
-def test_mask_logit_penalty_adds_the_mean_squared_logits():
-    config = AMDConfig.profile("smoke")
-    frames = torch.rand(2, 2, 3, 64, 64)
-    torch.manual_seed(0)
-    plain = AMD(config).eval()
-    torch.manual_seed(0)
-    penalised = AMD(config.replace(mask_logit_penalty=0.5)).eval()
-    with torch.no_grad():
-        base, out = plain(frames), penalised(frames)
-        logits = plain.appearance.logits(frames.flatten(0, 1))
-    assert torch.allclose(out.loss, base.loss + 0.5 * (logits ** 2).mean(), rtol=1e-6)
-    assert torch.equal(out.masks, base.masks)
-    with pytest.raises(ValueError, match="mask_logit_penalty"):
-        AMDConfig(mask_logit_penalty=-1.0)

@@ -5,7 +5,7 @@ import torch
 import torch.nn.functional as F
 
 from amdlib.config import AMDConfig
-from amdlib.motion import MotionPathway
+from amdlib.model.motion import MotionPathway
 
 
 def count(module):
@@ -46,7 +46,7 @@ def naive_warp(image, flow):
 
 
 def reference_flows(motion, reference_image, source_image, source_masks):
-    """SPEC section 3 steps 1-8, one direction, one segment at a time."""
+    """docs/method.md section 3 steps 1-8, one direction, one segment at a time."""
     cfg = motion.config
     ref_feats, src_feats = motion.features(reference_image), motion.features(source_image)
     flows, flow, vectors = [], None, None
@@ -112,41 +112,3 @@ def test_flow_sizes_follow_the_levels():
     assert [f.shape[-2:] for f in features] == [(2, 3), (4, 6), (8, 12), (16, 24), (32, 48)]
     flows = motion(features, features, torch.rand(1, 5, 16, 16).softmax(1))
     assert [f.shape[-2:] for f in flows] == [(8, 12), (16, 24), (32, 48), (64, 96), (128, 192)]
-
-
-def _motion_pair(config, seed=0):
-    torch.manual_seed(seed)
-    motion = MotionPathway(config).eval()
-    features = motion.features(torch.rand(2, 3, *config.flow_size))
-    return motion, [f[:1] for f in features], [f[1:] for f in features]
-
-
-def test_fine_segment_flow_equals_the_release_when_the_masks_are_no_finer_than_the_finest_level():
-    config = AMDConfig(flow_size=(32, 32), coarsest_stride=16, num_masks=3)
-    masks = torch.rand(1, 3, 8, 8).softmax(1)  # the finest level's own grid: 32 / 4
-    motion, reference, source = _motion_pair(config)
-    release = motion(reference, source, masks)
-    motion.config = config.replace(fine_segment_flow=True)
-    fine = motion(reference, source, masks)
-    for a, b in zip(release, fine):  # formula (3) is linear in the masks: upsampling commutes with it
-        assert torch.allclose(a, b, atol=1e-5)
-    assert release[-1].abs().max() > 0
-
-
-def test_fine_segment_flow_carries_mask_detail_finer_than_the_finest_level():
-    """Hard masks at the flow input's resolution with a boundary the 1/4 grid cannot hold: with
-    fine_segment_flow every pixel of the finest flow is exactly its segment's vector; the
-    release's upsampled flow blurs the boundary."""
-    config = AMDConfig(flow_size=(32, 32), coarsest_stride=16, num_masks=2, fine_segment_flow=True)
-    masks = torch.zeros(1, 2, 32, 32)
-    masks[:, 0, :, :13] = 1  # column 13: not on the 8x8 grid's cell edges
-    masks[:, 1, :, 13:] = 1
-    motion, reference, source = _motion_pair(config, seed=1)
-    finest = motion(reference, source, masks)[-1][0]  # 2,32,32
-    left, right = finest[:, 0, 0], finest[:, 0, -1]
-    assert (left - right).abs().max() > 1e-3
-    assert torch.allclose(finest[:, :, :13], left[:, None, None].expand(2, 32, 13), atol=1e-5)
-    assert torch.allclose(finest[:, :, 13:], right[:, None, None].expand(2, 32, 19), atol=1e-5)
-    motion.config = config.replace(fine_segment_flow=False)
-    blurred = motion(reference, source, masks)[-1][0]
-    assert not torch.allclose(blurred[:, :, 12], left[:, None].expand(2, 32), atol=1e-3)

@@ -1,6 +1,6 @@
 import torch
 
-from amdlib.occlusion import splat_weights, visibility_mask
+from amdlib.model.occlusion import splat_weights, visibility_mask
 
 
 def test_zero_flow_marks_nothing_occluded():

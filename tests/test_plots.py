@@ -9,7 +9,7 @@ import pytest  # noqa: E402
 
 import torch  # noqa: E402
 
-from amdlib.plots import j_versus_time, middle_frame_pairs  # noqa: E402
+from amdlib.reports.figures import j_versus_time, middle_frame_pairs  # noqa: E402
 
 
 def _labels(figure):
@@ -53,7 +53,7 @@ def test_middle_frame_pairs_take_the_middle_frame_and_its_successor():
 
 def _predict_on(device: str):
     from amdlib import AMD, AMDConfig
-    from amdlib.plots import predict_pairs
+    from amdlib.reports.figures import predict_pairs
 
     torch.manual_seed(0)
     model = AMD(AMDConfig.profile("smoke")).to(device)

@@ -1,4 +1,4 @@
-"""Notebook 03's protocol (amdlib.protocols) end to end: on project-made synthetic sets and on
+"""Notebook 03's protocol (amdlib.evaluation.vos) end to end: on project-made synthetic sets and on
 real DAVIS-2016 frames from ../shared/data (skipped where absent)."""
 
 from __future__ import annotations
@@ -10,11 +10,11 @@ import pytest
 import torch
 
 from amdlib import AMD, AMDConfig
-from amdlib.adapt import AdaptConfig
+from amdlib.evaluation.adapt import AdaptConfig
 from amdlib.data import DAVIS2016, generate_all
 from amdlib.data.davis import VOSSequence
-from amdlib.evaluate import CHANNEL_RULES
-from amdlib.protocols import AMD_METHOD, MOTION_METHOD, amd_with_tta, tta_method, vos_table, zero_shot_vos
+from amdlib.evaluation.channels import CHANNEL_RULES
+from amdlib.evaluation.vos import AMD_METHOD, MOTION_METHOD, amd_with_tta, tta_method, vos_table, zero_shot_vos
 
 SIZE = (64, 64)
 TTA = AdaptConfig(iterations=2, batch_size=2)
@@ -28,7 +28,7 @@ def short(sequence: VOSSequence, frames: int) -> VOSSequence:
 
 def naive_davis_j(result, channel: int) -> float:
     """DAVIS J of one fixed channel, computed with numpy from the raw masks (independent of
-    amdlib.metrics): per frame |P & G| / |P | G| (1 when both are empty), mean over frames."""
+    amdlib.evaluation.metrics): per frame |P & G| / |P | G| (1 when both are empty), mean over frames."""
     scores = []
     for masks, truth in zip(result.masks.numpy(), result.truth.numpy()):
         prediction = masks[channel] > 0.5
@@ -120,7 +120,7 @@ def test_tta_per_dataset_adapts_one_model_to_all_videos(tmp_path, smoke_model):
 def test_tta_adapts_at_its_own_size_and_segments_at_the_evaluation_size(tmp_path, smoke_model, monkeypatch):
     """AdaptConfig.size: the videos handed to `adapt` are resized to it, while the masks come at
     the segmentation size; without it, adaptation uses the segmentation size."""
-    import amdlib.protocols as protocols
+    import amdlib.evaluation.vos as protocols
 
     seen = []
 

@@ -1,8 +1,9 @@
 """scripts/reproduce.py, the main job: progress, failure handling, parameters, real-data mapping,
-HTML renderings, the log and the report (results/README.md).
+HTML renderings, the log, and that it writes the results page (whose builder,
+amdlib.reports.builder, tests/test_report.py tests on hand-written inputs).
 
 The pipeline tests run a few trivial notebooks (made here with nbformat) through papermill with
-the venv's python3 kernel, once per module; the report tests build a results tree by hand.
+the venv's python3 kernel, once per module.
 """
 
 from __future__ import annotations
@@ -33,6 +34,12 @@ reproduce = _load_reproduce()
 PNG_1x1 = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
 
 
+SUMMARY_JSON = json.dumps({"version": 1, "notebook": "00_first", "headlines": [
+    {"key": "davis2016_j", "value": 0.41, "text": "fake AMD + TTA", "set_name": "DAVIS-2016",
+     "datasets": ["davis2016"], "details": {}}]})
+"""What the fake notebook 00_first writes to summaries/ (the format of amdlib.reports.summary)."""
+
+
 def _notebook(path: Path, parameters: str, *cells: str) -> Path:
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
@@ -56,6 +63,8 @@ def _fake_notebooks(folder: Path) -> Path:
         "(out / 'tables' / '00_first.csv').write_text('set,value\\nfirst,1.5\\n')\n"
         "(out / 'tables' / '00_first.md').write_text('| set | value |\\n|---|---|\\n| first | 1.500 |\\n')\n"
         f"(out / 'figures' / '00_first.png').write_bytes(base64.b64decode('{PNG_1x1}'))\n"
+        "(out / 'summaries').mkdir(parents=True, exist_ok=True)\n"
+        f"(out / 'summaries' / '00_first.json').write_text({SUMMARY_JSON!r})\n"
         "print('first done', profile)",
     )
     _notebook(folder / "01_second.ipynb", 'profile = "cpu"\nresults_dir = None\nvoc_root = None',
@@ -178,11 +187,16 @@ def test_log_records_run(failed_run):
 
 def test_report_written_after_failure(failed_run):
     readme = (failed_run["tmp"] / "results" / "README.md").read_text()
-    assert "## Profile `smoke`" in readme and "FAILED at 02_fail" in readme
+    assert "## Details: profile `smoke`" in readme and "FAILED at 02_fail" in readme
     assert "| first | 1.500 |" in readme  # the table, embedded
     assert "![00_first](smoke/figures/00_first.png)" in readme
     assert "(smoke/html/02_fail.html)" in readme and "(smoke/notebooks/00_first.ipynb)" in readme
     assert "davis2016: **real** `" in readme  # the data line of the run
+    # the headline the first notebook wrote, on the real DAVIS folder the run passed it
+    davis = next(line for line in readme.splitlines() if line.startswith("| zero-shot video object segmentation, DAVIS-16"))
+    assert "**41.0**: fake AMD + TTA" in davis
+    assert str(failed_run["data_root"] / "davis2016" / "DAVIS") in davis and "NOT comparable" not in davis
+    assert readme.index("## What ran") < readme.index("## Headline results") < readme.index("## Details")
 
 
 def test_html_rendering_is_deterministic(failed_run, tmp_path):
@@ -272,7 +286,7 @@ def test_no_data_root_means_synthetic():
 
 
 def test_real_datasets_follow_download_resources():
-    from amdlib.download import RESOURCES
+    from amdlib.io.download import RESOURCES
 
     for dataset in reproduce.REAL_DATASETS:
         assert dataset.resource in RESOURCES
@@ -294,158 +308,37 @@ def test_notebooks_declare_the_parameters_we_pass():
     assert wanted <= declared, wanted - declared
 
 
-# ----------------------------------------------------------------------------------------------
-# The report
-
-
-def _log(profile: str, data: dict | None = None, checkpoint: str | None = None) -> dict:
-    return {"profile": profile, "status": "ok", "finished": "2026-01-01 00:00:00", "python": "3.11",
-            "data": data if data is not None else {
-                d.name: {"source": "synthetic", "preset": profile, "used": d.synthetic}
-                for d in reproduce.REAL_DATASETS},
-            "checkpoint": checkpoint,
-            "hardware": {"cpu": "Fake CPU", "cpu_cores": 2, "torch": "2.x", "torch_threads": 2, "gpu": None},
-            "git": {"commit": "0123456789abcdef", "uncommitted_changes": False},
-            "steps": [{"step": "00_data", "status": "ok", "seconds": 12.0},
-                      {"step": "01_train", "status": "ok", "seconds": 1150.0}]}
-
-
-VOS_CSV = ("set,method,channel rule,J (DAVIS mean),J (frame mean),F (DAVIS mean)\n"
-           "\"{davis}\",AMD,smallest_area_video,0.25,0.25,0.1\n"
-           "\"{davis}\",AMD + TTA (100 it),fixed,0.05,0.05,0.2\n"
-           "\"{davis}\",AMD + TTA (100 it),smallest_area_video,0.31,0.31,0.2\n"
-           "\"{davis}\",AMD + TTA (100 it),motion_contrast_video,0.4234,0.42,0.2\n"
-           "\"{fbms}\",AMD + TTA (100 it),motion_contrast_video,0.295,0.29,0.15\n")
-
-
-def _profile_dir(results: Path, profile: str, log: dict, davis: str = "synthetic, DAVIS-2016 layout",
-                 fbms: str = "synthetic, FBMS layout (sparse)") -> Path:
-    folder = results / profile
-    (folder / "tables").mkdir(parents=True)
-    (folder / "figures").mkdir()
-    (folder / "html").mkdir()
-    (folder / "notebooks").mkdir()
-    (folder / "reproduce_log.json").write_text(json.dumps(log))
-    (folder / "tables" / "03_vos.csv").write_text(VOS_CSV.format(davis=davis, fbms=fbms))
-    (folder / "tables" / "03_vos.md").write_text("| set | J |\n|---|---|\n| vos-table-row | 0.423 |\n")
-    long_rows = "".join(f"| s{i} | 0.1 |\n" for i in range(50))
-    (folder / "tables" / "03_vos_per_sequence.md").write_text("| seq | J |\n|---|---|\n" + long_rows)
-    (folder / "tables" / "02_saliency.csv").write_text(
-        "method,channel,images,max_f,mae\n\"AMD, smallest_area\",1,100,0.266,0.191\n"
-        "\"centre prior (Gaussian, sigma 0.35)\",-,100,0.138,0.262\n")
-    (folder / "figures" / "01_j_vs_time.png").write_bytes(base64.b64decode(PNG_1x1))
-    (folder / "html" / "01_train.html").write_text("<html></html>")
-    (folder / "notebooks" / "01_train.ipynb").write_text("{}")
-    return folder
-
-
-def _paper_rows(readme: str, profile: str) -> dict[str, str]:
-    section = readme.split("## Paper versus this repository")[1].split(f"### Profile `{profile}`")[1]
-    section = section.split("###")[0].split("What the paper compares")[0]
-    rows = [line for line in section.splitlines() if line.startswith("| ") and not line.startswith("| task")]
-    return {row.split(" | ")[0].lstrip("| "): row for row in rows}
-
-
-def test_report_synthetic_profile(tmp_path):
+def test_only_report_rebuilds_the_page_alone(tmp_path, capsys):
     results = tmp_path / "results"
-    _profile_dir(results, "cpu", _log("cpu"))
-    (results / "NOTES.md").write_text("Hand-written *commentary* line.\n")
-    readme = reproduce.build_report(results)
-    assert readme.startswith("# Results")
-    assert "Generated by `scripts/reproduce.py`" in readme and "Do not edit by hand" in readme
-    # what was run
-    assert "Fake CPU, 2 cores" in readme and "`0123456789ab`" in readme and "19 min 22 s" in readme
-    assert "| 01_train | ok | 19 min 10 s |" in readme
-    # tables: embedded with a heading, long ones linked
-    assert "#### 03 · VOS\n" in readme and "| vos-table-row | 0.423 |" in readme
-    assert "#### 03 · VOS per sequence" in readme and "50 rows, not embedded" in readme
-    assert "| s7 | 0.1 |" not in readme
-    assert "[CSV](cpu/tables/03_vos.csv)" in readme
-    # figures, html, notebooks
-    assert "![01_j_vs_time](cpu/figures/01_j_vs_time.png)" in readme
-    assert "[01_train.html](cpu/html/01_train.html)" in readme and "[01_train.ipynb](cpu/notebooks/01_train.ipynb)" in readme
-    # notes, verbatim
-    assert "Hand-written *commentary* line." in readme
-    # paper versus ours
-    rows = _paper_rows(readme, "cpu")
-    davis = next(r for k, r in rows.items() if "DAVIS-16" in k)
-    assert "| 57.8 |" in davis and "**42.3**" in davis and "motion_contrast_video" in davis
-    assert "synthetic DAVIS-2016-layout set (NOT comparable)" in davis
-    fbms = next(r for k, r in rows.items() if "FBMS-59" in k)
-    assert "| 47.5 |" in fbms and "**29.5**" in fbms and "NOT comparable" in fbms
-    segtrack = next(r for k, r in rows.items() if "SegTrackv2" in k)
-    assert "| 57.0 |" in segtrack and "not run" in segtrack
-    voc = next(r for k, r in rows.items() if "VOC" in k)
-    assert "62.0 (62.1 with heavy augmentation)" in voc and "not run" in voc  # no 04_semantic table
-    duts = next(r for k, r in rows.items() if "DUTS" in k)
-    assert "beats the low-level-cue baselines on max F and MAE" in duts and "max F 0.266, MAE 0.191" in duts
-    assert "centre prior" in duts and "NOT comparable" in duts
-    assert "not run" in next(r for k, r in rows.items() if "masks" in k)
-    # every measured row on synthetic data says so
-    for row in rows.values():
-        assert "not run" in row or "NOT comparable" in row
-    assert reproduce.build_report(results) == readme  # deterministic
-
-
-def test_report_real_data_profile_and_order(tmp_path):
-    results = tmp_path / "results"
-    real = {d.name: {"source": "synthetic", "preset": "cpu", "used": d.synthetic} for d in reproduce.REAL_DATASETS}
-    real["davis2016"] = {"source": "real", "path": "/data/real/davis2016/DAVIS"}
-    _profile_dir(results, "paper", _log("paper", real, checkpoint="/data/real/amd_checkpoint/amd_pretrained.pth"),
-                 davis="DAVIS-2016")
-    _profile_dir(results, "cpu", _log("cpu"))
-    _profile_dir(results, "smoke", _log("smoke"))
-    (results / "notes_only").mkdir()  # no log: not a profile of the report
-    assert reproduce.report_profiles(results) == ["cpu", "paper", "smoke"]
-    readme = reproduce.build_report(results)
-    assert readme.index("## Profile `cpu`") < readme.index("## Profile `paper`") < readme.index("## Profile `smoke`")
-    assert "notes_only" not in readme
-    davis = next(r for k, r in _paper_rows(readme, "paper").items() if "DAVIS-16" in k)
-    assert "real davis2016 (`/data/real/davis2016/DAVIS`)" in davis and "amd_pretrained.pth" in davis
-    assert "NOT comparable" not in davis
-    fbms = next(r for k, r in _paper_rows(readme, "paper").items() if "FBMS-59" in k)
-    assert "NOT comparable" in fbms  # still synthetic in that run
-    # without a checkpoint, a model trained here on synthetic videos is not the paper's either
-    log = _log("paper", real)
-    assert "NOT comparable" in reproduce.data_cell(log, ("davis2016",), "DAVIS-2016")
-    # a set the table calls synthetic is never presented as real, whatever the log says
-    assert "NOT comparable" in reproduce.data_cell(_log("paper", real, "/m.pth"), ("davis2016",),
-                                                   "synthetic, DAVIS-2016 layout")
-
-
-def test_report_on_an_older_log_and_only_report(tmp_path, capsys):
-    results = tmp_path / "results"
-    folder = results / "cpu"
-    folder.mkdir(parents=True)
-    (folder / "reproduce_log.json").write_text(json.dumps(
-        {"profile": "cpu", "python": "3.11.7", "finished": "x", "steps": [{"step": "00_data", "status": "ok", "seconds": 1}]}))
+    (results / "cpu").mkdir(parents=True)
+    (results / "cpu" / "reproduce_log.json").write_text(json.dumps(
+        {"profile": "cpu", "finished": "x", "steps": [{"step": "00_data", "status": "ok", "seconds": 1}]}))
     layout = reproduce.Layout(repo_root=tmp_path, notebooks_dir=tmp_path / "none", results_root=results,
                               bench_script=tmp_path / "none.py")
     assert reproduce.main(["--only", "report"], layout=layout) == 0
     assert "report -> results/README.md" in capsys.readouterr().out
     readme = (results / "README.md").read_text()
-    assert "not recorded (older log)" in readme and "No tables yet." in readme
-    rows = _paper_rows(readme, "cpu")
-    assert len(rows) == 6 and all("not run" in r for r in rows.values())
-    assert "57.8" in readme and "62.0" in readme
+    assert "## Details: profile `cpu`" in readme and "not recorded (older log)" in readme
+    assert json.loads((results / "cpu" / "reproduce_log.json").read_text())["finished"] == "x"  # log untouched
 
 
-def test_paper_results_match_spec():
-    from amdlib.paper_results import PAPER_RESULTS, paper_result
+def test_profiles_and_presets_come_from_the_config():
+    from amdlib.config import PROFILES, profile
 
-    assert [r.value for r in PAPER_RESULTS[:4]] == [57.8, 57.0, 47.5, 62.0]
-    assert paper_result("duts_saliency").value is None
-    spec = REPO_ROOT.parent / "shared" / "SPEC.md"
-    if spec.is_file():
-        text = spec.read_text()
-        assert "57.8 / 57.0 / 47.5" in text and "62.0 (62.1 with heavy augmentation)" in text
-        assert paper_result("duts_saliency").paper in text and paper_result("masks_c").paper in text
+    assert reproduce.PROFILES is PROFILES
+    for name in PROFILES:
+        choice = reproduce.DataChoice(reproduce.REAL_DATASETS[1], None)
+        assert choice.record(name)["preset"] == profile(name).data
+    assert reproduce.DataChoice(reproduce.REAL_DATASETS[1], None).record("paper")["preset"] == "cpu"
 
 
-def test_table_title():
-    assert reproduce.table_title("03_vos_per_sequence") == "03 · VOS per sequence"
-    assert reproduce.table_title("04_semantic") == "04 · Semantic"
-    assert reproduce.table_title("summary") == "Summary"
+def test_reproduce_has_no_page_builder_of_its_own():
+    """The results page is amdlib.reports.builder's: the script only calls it."""
+    from amdlib.reports import builder
+
+    assert reproduce.write_report is builder.write_report and reproduce.read_log is builder.read_log
+    for name in ("build_report", "data_cell", "measure_vos", "measure_masks", "tables_section"):
+        assert not hasattr(reproduce, name), name
 
 
 def test_rerun_changes_only_timestamps(failed_run):
@@ -494,16 +387,3 @@ def test_parameters_cells_do_not_derive_values_from_profile():
             code = line.split("#", 1)[0]
             if "profile" in code and not code.startswith("profile ="):
                 raise AssertionError(f"{path.name}: parameters cell computes from profile: {line!r}")
-
-
-def test_best_c_is_named_among_two_or_more_masks(tmp_path):
-    """With c = 1 the mask is the whole frame: its J is a floor, never 'the best c'."""
-    import csv
-
-    rows = [("c=1", "0.148"), ("c=2 (default)", "0.142"), ("c=3", "0.083")]
-    with open(tmp_path / "05_ablations.csv", "w", newline="") as f:
-        writer = csv.DictWriter(f, ["family", "variant", "J (label-free)"])
-        writer.writeheader()
-        writer.writerows({"family": "masks", "variant": v, "J (label-free)": j} for v, j in rows)
-    text = reproduce.measure_masks(tmp_path).text
-    assert "**c=2**" in text and "0.142" in text and "c=1 (one mask covering the frame, the floor): 0.148" in text

@@ -4,9 +4,9 @@ import torch
 from PIL import Image
 
 from amdlib import AMD, AMDConfig, save_checkpoint
-from amdlib.checkpoint import CheckpointError
+from amdlib.io.checkpoint import CheckpointError
 from amdlib.cli import main as amd
-from amdlib.segment import VideoReadError, read_video
+from amdlib.cli.segment import VideoReadError, read_video
 
 
 @pytest.fixture
@@ -67,8 +67,8 @@ def test_amd_without_a_command_prints_usage(capsys):
 
 
 def test_device_option_and_segment_video_returns_cpu_masks(tmp_path, checkpoint, frame_folder):
-    from amdlib.checkpoint import load_checkpoint
-    from amdlib.segment import segment_video
+    from amdlib.io.checkpoint import load_checkpoint
+    from amdlib.cli.segment import segment_video
 
     assert amd(["segment", str(frame_folder), "--checkpoint", str(checkpoint), "--out", str(tmp_path / "out"),
                 "--device", "cpu", "--no-video"]) == 0
@@ -79,8 +79,8 @@ def test_device_option_and_segment_video_returns_cpu_masks(tmp_path, checkpoint,
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 def test_segment_video_with_a_model_on_cuda_returns_the_same_masks_on_the_cpu(checkpoint, frame_folder):
-    from amdlib.checkpoint import load_checkpoint
-    from amdlib.segment import segment_video
+    from amdlib.io.checkpoint import load_checkpoint
+    from amdlib.cli.segment import segment_video
 
     frames, _, _ = read_video(frame_folder)
     on_cpu = segment_video(load_checkpoint(checkpoint), frames, (32, 32), progress=False)

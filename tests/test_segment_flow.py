@@ -1,6 +1,6 @@
 import torch
 
-from amdlib.segment_flow import SegmentFlowHead, masked_average_pool, segment_flow_field
+from amdlib.model.segment_flow import SegmentFlowHead, masked_average_pool, segment_flow_field
 
 
 def test_masked_average_pool_matches_a_loop():

@@ -10,9 +10,10 @@ import torch.multiprocessing as mp
 from torch.utils.data import Dataset
 
 from amdlib import AMDConfig
-from amdlib.checkpoint import load_checkpoint
-from amdlib.distributed import ProcessInfo
-from amdlib.train import MicroBatches, NonFiniteLossError, ShuffledPositions, TrainConfig, poly_lr, train
+from amdlib.io.checkpoint import load_checkpoint
+from amdlib.training.distributed import ProcessInfo
+from amdlib.config import TrainConfig
+from amdlib.training.train import MicroBatches, NonFiniteLossError, ShuffledPositions, poly_lr, train
 
 
 class ShiftedPairs(Dataset):
@@ -208,7 +209,7 @@ def test_training_checkpoint_loads_safely_as_a_model(tmp_path):
 
 
 def test_command_line_trains_the_smoke_profile_on_generated_data(tmp_path, monkeypatch):
-    from amdlib.train import main
+    from amdlib.cli.train import main
 
     monkeypatch.chdir(tmp_path)
     result = main(["--profile", "smoke", "--iterations", "2", "--out", "run"])
@@ -217,8 +218,28 @@ def test_command_line_trains_the_smoke_profile_on_generated_data(tmp_path, monke
     assert (tmp_path / "run" / "eval.csv").read_text().startswith("iteration,train_seconds,J_channel_0")
 
 
-def test_evaluation_size_defaults_to_the_crop_and_reads_json_lists():
-    assert TrainConfig(crop_size=(64, 64)).evaluation_size == (64, 64)
-    config = TrainConfig(crop_size=(64, 64), eval_size=[128, 96])  # as read back from JSON
-    assert config.eval_size == (128, 96) and config.evaluation_size == (128, 96)
+def test_crop_size_from_json_lists_round_trips():
+    config = TrainConfig(crop_size=[128, 96])  # as read back from JSON
+    assert config.crop_size == (128, 96)
     assert TrainConfig(**config.to_dict()) == config
+
+
+def test_mask_snapshots_record_every_evaluation_without_changing_training(tmp_path):
+    from amdlib.reports.figures import MaskSnapshots
+
+    config = TrainConfig.profile("smoke", iterations=4, batch_size=1, eval_every=2, ema_decay=0.5)
+    plain = train(SMOKE, config, ShiftedPairs(), tmp_path / "plain", progress=False)
+    frames = torch.rand(3, 3, 32, 32)
+    snapshots = MaskSnapshots(tmp_path / "hooked" / "snapshots.pt", frames)
+    hooked = train(SMOKE, config, ShiftedPairs(), tmp_path / "hooked", progress=False, on_evaluation=snapshots)
+    for (name, a), (_, b) in zip(plain.model.state_dict().items(), hooked.model.state_dict().items()):
+        assert torch.equal(a, b), name  # the hook draws no training randomness
+    assert sorted(snapshots.masks) == [2, 4]
+    with torch.no_grad():  # the stored masks are the averaged (returned) model's
+        expected = hooked.model.eval().segment(frames).half()
+    assert torch.equal(snapshots.masks[4], expected)
+    reread = MaskSnapshots(tmp_path / "hooked" / "snapshots.pt", frames)  # a resumed notebook reads them back
+    assert sorted(reread.masks) == [2, 4] and torch.equal(reread.masks[2], snapshots.masks[2])
+    figure = reread.figure(torch.zeros(3, 32, 32), columns=6)
+    assert [a.get_title() for a in figure.axes[:4]] == ["frame", "ground truth", "iteration 2", "iteration 4"]
+    assert len(figure.axes) == 3 * 4

@@ -1,6 +1,6 @@
 import torch
 
-from amdlib.warp import pixel_grid, warp
+from amdlib.model.warp import pixel_grid, warp
 
 
 def test_zero_flow_is_identity():

@@ -1,9 +1,9 @@
-"""Datasets: synthetic videos written in the real layouts, and loaders for those layouts (SPEC 5, 6, 8).
+"""Datasets: synthetic videos written in the real layouts, and loaders for those layouts (docs/method.md sections 5, 6, 8).
 
-- `synthetic`: `generate_all(root, "smoke" | "cpu" | "easy" | SyntheticConfig)` writes YouTube-VOS,
+- `synthetic`: `generate_all(root, "smoke" | "cpu" | SyntheticConfig)` writes YouTube-VOS,
   DAVIS-2016, FBMS-style sparse, DUTS-TE and VOC 2012 layouts (scene model in `scene`, shapes
   and textures in `shapes`, `textures`).
-- loaders: `YouTubeVOSPairs` (training pairs, SPEC section 5 transforms in `transforms`),
+- loaders: `YouTubeVOSPairs` (training pairs, docs/method.md section 5 transforms in `transforms`),
   `DAVIS2016` / `DAVISLike` (video object segmentation), `DUTSTE` (saliency), `VOC2012`
   (semantic segmentation).
 - `io`: image / mask / label reading with documented repairs and `DatasetError` for bad input.

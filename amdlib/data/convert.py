@@ -2,7 +2,7 @@
 
 `DAVISLike` reads `JPEGImages/<seq>/<frame>.jpg|.png` + `Annotations/<seq>/<frame>.png`, masks
 matched to frames by file stem. Neither archive ships in that form (see the `fbms59` and
-`segtrackv2` entries of `amdlib.download`), so this module writes it:
+`segtrackv2` entries of `amdlib.io.download`), so this module writes it:
 
     python -m amdlib.data.convert fbms SOURCE DEST [--copy]
     python -m amdlib.data.convert segtrackv2 SOURCE DEST [--copy] [--threshold N]
@@ -27,7 +27,7 @@ temporal order (`00000`, ...), so `bear01_0020_gt.png` becomes `Annotations/bear
 SegTrackv2: `JPEGImages/<seq>/*.png|.bmp|.jpg` + `GroundTruth/<seq>/*.png|.bmp`, where a
 multi-object sequence has one numbered sub-folder per object (`GroundTruth/<seq>/1/`, `2/`, ...)
 with the frames' stems. Frames keep their stems. The masks are anti-aliased: by default any
-non-zero value is object (SPEC section 8, the same rule `DAVISLike(annotations="GroundTruth")`
+non-zero value is object (docs/method.md section 8, the same rule `DAVISLike(annotations="GroundTruth")`
 applies); `threshold` raises that cut (value > threshold).
 
 Every problem raises `DatasetError` (`DatasetFileNotFoundError` for a missing file or folder)

@@ -1,6 +1,6 @@
 """Video object segmentation sets: DAVIS-2016 and the DAVIS-like SegTrackv2 / FBMS-59 layout.
 
-DAVIS-2016 (SPEC section 8):
+DAVIS-2016 (docs/method.md section 8):
 
     JPEGImages/480p/<seq>/00000.jpg   Annotations/480p/<seq>/00000.png (8-bit 0/255)
     ImageSets/480p/val.txt
@@ -15,7 +15,7 @@ DAVIS-like (SegTrackv2 and FBMS-59 as the motion-segmentation community distribu
     JPEGImages/<seq>/<frame>.jpg|.png   Annotations/<seq>/<frame>.png
 
 Masks are matched to frames by file stem and may be sparse (FBMS: every 20th frame); they may be
-anti-aliased RGB or multi-valued: non-zero = object (SPEC section 8). The synthetic training
+anti-aliased RGB or multi-valued: non-zero = object (docs/method.md section 8). The synthetic training
 videos' masks read the same way: `DAVISLike(<youtube_vos>/train_all_frames)`.
 
 An item is a `VOSSequence` (name, frame paths, {frame index -> mask path}); it loads frames as

@@ -1,4 +1,4 @@
-"""DUTS-TE saliency images with binary masks (SPEC sections 6a, 8).
+"""DUTS-TE saliency images with binary masks (docs/method.md sections 6a, 8).
 
     <root>/DUTS-TE-Image/<name>.jpg    <root>/DUTS-TE-Mask/<name>.png
 

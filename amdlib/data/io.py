@@ -1,7 +1,7 @@
 """Reading images, masks, label maps and list files, with clear errors for bad input.
 
 Every loader in `amdlib.data` reads files through this module, so the repairs and errors below
-hold for all of them (SPEC section 8: the real datasets are read unchanged).
+hold for all of them (docs/method.md section 8: the real datasets are read unchanged).
 
 Repairs (documented, silent):
 - frames: grayscale -> RGB by replicating the channel; RGBA / LA / PA -> the alpha channel is
@@ -9,7 +9,7 @@ Repairs (documented, silent):
   value / 257 (65535 -> 255); palette (P) frames -> RGB through their palette; CMYK / YCbCr ->
   RGB.
 - masks: palette (P) masks are read as their INDEX values (not their colours); any mask is
-  "object" where its value is non-zero (SPEC section 8: masks may be anti-aliased or
+  "object" where its value is non-zero (docs/method.md section 8: masks may be anti-aliased or
   multi-valued; non-zero = object); RGB(A) masks are object where any colour channel is non-zero
   (alpha ignored).
 - label maps (VOC): palette or grayscale -> index values; RGB colour-map PNGs are mapped back

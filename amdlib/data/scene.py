@@ -45,12 +45,12 @@ class SceneConfig:
     num_distractors: tuple[int, int] = (0, 2)
     """Inclusive range of static textured shapes that move only with the camera (background)."""
     object_size: tuple[float, float] = (0.15, 0.3)
-    """Range of object radius / min(H, W) (RESEARCH.md: 15-30 %)."""
+    """Range of object radius / min(H, W): 15-30 %."""
     shapes: tuple[str, ...] = SHAPES
     """Shape families to draw from (see `amdlib.data.shapes`)."""
     placement: str = "anywhere"
-    """'center': object centres in the middle 40 % of the frame at t = 0 (RESEARCH.md's set-up,
-    where a centred disk is a strong baseline); 'anywhere': centres anywhere in the frame
+    """'center': object centres in the middle 40 % of the frame at t = 0 (where a centred disk is
+    a strong baseline); 'anywhere': centres anywhere in the frame
     extended by half a radius, so objects may start partly outside, and objects that stay in
     view turn back when their centre reaches the border; 'inside': anywhere with the whole
     object in view at t = 0, turning back one radius before the border, so it stays (nearly)
@@ -81,13 +81,12 @@ class SceneConfig:
     Why objects and distractors draw from different pools: the appearance pathway sees ONE
     frame, so it can learn which things move only if they look different from things that stay
     put, as in real video, where the movers are a few kinds of thing (people, animals,
-    vehicles) and the static clutter is others. When both drew from every source (generator
-    v2), a perfect segmenter of every shape, objects and distractors alike, scored J 0.65 on the
-    DAVIS-layout set (0.60 through 16x16 masks, where a perfect object segmenter scores 0.89):
-    the project's emergence target sat at the ceiling of what one frame could tell
-    (`benchmarks/appearance_ceiling.py`). With colour objects and gray distractors the
-    distractors still look like objects, but learnably not the moving kind; the model is never
-    told which pool moves and has to find it out from motion."""
+    vehicles) and the static clutter is others. When both draw from every source, a perfect
+    segmenter of every shape, objects and distractors alike, is as good as any one-frame model
+    can be, and it scores J 0.60 through 16x16 masks where a perfect object segmenter scores
+    0.89 (research/README.md). With colour objects and gray distractors the distractors still
+    look like objects, but learnably not the moving kind; the model is never told which pool
+    moves and has to find it out from motion."""
     distractor_textures: str = "gray"
     """Texture pool of the static distractors (same choices as `object_textures`)."""
     texture_contrast: float = 1.0

@@ -1,6 +1,6 @@
 """Object shapes for the synthetic scenes: soft (anti-aliased) alpha masks on a square sprite.
 
-Four families, chosen so that objects are not all ellipses (RESEARCH.md used one smooth blob):
+Four families, chosen so that objects are not all ellipses or one smooth blob:
 ellipse, smooth random blob, random star-shaped polygon, and a silhouette (the horse that
 scikit-image ships). Each family maps to one PASCAL VOC class for the semantic-segmentation set
 (`SHAPE_VOC_CLASS`). Alphas are rendered on a 4x supersampled grid and averaged down, so edges

@@ -1,6 +1,6 @@
-"""Synthetic datasets written in the REAL layouts (SPEC section 8), so one set of loaders reads both.
+"""Synthetic datasets written in the REAL layouts (docs/method.md section 8), so one set of loaders reads both.
 
-`generate_all(root, "smoke" | "cpu" | "easy" | SyntheticConfig)` writes five datasets:
+`generate_all(root, "smoke" | "cpu" | SyntheticConfig)` writes five datasets:
 
     <root>/youtube_vos/   unlabeled training videos, YouTube-VOS 2019 train_all_frames layout
         train.txt                                   one line per video (format below)
@@ -25,8 +25,8 @@ frames have `image_size`.
 
 Ground truth: foreground = union of the moving objects' visible pixels; static distractors
 (which move only with the camera) are background. Objects wear colour photographs, distractors
-tinted grayscale textures (`SceneConfig.object_textures`, generator version 3: why there). The single-image sets (DUTS, VOC) have no
-distractors, since one image cannot tell a static shape from an object.
+tinted grayscale textures (`SceneConfig.object_textures` says why). The single-image sets (DUTS,
+VOC) have no distractors, since one image cannot tell a static shape from an object.
 
 Determinism: item i of each dataset is drawn from `numpy.random.default_rng([seed, stream, i])`
 (stream = a fixed number per dataset), so video 7 does not depend on videos 0-6, and the same
@@ -65,7 +65,7 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-from ..atomic import temporary_prefix, write_json
+from ..io.atomic import temporary_prefix, write_json
 from ..config import named_profile
 from .io import DatasetError
 from .scene import RenderedVideo, SceneConfig, render_scene, sample_scene
@@ -154,7 +154,7 @@ class SyntheticConfig:
 
     @classmethod
     def profile(cls, name: str, **changes) -> "SyntheticConfig":
-        """The named preset (`smoke`, `cpu`, `easy`), optionally with fields changed."""
+        """The named preset (`smoke`, `cpu`), optionally with fields changed."""
         return named_profile(PRESETS, name, "synthetic preset", **changes)
 
 
@@ -174,23 +174,7 @@ def cpu() -> SyntheticConfig:
     return SyntheticConfig()
 
 
-def easy() -> SyntheticConfig:
-    """RESEARCH.md's measured set-up as a dataset: 64x64, one smooth blob of radius 15-30 % centred
-    in the middle 40 %, camera translation up to about 3 px and object translation up to 6 px per
-    frame, no rotation, scaling, zoom, distractors, brightness change or noise. A centre prior is
-    a strong baseline here (RESEARCH.md item 6): use it for curricula, not as the benchmark."""
-    scene = SceneConfig(
-        image_size=(64, 64), num_objects=(1, 1), num_distractors=(0, 0), shapes=("blob",),
-        placement="center", object_speed=6 / 64, object_turn=0.0, object_rotation=0.0,
-        object_scale_change=0.0, camera_pan=3 / 64, camera_zoom=0.0,
-        brightness_change=0.0, noise_std=0.0,
-    )
-    return SyntheticConfig(scene=scene, youtube_videos=300, youtube_frames=8, davis_videos=10,
-                           davis_frames=20, fbms_videos=2, fbms_frames=21, duts_images=48,
-                           voc_train=50, voc_val=50)
-
-
-PRESETS = {"smoke": smoke, "cpu": cpu, "easy": easy}
+PRESETS = {"smoke": smoke, "cpu": cpu}
 
 
 @dataclass(frozen=True)
@@ -490,7 +474,7 @@ def generate_more_davis(root: str | Path, config: str | SyntheticConfig, videos:
     Why: each video is drawn from its own stream (seed, dataset, index), so the first
     `config.davis_videos` videos of the larger set ARE the preset's set and the rest are new draws
     of the same generator: a validation set large enough to average out which videos were drawn
-    (results/cpu/emergence/README.md, round 8: ten videos were not).
+    (ten videos are not: research/README.md).
     """
     config = resolve_config(config)
     if videos < config.davis_videos:

@@ -2,7 +2,7 @@
 
 Only images that ship inside the scikit-image wheel are used (they load offline; the ones that
 need a download, e.g. `skimage.data.eagle`, are left out). Backgrounds and object textures are
-crops of these photographs resized with antialiasing, as in RESEARCH.md's set-up.
+crops of these photographs resized with antialiasing.
 """
 
 from __future__ import annotations

@@ -1,9 +1,8 @@
-"""The training-pair transform of the release (SPEC section 5), without its quirks.
+"""The training-pair transform of the release (docs/method.md section 5), without its quirks.
 
 Both frames of a pair get exactly the same geometry: short side resized to
 `short_side * U[scale_min, 1]` (release: 400 and 0.96), the same random crop (release 384x384),
-and, optionally, the same horizontal flip (off in the release; the paper mentions it) and the
-same recolouring (not in the release; see `PairTransform.colour`).
+and, optionally, the same horizontal flip (off in the release; the paper mentions it).
 Portrait frames keep their orientation (the release transposes them). Values stay in [0,1]:
 ImageNet normalisation happens inside the model, not here.
 """
@@ -27,16 +26,6 @@ class PairTransform:
     """(height, width) of the crop; None keeps the whole resized frame. When the resized frame
     is smaller than the crop in either direction, it is scaled up just enough to hold it."""
     flip: bool = False
-    colour: bool = False
-    """Recolour both frames of a pair the same way: a random order of the RGB channels (one of
-    six) and, with probability 1/2, the negative (1 - x). Not in the release. Why: the `cpu`
-    model's object channel was found following colour and brightness (round 9 of
-    results/cpu/emergence/README.md: a dark object on a warm background lands in the background
-    channel). The motion the loss is computed from is the same under a recolouring of both
-    frames, so what the appearance pathway can keep is what survives it: shape, boundaries,
-    texture, and how saturated a region is (gray stays gray). Measured worse, so off in every
-    profile: four seeds on 50 validation videos scored 0.285 at 4,000 iterations against the
-    profile's 0.36 (round 10)."""
 
     def __post_init__(self) -> None:
         if self.short_side < 1:
@@ -64,8 +53,7 @@ class PairTransform:
         -> float32 N,3,h,w in [0,1] and bool N,h,w, transformed identically.
 
         Four numbers are drawn from `generator` in a fixed order (scale, crop top, crop left,
-        flip), whatever the options, so a sample's randomness does not depend on them; two more
-        (channel order, negative) follow them when `colour` is on.
+        flip), whatever the options, so a sample's randomness does not depend on them.
         """
         draws = torch.rand(4, generator=generator, dtype=torch.float64).tolist()
         if frames.dtype == torch.uint8:
@@ -88,19 +76,7 @@ class PairTransform:
             frames = frames.flip(-1)
             if masks is not None:
                 masks = masks.flip(-1)
-        if self.colour:
-            frames = recolour(frames, *torch.rand(2, generator=generator, dtype=torch.float64).tolist())
         return frames.contiguous(), None if masks is None else masks.contiguous()
-
-
-CHANNEL_ORDERS = ((0, 1, 2), (0, 2, 1), (1, 0, 2), (1, 2, 0), (2, 0, 1), (2, 1, 0))
-
-
-def recolour(frames: Tensor, order_draw: float, negative_draw: float) -> Tensor:
-    """N,3,H,W in [0,1] -> the same frames with channel order CHANNEL_ORDERS[int(6 * order_draw)],
-    then 1 - x where negative_draw < 0.5 (draws in [0, 1))."""
-    frames = frames[:, list(CHANNEL_ORDERS[min(int(6 * order_draw), 5)])]
-    return 1.0 - frames if negative_draw < 0.5 else frames
 
 
 def resize_images(images: Tensor, size: tuple[int, int]) -> Tensor:

@@ -1,4 +1,4 @@
-"""PASCAL VOC 2012 semantic segmentation, read in its distributed layout (SPEC sections 6c, 8).
+"""PASCAL VOC 2012 semantic segmentation, read in its distributed layout (docs/method.md sections 6c, 8).
 
     VOCdevkit/VOC2012/JPEGImages/<id>.jpg
     VOCdevkit/VOC2012/SegmentationClass/<id>.png      palette PNG: index 0-20, 255 = void

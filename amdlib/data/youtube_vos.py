@@ -1,4 +1,4 @@
-"""Unlabeled training pairs from videos in the YouTube-VOS layout (SPEC sections 5, 8).
+"""Unlabeled training pairs from videos in the YouTube-VOS layout (docs/method.md sections 5, 8).
 
 Layout: `<root>/train_all_frames/JPEGImages/<video>/<frame>.jpg` and a split file with one line
 per video:
@@ -121,15 +121,14 @@ class YouTubeVOSPairs(Dataset):
 
     def __init__(self, root: str | Path, split_file: str | Path | None = None, *, gap: int = 1,
                  short_side: int = 400, scale_min: float = 0.96,
-                 crop: tuple[int, int] | None = (384, 384), flip: bool = False, colour: bool = False,
-                 seed: int = 0,
+                 crop: tuple[int, int] | None = (384, 384), flip: bool = False, seed: int = 0,
                  annotations: str | Path | None = None, skip_short: bool = False) -> None:
         """
         root: dataset root; split-file folders are relative to it.
         split_file: the list file (a relative path is tried from the working directory, then
             from root); None: scan folders (see the module docstring).
         gap: the second frame is `gap` positions after the first in the video's list (>= 1).
-        short_side, scale_min, crop, flip, colour: `PairTransform` (defaults = the release).
+        short_side, scale_min, crop, flip: `PairTransform` (defaults = the release).
         seed: root of all randomness (see the module docstring).
         annotations: folder (relative to root, or absolute) with `<video>/<frame stem>.png`
             masks; then items are (frames, masks bool 2,h,w), transformed identically.
@@ -141,7 +140,7 @@ class YouTubeVOSPairs(Dataset):
         self.gap = gap
         self.seed = seed
         self.epoch = 0
-        self.transform = PairTransform(short_side, scale_min, crop, flip, colour)
+        self.transform = PairTransform(short_side, scale_min, crop, flip)
         self.annotations = None if annotations is None else self.root / annotations
         videos = scan_videos(self.root) if split_file is None else read_split(self.root, split_file)
         kept = []

@@ -1,0 +1,65 @@
+"""`amd train`: train AMD on unlabeled video, from one CPU to many GPUs (docs/method.md section 5).
+
+    amd train --profile cpu --out runs/cpu
+    torchrun --nproc_per_node 8 -m amdlib.cli.train --profile paper --data-root <youtube-vos> \\
+        --split <split file> --out runs/paper
+
+Without `--data-root` it trains on the profile's synthetic videos (generated on first use) and
+scores the model on the synthetic DAVIS-layout set every `eval_every` iterations.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+from pathlib import Path
+
+from ..config import PROFILES, TrainConfig, profile
+from ..training.train import AMP_DTYPES, TrainResult, train, training_pairs
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="amd train", description="Train AMD on unlabeled video.")
+    parser.add_argument("--profile", default="cpu", choices=sorted(PROFILES))
+    parser.add_argument("--data-root", help="YouTube-VOS-layout root (default: the profile's synthetic videos)")
+    parser.add_argument("--split", help="split file: '<folder relative to root> <frame> ...' per line")
+    parser.add_argument("--out", help="run folder (default: runs/<profile>)")
+    parser.add_argument("--resume", action="store_true", help="continue from <out>/checkpoint.pt")
+    parser.add_argument("--eval-root", help="DAVIS-2016-layout root evaluated every eval_every iterations")
+    parser.add_argument("--minutes", type=float, help="stop after this many training minutes")
+    parser.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: cuda if available)")
+    for name in ("iterations", "batch_size", "accumulation", "num_workers", "seed", "checkpoint_every", "eval_every"):
+        parser.add_argument("--" + name.replace("_", "-"), type=int)
+    parser.add_argument("--lr", type=float)
+    parser.add_argument("--amp", choices=sorted(AMP_DTYPES))
+    parser.add_argument("--flip", action="store_true", default=None, help="random horizontal flips")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> TrainResult:
+    """Command line: `amd train ...`, `python -m amdlib.cli.train ...`, or under torchrun."""
+    from ..data import DAVIS2016, generate_all
+    from ..evaluation.channels import vos_channel_scores
+
+    args = parse_args(argv)
+    chosen = profile(args.profile)
+    changes = {k: v for k, v in vars(args).items()
+               if k in {f.name for f in dataclasses.fields(TrainConfig)} and v is not None}
+    config = chosen.train.replace(**changes)
+    data_root, split, eval_root = args.data_root, args.split, args.eval_root
+    if data_root is None:
+        datasets = generate_all(Path("data/generated") / chosen.data, chosen.data)
+        data_root, split = datasets.youtube_vos, datasets.youtube_split
+        eval_root = eval_root or datasets.davis2016
+    pairs = training_pairs(data_root, split, config)
+    evaluate = None
+    if eval_root is not None:
+        validation = DAVIS2016(eval_root)
+        evaluate = lambda model: vos_channel_scores(model, validation, chosen.eval_size).as_row()  # noqa: E731
+    return train(chosen.model, config, pairs, args.out or Path("runs") / args.profile, resume=args.resume,
+                 evaluate=evaluate, device=args.device, time_limit=None if args.minutes is None else 60 * args.minutes)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

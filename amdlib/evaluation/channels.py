@@ -1,0 +1,335 @@
+"""Evaluation of the masks the appearance pathway produces, one function per protocol.
+
+`vos_channel_scores` measures how well each of the c mask channels segments the moving objects
+of a video object segmentation set (DAVIS-2016 layout; docs/method.md section 6b without test-time
+adaptation), and which channel rule gets which J:
+
+- fixed channel k: the release's protocol (one channel chosen once for the whole dataset;
+  `dataset_object_channel` picks it label-free: the motion-contrast channel of most videos);
+- best fixed channel: the fixed channel with the highest J (the channel is chosen with labels);
+- smallest-area channel, per frame or per video: label-free (objects are usually smaller than
+  the background), among channels covering at least 2 % of the frame (per video:
+  the channel with the smallest mean area over the video's frames);
+- motion contrast, per video: label-free, from the model's own motion pathway: the channel
+  whose segment flow departs most from the largest (background) segment's flow, averaged over
+  the video's consecutive frame pairs (`motion_contrast_channel`; needs the frames, not only
+  the masks, so it is attached by `attach_motion_channels`);
+- per-frame oracle: the best channel in every frame (uses labels; an upper bound only).
+
+Every number is reported beside the centre prior on the same frames: on object-centric data a
+centred disk is a strong baseline that looks at no pixel.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from ..data.transforms import resize_images
+from ..model.segment_flow import masked_average_pool
+from .centre_prior import centre_prior_j
+from .metrics import jaccard
+from ..model.amd import AMD
+
+MIN_OBJECT_AREA = 0.02
+
+
+@dataclass
+class SequenceMasks:
+    name: str
+    masks: Tensor
+    """T,c,H,W soft masks at ground-truth resolution, annotated frames only."""
+    truth: Tensor
+    """T,H,W bool ground truth."""
+    motion_channel: int | None = None
+    """The label-free motion-contrast channel of this video, once `attach_motion_channels` ran."""
+
+
+@torch.no_grad()
+def segment_sequences(model: AMD, sequences, input_size: tuple[int, int] | None = None,
+                      batch_size: int = 16) -> list[SequenceMasks]:
+    """Run the appearance pathway on every annotated frame of every `VOSSequence`.
+
+    Frames are resized to `input_size` (H,W) when given, and masks back to the ground truth size.
+    """
+    model.eval()
+    device = next(model.parameters()).device
+    results = []
+    for sequence in sequences:
+        indices = sequence.annotated
+        truth = torch.stack([sequence.mask(i) for i in indices])
+        masks = []
+        for start in range(0, len(indices), batch_size):
+            frames = torch.stack([sequence.frame(i) for i in indices[start:start + batch_size]]).to(device)
+            if input_size is not None:
+                frames = resize_images(frames, input_size)
+            masks.append(model.segment(frames, size=tuple(truth.shape[-2:])).float().cpu())
+        results.append(SequenceMasks(sequence.name, torch.cat(masks), truth))
+    return results
+
+
+@dataclass
+class ChannelScores:
+    per_channel: list[float]
+    """J of each fixed channel, mean over frames of a sequence then over sequences."""
+    best_channel: int
+    best_channel_j: float
+    smallest_area_j: float
+    smallest_area_video_j: float
+    oracle_j: float
+    centre_prior_j: float
+    per_sequence: dict[str, list[float]] = field(default_factory=dict)
+    motion_contrast_j: float | None = None
+    """J of the per-video motion-contrast channel, when every result has one attached."""
+
+    def as_row(self) -> dict[str, float]:
+        row = {f"J_channel_{k}": j for k, j in enumerate(self.per_channel)}
+        row.update(J_best_channel=self.best_channel_j, best_channel=self.best_channel,
+                   J_smallest_area=self.smallest_area_j, J_smallest_area_video=self.smallest_area_video_j)
+        if self.motion_contrast_j is not None:
+            row["J_motion_contrast_video"] = self.motion_contrast_j
+        row.update(J_oracle_frame=self.oracle_j, J_centre_prior=self.centre_prior_j)
+        return row
+
+
+def smallest_area_channel(area: Tensor) -> Tensor:
+    """N,c mask areas (fractions of the frame) -> N chosen channels: the smallest area among
+    channels covering at least MIN_OBJECT_AREA (a nearly empty channel is not an object)."""
+    return torch.where(area >= MIN_OBJECT_AREA, area, torch.full_like(area, 2.0)).argmin(1)
+
+
+def smallest_mean_area_channel(masks: Tensor, threshold: float = 0.5) -> int:
+    """Label-free object channel of a whole video (or image set): N,c,H,W soft masks -> the
+    channel with the smallest mean area over the N frames (`smallest_area_channel`)."""
+    area = (masks > threshold).float().mean((2, 3)).mean(0, keepdim=True)
+    return int(smallest_area_channel(area)[0])
+
+
+def segment_vectors(flow: Tensor, masks: Tensor) -> tuple[Tensor, Tensor]:
+    """B,2,h,w segment flow and the B,c,H',W' soft masks that segmented it -> (B,c,2 mean flow
+    of each channel, B,c mask area): formula (1) with the flow as the feature. Masks are resized
+    to the flow's grid first."""
+    masks = F.interpolate(masks.float(), size=flow.shape[-2:], mode="bilinear", align_corners=False)
+    return masked_average_pool(flow.float(), masks), masks.mean((2, 3))  # formula (1) on the flow
+
+
+@torch.no_grad()
+def motion_contrast_channel(model: AMD, sequence, input_size: tuple[int, int] | None = None,
+                            batch_size: int = 8) -> int:
+    """Label-free object channel of one `VOSSequence` from the model's own motion pathway.
+
+    Every consecutive frame pair goes through the whole model; the forward segment flow at the
+    finest scale (cut by `AMDOutput.flow_masks`: the second frame's masks in the release,
+    docs/method.md section 3) gives one motion vector per channel. The background is the
+    channel with the largest mean area; the object is the channel, among those covering at least
+    MIN_OBJECT_AREA on average, whose vector is farthest from the background's, on average over
+    the pairs: the segment whose flow departs most from the dominant, background motion. With
+    c = 2 this is the non-background channel.
+    """
+    model.eval()
+    device = next(model.parameters()).device
+    vectors, areas = [], []
+    for start in range(0, len(sequence) - 1, batch_size):
+        stop = min(start + batch_size, len(sequence) - 1)
+        frames = torch.stack([sequence.frame(i) for i in range(start, stop + 1)]).to(device)
+        if input_size is not None:
+            frames = resize_images(frames, input_size)
+        pairs = torch.stack((frames[:-1], frames[1:]), 1)  # B,2,3,H,W
+        output = model(pairs)
+        v, a = segment_vectors(output.flows[0][:, 0], output.flow_masks[:, 0])
+        vectors.append(v.cpu())
+        areas.append(a.cpu())
+    if not vectors:
+        raise ValueError(f"{sequence.name}: motion contrast needs at least two frames")
+    vectors, area = torch.cat(vectors), torch.cat(areas).mean(0)  # P,c,2 and c
+    background = int(area.argmax())
+    contrast = (vectors - vectors[:, background:background + 1]).norm(dim=2).mean(0)
+    contrast[area < MIN_OBJECT_AREA] = -1.0
+    contrast[background] = -2.0
+    return int(contrast.argmax())
+
+
+def attach_motion_channels(model: AMD, sequences, results: list[SequenceMasks],
+                           input_size: tuple[int, int] | None = None) -> list[SequenceMasks]:
+    """Set `motion_channel` of every result (same order as `sequences`); returns `results`."""
+    for sequence, result in zip(sequences, results):
+        result.motion_channel = motion_contrast_channel(model, sequence, input_size)
+    return results
+
+
+def majority_channel(channels: Sequence[int]) -> int:
+    """The channel that occurs most often in `channels`; a tie goes to the lowest index."""
+    if not channels:
+        raise ValueError("no channels to choose from")
+    counts = Counter(channels)
+    return min(counts, key=lambda k: (-counts[k], k))
+
+
+def dataset_object_channel(results: Sequence[SequenceMasks]) -> int:
+    """One object channel for a whole set, label-free, from results that carry `motion_channel`
+    (`attach_motion_channels`): the channel the per-video motion-contrast rule picks in the most
+    videos; a tie goes to the lowest channel index.
+
+    Why: the release's protocol fixes one hand-picked channel per trained model (docs/method.md section 6;
+    the `fixed` rule of CHANNEL_RULES), but with c >= 3 no index is the object a priori: which
+    channel ends up holding it depends on the training run. This picks that channel without
+    labels. Single-channel results (c = 1) give 0 and need no motion channel.
+    """
+    if not results:
+        raise ValueError("no results to choose an object channel from")
+    if results[0].masks.shape[1] == 1:
+        return 0
+    for result in results:
+        if result.motion_channel is None:
+            raise ValueError(f"{result.name}: no motion channel; call attach_motion_channels first")
+    return majority_channel([result.motion_channel for result in results])
+
+
+def dataset_object_channel_from_model(model: AMD, sequences,
+                                      input_size: tuple[int, int] | None = None) -> int:
+    """`dataset_object_channel` computed from scratch: `motion_contrast_channel` of every
+    `VOSSequence` in `sequences` (frames resized to `input_size`, H,W), then the channel picked
+    in the most videos (ties: the lowest index). A model with c = 1 gives 0 without running."""
+    if model.config.num_masks == 1:
+        return 0
+    channels = [motion_contrast_channel(model, sequence, input_size) for sequence in sequences]
+    if not channels:
+        raise ValueError("no sequences to choose an object channel from")
+    return majority_channel(channels)
+
+
+def channel_scores(results: list[SequenceMasks], threshold: float = 0.5) -> ChannelScores:
+    """J of every channel rule (module docstring) for masks from `segment_sequences`."""
+    per_sequence, smallest, smallest_video, oracle, motion = {}, [], [], [], []
+    for result in results:
+        j = jaccard(result.masks > threshold, result.truth.unsqueeze(1))  # T,c
+        per_sequence[result.name] = j.mean(0).tolist()
+        if result.motion_channel is not None:
+            motion.append(j[:, result.motion_channel].mean())
+        area = (result.masks > threshold).float().mean((2, 3))  # T,c
+        smallest.append(j.gather(1, smallest_area_channel(area).view(-1, 1)).mean())
+        smallest_video.append(j[:, smallest_mean_area_channel(result.masks, threshold)].mean())
+        oracle.append(j.max(1).values.mean())
+    per_channel = torch.tensor(list(per_sequence.values())).mean(0)
+    best = int(per_channel.argmax())
+    motion_j = torch.stack(motion).mean().item() if len(motion) == len(results) else None
+    return ChannelScores(per_channel.tolist(), best, per_channel[best].item(), torch.stack(smallest).mean().item(),
+                         torch.stack(smallest_video).mean().item(), torch.stack(oracle).mean().item(),
+                         centre_prior_j([r.truth for r in results])["J"], per_sequence, motion_j)
+
+
+def vos_channel_scores(model: AMD, sequences, input_size: tuple[int, int] | None = None,
+                       motion_contrast: bool = True) -> ChannelScores:
+    """Segment a VOS set with `model` (no adaptation) and score every channel rule (the
+    motion-contrast rule too, unless `motion_contrast=False`: it runs the whole model on every
+    consecutive pair)."""
+    results = segment_sequences(model, sequences, input_size)
+    if motion_contrast:
+        attach_motion_channels(model, sequences, results, input_size)
+    return channel_scores(results)
+
+
+# ----------------------------------------------------------------------------------------------
+# Foreground from c channels, by rule (docs/method.md section 6: which channel is "the object").
+
+CHANNEL_RULES = {
+    "fixed": "one channel, chosen by hand for the whole set (the release's protocol)",
+    "best_fixed": "the fixed channel with the best J on the set (chosen with labels)",
+    "smallest_area_video": "label-free: per video, the channel with the smallest mean area",
+    "smallest_area_frame": "label-free: per frame, the channel with the smallest area",
+    "motion_contrast_video": "label-free: per video, the segment moving most unlike the background",
+    "oracle_frame": "per frame, the best channel (uses labels: an upper bound only)",
+}
+
+
+def foreground(results: list[SequenceMasks], rule: str, channel: int = 0, threshold: float = 0.5) -> list[Tensor]:
+    """T,H,W foreground probability per sequence, picking a channel of each frame by `rule`
+    (one of CHANNEL_RULES; `channel` is the hand-picked one for `fixed`)."""
+    if rule not in CHANNEL_RULES:
+        raise ValueError(f"unknown channel rule {rule!r}; choose from {sorted(CHANNEL_RULES)}")
+    if rule == "best_fixed":
+        channel = channel_scores(results, threshold).best_channel
+    chosen = []
+    for result in results:
+        masks = result.masks
+        frames = torch.arange(masks.shape[0])
+        area = (masks > threshold).float().mean((2, 3))
+        if rule in ("fixed", "best_fixed"):
+            pick = torch.full_like(frames, channel)
+        elif rule == "smallest_area_video":
+            pick = torch.full_like(frames, smallest_mean_area_channel(masks, threshold))
+        elif rule == "smallest_area_frame":
+            pick = smallest_area_channel(area)
+        elif rule == "motion_contrast_video":
+            if result.motion_channel is None:
+                raise ValueError(f"{result.name}: no motion channel; call attach_motion_channels first")
+            pick = torch.full_like(frames, result.motion_channel)
+        else:
+            pick = jaccard(masks > threshold, result.truth.unsqueeze(1)).argmax(1)
+        chosen.append(masks[frames, pick])
+    return chosen
+
+
+def vos_scores(results: list[SequenceMasks], rule: str = "fixed", channel: int = 0, boundary: bool = True):
+    """`metrics.VOSScores` (J and DAVIS F per frame, both set conventions) of one channel rule."""
+    from .metrics import VOSScores
+
+    scores = VOSScores()
+    for result, prediction in zip(results, foreground(results, rule, channel)):
+        scores.add(result.name, prediction.numpy() > 0.5, result.truth.numpy(), boundary=boundary)
+    return scores
+
+
+def single_channel(name: str, maps: Tensor, truth: Tensor) -> SequenceMasks:
+    """Wrap a T,H,W foreground map (a baseline's) as one-channel masks."""
+    return SequenceMasks(name, maps.unsqueeze(1).float(), truth)
+
+
+# ----------------------------------------------------------------------------------------------
+# Zero-shot saliency (docs/method.md section 6a).
+
+@torch.no_grad()
+def saliency_channel_maps(model: AMD, dataset, input_size: tuple[int, int] | None = None) -> list[tuple[Tensor, Tensor]]:
+    """(c,H,W soft masks at the image's size, H,W bool truth) for every DUTS-TE-layout item."""
+    model.eval()
+    device = next(model.parameters()).device
+    maps = []
+    for index in range(len(dataset)):
+        image, truth = dataset[index][:2]
+        batch = image.unsqueeze(0).to(device)
+        if input_size is not None:
+            batch = resize_images(batch, input_size)
+        maps.append((model.segment(batch, size=tuple(truth.shape[-2:]))[0].float().cpu(), truth.bool()))
+    return maps
+
+
+def saliency_scores(channel_maps: list[tuple[Tensor, Tensor]], rule: str = "fixed", channel: int = 0) -> dict:
+    """Saliency metrics (max F-beta, MAE, S, E; `metrics.SaliencyMetrics`) of one channel rule.
+
+    Rules: `fixed` (hand-picked), `smallest_area` (label-free: the channel with the smallest mean
+    area over the set), `best_fixed` (the channel with the best max F; uses labels).
+    """
+    from .metrics import SaliencyMetrics
+
+    def score(k: int):
+        metrics = SaliencyMetrics()
+        for maps, truth in channel_maps:
+            metrics.update(maps[k].numpy(), truth.numpy())
+        return metrics.scores()
+
+    if rule == "fixed":
+        chosen = channel
+    elif rule == "smallest_area":
+        area = torch.stack([(maps > 0.5).float().mean((1, 2)) for maps, _ in channel_maps]).mean(0, keepdim=True)
+        chosen = int(smallest_area_channel(area)[0])
+    elif rule == "best_fixed":
+        channels = channel_maps[0][0].shape[0]
+        chosen = max(range(channels), key=lambda k: score(k).max_f)
+    else:
+        raise ValueError(f"unknown saliency channel rule {rule!r}; choose fixed, smallest_area or best_fixed")
+    return {"channel": chosen, **vars(score(chosen))}

@@ -1,0 +1,1 @@
+"""Files: atomic writes, amdlib and released checkpoints, dataset and weight downloads."""

@@ -1,0 +1,674 @@
+"""Fetching the real datasets and the authors' released checkpoint, verified by checksum.
+
+Why a module and not a few `wget` lines: a half-finished or corrupted download must never look
+like a finished one, and the evaluation numbers are only comparable with the paper if every file
+is the one the authors used. So:
+
+- `download` streams to `<file>.partial` and renames it to `<file>` only after its checksum
+  matches (a mismatch or a network error deletes the partial file and raises `DownloadError`
+  naming the URL and the file); a file already present with the right checksum is not fetched
+  again.
+- `extract` unpacks a zip or tar archive into a temporary folder and renames the result into
+  place, refusing members that would land outside the target (`../x`, `/etc/x`, links out).
+- `fetch` does both for an entry of `RESOURCES` and writes `<target>/.amdlib-fetch.json`
+  recording what it unpacked, so a second `fetch` of a finished dataset does nothing.
+
+Checksums policy: a digest is written in `RESOURCES` only where it is published (PASCAL VOC
+2012's md5, the one torchvision also checks). Nothing else is invented: for a file without a
+published digest the download is kept and its computed sha256 is printed ("no published
+checksum; computed sha256 = ... (record it)"); pass `--sha256 HEX` (or `--md5 HEX`) to pin the
+value you recorded, and later downloads must match it. A digest you pass replaces the table's.
+
+Command line (default root: `<repo>/data/real`, each resource in `<root>/<name>/`):
+
+    python -m amdlib.io.download list
+    python -m amdlib.io.download fetch davis2016 [--root data/real] [--url URL] [--sha256 HEX]
+    python -m amdlib.io.download youtube-vos          # YouTube-VOS needs a sign-in: instructions
+
+YouTube-VOS 2019 (the training videos) sits behind a CodaLab sign-in and is never downloaded
+here; `youtube_vos_instructions` says where to put it by hand.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import http.client
+import json
+import os
+import shutil
+import sys
+import tarfile
+import tempfile
+import urllib.error
+import urllib.request
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, BinaryIO, Literal
+
+from tqdm import tqdm
+
+DEFAULT_ROOT = Path(__file__).resolve().parents[1] / "data" / "real"
+"""Where the command line puts real data by default: <repo>/data/real/<name>/."""
+ARCHIVE_DIR = "archives"
+"""Downloaded archives are kept in <root>/archives/ (so a re-extraction needs no download)."""
+MARKER = ".amdlib-fetch.json"
+"""Written into a target folder last: its presence means the folder is complete."""
+CHUNK_BYTES = 1 << 20
+DIGEST_LENGTHS = {"sha256": 64, "md5": 32}
+
+UnpackKind = Literal["zip", "tar", "none"]
+
+
+class DownloadError(RuntimeError):
+    """A download, checksum or extraction failed; the message names the URL or file and why."""
+
+
+class ChecksumError(DownloadError):
+    """A downloaded file's digest differs from the expected one (the file was deleted)."""
+
+
+class UnsafeArchiveError(DownloadError):
+    """An archive member would be written outside the target folder (path traversal)."""
+
+
+@dataclass(frozen=True)
+class RemoteFile:
+    """One file of a resource: where it comes from and how to check and unpack it."""
+
+    filename: str
+    """Name the file is saved under (kept even when `--url` points elsewhere)."""
+    url: str | None
+    """Direct link; None where no non-interactive link exists (pass `--url`)."""
+    sha256: str | None = None
+    """Published sha256, lower-case hex; None where none is published."""
+    md5: str | None = None
+    """Published md5, lower-case hex; None where none is published."""
+    unpack: UnpackKind = "zip"
+    page: str = ""
+    """Web page a person can get the file from (when `url` is None or has moved)."""
+
+
+@dataclass(frozen=True)
+class Resource:
+    """A dataset or checkpoint: its files, its folder under the root, and how amdlib reads it."""
+
+    name: str
+    title: str
+    files: tuple[RemoteFile, ...]
+    subfolder: str
+    """Target folder, relative to the root."""
+    loader: str
+    """How to read the fetched data with amdlib (`<root>` stands for the root)."""
+    notes: str = ""
+
+    def __post_init__(self) -> None:
+        kinds = {f.unpack == "none" for f in self.files}
+        if not self.files or len(kinds) != 1:
+            raise ValueError(f"resource {self.name!r}: files must be all archives or all plain files")
+
+    @property
+    def is_archive(self) -> bool:
+        return self.files[0].unpack != "none"
+
+
+_YTVOS_SPLIT_PAGE = "https://drive.google.com/file/d/15JX--24eHgM2OK4AK75teZTEiYgrrS8m/view?usp=sharing"
+_AMD_REPO = "https://github.com/rt219/The-Emergence-of-Objectness"
+
+RESOURCES: dict[str, Resource] = {r.name: r for r in (
+    Resource(
+        "davis2016", "DAVIS-2016 (480p, train + val, 50 sequences)",
+        (RemoteFile("DAVIS-data.zip", "https://graphics.ethz.ch/Downloads/Data/Davis/DAVIS-data.zip",
+                    page="https://davischallenge.org/davis2016/code.html"),),
+        "davis2016", 'amdlib.data.DAVIS2016("<root>/davis2016/DAVIS", split="val")',
+        "The archive unpacks to DAVIS/ with JPEGImages/480p, Annotations/480p and ImageSets/480p."),
+    Resource(
+        "segtrackv2", "SegTrackv2 (14 sequences)",
+        (RemoteFile("SegTrackv2.zip", "https://web.engr.oregonstate.edu/~lif/SegTrack2/SegTrackv2.zip",
+                    page="https://web.engr.oregonstate.edu/~lif/SegTrack2/dataset.html"),),
+        "segtrackv2", 'amdlib.data.DAVISLike("<root>/segtrackv2/SegTrackv2", annotations="GroundTruth")',
+        "Unpacks to SegTrackv2/ (JPEGImages/, GroundTruth/). Multi-object sequences keep one mask "
+        "folder per object: `python -m amdlib.data.convert segtrackv2 <root>/segtrackv2/SegTrackv2 DEST` "
+        "merges them into DEST/Annotations/<seq>/ (read with DAVISLike(DEST))."),
+    Resource(
+        "fbms59", "FBMS-59 (Freiburg-Berkeley Motion Segmentation, train + test)",
+        tuple(RemoteFile(f"FBMS_{part}.zip",
+                         f"https://lmb.informatik.uni-freiburg.de/resources/datasets/fbms/FBMS_{part}.zip",
+                         page="https://lmb.informatik.uni-freiburg.de/resources/datasets/moseg.en.html")
+              for part in ("Trainingset", "Testset")),
+        "fbms59", 'amdlib.data.DAVISLike("DEST") after `python -m amdlib.data.convert fbms <root>/fbms59 DEST`',
+        "Two archives (Trainingset/, Testset/: one folder per sequence, sparse ground truth every "
+        "~20th frame, colour label maps on a white background). `amdlib.data.convert` rearranges "
+        "them into JPEGImages/<seq>/ + Annotations/<seq>/ for DAVISLike. If the links have moved, "
+        "pass the two URLs from the page with --url twice, in this order."),
+    Resource(
+        "duts_te", "DUTS-TE (5,019 saliency test images)",
+        (RemoteFile("DUTS-TE.zip", "http://saliencydetection.net/duts/download/DUTS-TE.zip",
+                    page="http://saliencydetection.net/duts/"),),
+        "duts_te", 'amdlib.data.DUTSTE("<root>/duts_te/DUTS-TE")',
+        "Unpacks to DUTS-TE/ with DUTS-TE-Image/ and DUTS-TE-Mask/."),
+    Resource(
+        "voc2012", "PASCAL VOC 2012 trainval (segmentation)",
+        (RemoteFile("VOCtrainval_11-May-2012.tar",
+                    "http://host.robots.ox.ac.uk/pascal/VOC/voc2012/VOCtrainval_11-May-2012.tar",
+                    md5="6cd6e144f989b92b3379bac3b3de84fd", unpack="tar",
+                    page="http://host.robots.ox.ac.uk/pascal/VOC/voc2012/"),),
+        "voc2012", 'amdlib.data.VOC2012("<root>/voc2012", split="val")',
+        "Unpacks to VOCdevkit/VOC2012/. The md5 is the one published with the dataset."),
+    Resource(
+        "amd_checkpoint", "AMD released model (YouTube-VOS trained, amd_pretrained.pth)",
+        (RemoteFile("amd_pretrained.pth",
+                    "https://frontiers.blob.core.windows.net/pretraining/checkpoints/amd_pretrained.pth",
+                    unpack="none", page=_AMD_REPO),),
+        "amd_checkpoint", 'amdlib.load_checkpoint("<root>/amd_checkpoint/amd_pretrained.pth")',
+        "The link is the one in the authors' README. If it no longer answers, get the file by hand "
+        "and pass --url file:///absolute/path/amd_pretrained.pth."),
+    Resource(
+        "youtube_vos_split", "YouTube-VOS 2019 train split of the authors (ytb_2019.txt)",
+        (RemoteFile("ytb_2019.txt", None, unpack="none", page=_YTVOS_SPLIT_PAGE),),
+        "youtube_vos",
+        'amdlib.data.YouTubeVOSPairs("<root>/youtube_vos", "<root>/youtube_vos/ytb_2019.txt")',
+        "Google Drive asks a person to click through, so there is no direct link: download it in a "
+        "browser, then fetch it with --url file:///absolute/path/ytb_2019.txt."),
+)}
+"""Every downloadable resource by name (`python -m amdlib.io.download list`)."""
+
+
+# ----------------------------------------------------------------------------------------------
+# Small helpers
+
+
+def _say(message: str) -> None:
+    """Progress notes go to stderr, so that stdout stays clean for `list` output."""
+    print(message, file=sys.stderr)
+
+
+def normalise_digest(value: str | None, algorithm: str) -> str | None:
+    """Lower-case hex digest, or None; a value of the wrong length or alphabet raises ValueError."""
+    if value is None:
+        return None
+    digest = value.strip().lower()
+    length = DIGEST_LENGTHS[algorithm]
+    if len(digest) != length or any(c not in "0123456789abcdef" for c in digest):
+        raise ValueError(f"{value!r} is not a {algorithm} digest ({length} hex characters)")
+    return digest
+
+
+def _new_hashes() -> dict[str, Any]:
+    # md5 only to compare with published md5 values, not for security (FIPS builds need the flag).
+    return {"sha256": hashlib.sha256(), "md5": hashlib.md5(usedforsecurity=False)}
+
+
+def file_digests(path: Path) -> dict[str, str]:
+    """sha256 and md5 of a file, read in chunks (archives are gigabytes)."""
+    hashes = _new_hashes()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(CHUNK_BYTES):
+            for h in hashes.values():
+                h.update(chunk)
+    return {name: h.hexdigest() for name, h in hashes.items()}
+
+
+def _mismatches(digests: dict[str, str], expected: dict[str, str]) -> list[str]:
+    """'sha256: expected X, got Y' for each expected digest that differs."""
+    return [f"{algo}: expected {want}, got {digests[algo]}" for algo, want in expected.items()
+            if digests[algo] != want]
+
+
+def _expected(sha256: str | None, md5: str | None) -> dict[str, str]:
+    values = {"sha256": normalise_digest(sha256, "sha256"), "md5": normalise_digest(md5, "md5")}
+    return {algo: value for algo, value in values.items() if value is not None}
+
+
+def partial_path(dest: Path) -> Path:
+    """`<dest>.partial`: where a download is written until it is verified."""
+    return dest.with_name(dest.name + ".partial")
+
+
+# ----------------------------------------------------------------------------------------------
+# Downloading
+
+
+def _content_length(response: BinaryIO) -> int | None:
+    value = response.headers.get("Content-Length") if hasattr(response, "headers") else None
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _refuse_html(response: BinaryIO, url: str, dest: Path) -> None:
+    """A sign-in or 'confirm download' page is not the file: fail instead of saving HTML."""
+    content_type = (response.headers.get("Content-Type") or "") if hasattr(response, "headers") else ""
+    if content_type.lower().startswith("text/html") and dest.suffix.lower() not in (".html", ".htm"):
+        raise DownloadError(f"{url}: the server sent an HTML page, not {dest.name} (a sign-in or "
+                            "confirmation page?); download it in a browser and pass --url file:///...")
+
+
+def _stream(url: str, partial: Path, progress: bool, timeout: float) -> dict[str, str]:
+    """Copy `url` into `partial`, hashing on the way; returns the digests. Raises DownloadError."""
+    request = urllib.request.Request(url, headers={"User-Agent": "amdlib-download"})
+    hashes = _new_hashes()
+    received = 0
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            total = _content_length(response)
+            _refuse_html(response, url, partial.with_name(partial.name[: -len(".partial")]))
+            with open(partial, "wb") as out, tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024,
+                                                  desc=partial.name[: -len(".partial")], disable=not progress,
+                                                  leave=False) as bar:
+                while chunk := response.read(CHUNK_BYTES):
+                    out.write(chunk)
+                    for h in hashes.values():
+                        h.update(chunk)
+                    received += len(chunk)
+                    bar.update(len(chunk))
+    except DownloadError:
+        raise
+    except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as err:
+        # URLError wraps the socket error in .reason; HTTPError's own text has the status code.
+        plain = isinstance(err, urllib.error.URLError) and not isinstance(err, urllib.error.HTTPError)
+        reason = err.reason if plain else err
+        raise DownloadError(f"{url}: download to {partial} failed: {reason}") from err
+    if total is not None and received != total:
+        raise DownloadError(f"{url}: download to {partial} was cut short: {received} of {total} bytes")
+    return {name: h.hexdigest() for name, h in hashes.items()}
+
+
+def _existing_is_good(dest: Path, expected: dict[str, str]) -> tuple[bool, dict[str, str]]:
+    """Whether a file already at `dest` can be kept (no expected digest, or all match)."""
+    digests = file_digests(dest)
+    problems = _mismatches(digests, expected)
+    if problems:
+        _say(f"{dest}: present but {'; '.join(problems)}; downloading it again")
+    return not problems, digests
+
+
+def download_with_digests(url: str, dest: str | os.PathLike, expected_sha256: str | None = None,
+                          expected_md5: str | None = None, progress: bool = True,
+                          timeout: float = 60.0) -> tuple[Path, dict[str, str]]:
+    """`download`, also returning the file's {"sha256": ..., "md5": ...} (for records)."""
+    dest = Path(dest)
+    expected = _expected(expected_sha256, expected_md5)
+    if dest.is_file():
+        good, digests = _existing_is_good(dest, expected)
+        if good:
+            _say(f"{dest}: already present" + (" and verified" if expected else "") + "; not downloading")
+            return dest, digests
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    partial = partial_path(dest)
+    try:
+        digests = _stream(url, partial, progress, timeout)
+        problems = _mismatches(digests, expected)
+        if problems:
+            raise ChecksumError(f"{dest}: checksum mismatch for {url}: {'; '.join(problems)}. The download "
+                                "was deleted (corrupted, or the file changed upstream; if you trust the new "
+                                f"file, pin it with --sha256 {digests['sha256']})")
+        os.replace(partial, dest)
+    finally:
+        partial.unlink(missing_ok=True)  # after a success the rename has already removed it
+    if not expected:
+        _say(f"{dest}: no published checksum; computed sha256 = {digests['sha256']} "
+             "(record it, and pin it next time with --sha256)")
+    return dest, digests
+
+
+def download(url: str, dest: str | os.PathLike, expected_sha256: str | None = None,
+             expected_md5: str | None = None, progress: bool = True, timeout: float = 60.0) -> Path:
+    """Download `url` (http(s):// or file://) to `dest`, verified; returns `dest`.
+
+    The bytes go to `<dest>.partial` and are renamed to `dest` only after the expected digests
+    match, so `dest` never holds a partial or wrong file. A mismatch raises `ChecksumError`, a
+    network error `DownloadError`; both delete the partial file. A file already at `dest` that
+    matches (or any file there when nothing is expected) is kept without downloading.
+    """
+    return download_with_digests(url, dest, expected_sha256, expected_md5, progress, timeout)[0]
+
+
+# ----------------------------------------------------------------------------------------------
+# Extracting
+
+
+def archive_kind(archive: Path) -> Literal["zip", "tar"]:
+    """'zip' or 'tar' (any compression), from the file's content rather than its name."""
+    if zipfile.is_zipfile(archive):
+        return "zip"
+    if tarfile.is_tarfile(archive):
+        return "tar"
+    raise DownloadError(f"{archive}: not a zip or tar archive")
+
+
+def _check_member(name: str, archive: Path, root: Path) -> None:
+    """Refuse absolute names, drive letters and `..` that would write outside `root`."""
+    parts = name.replace("\\", "/").split("/")
+    escapes = (name.startswith(("/", "\\")) or ".." in parts
+               or (len(parts[0]) >= 2 and parts[0][1] == ":"))
+    resolved = (root / name).resolve()
+    if escapes or (resolved != root.resolve() and root.resolve() not in resolved.parents):
+        raise UnsafeArchiveError(f"{archive}: member {name!r} would be written outside the target "
+                                 "folder; refusing to extract this archive")
+
+
+def _check_link(member: tarfile.TarInfo, archive: Path) -> None:
+    """A symbolic or hard link must point at a place inside the target folder."""
+    base = os.path.dirname(member.name) if member.issym() else ""
+    target = os.path.normpath(os.path.join(base, member.linkname.replace("\\", "/")))
+    if os.path.isabs(member.linkname) or target == ".." or target.startswith("../"):
+        raise UnsafeArchiveError(f"{archive}: member {member.name!r} links to {member.linkname!r}, outside "
+                                 "the target folder; refusing to extract this archive")
+
+
+def _check_tar_member(member: tarfile.TarInfo, archive: Path, root: Path) -> None:
+    """Names as for zip, plus links that point out of the target and device files."""
+    _check_member(member.name, archive, root)
+    if member.issym() or member.islnk():
+        _check_link(member, archive)
+    elif member.isdev():
+        raise UnsafeArchiveError(f"{archive}: member {member.name!r} is a device or pipe; refusing to extract")
+
+
+def _extract_zip(archive: Path, into: Path) -> None:
+    with zipfile.ZipFile(archive) as handle:
+        for info in handle.infolist():
+            _check_member(info.filename, archive, into)
+        handle.extractall(into)
+
+
+def _extract_tar(archive: Path, into: Path) -> None:
+    with tarfile.open(archive, "r:*") as handle:
+        members = handle.getmembers()
+        for member in members:
+            _check_tar_member(member, archive, into)
+        if not hasattr(tarfile, "data_filter"):  # Python < 3.11.4: our checks above only
+            handle.extractall(into, members=members)
+            return
+        try:  # the stdlib's own guard as a second line (also drops set-uid bits)
+            handle.extractall(into, members=members, filter="data")
+        except tarfile.FilterError as err:
+            raise UnsafeArchiveError(f"{archive}: member {err.tarinfo.name!r} refused: {err}") from err
+
+
+def _move_into(entries: list[Path], into: Path, archive: Path) -> list[Path]:
+    """Rename unpacked top-level entries into `into`; refuses to overwrite anything."""
+    clashes = [into / e.name for e in entries if (into / e.name).exists()]
+    if clashes:
+        raise DownloadError(f"{clashes[0]}: already exists; not overwriting it with the copy from "
+                            f"{archive.name} (remove it to extract again)")
+    for entry in entries:
+        os.replace(entry, into / entry.name)
+    return [into / e.name for e in entries]
+
+
+def extract(archive: str | os.PathLike, into: str | os.PathLike) -> list[Path]:
+    """Unpack a zip or tar(.gz/.bz2/.xz) archive into `into`; returns the top-level entries made.
+
+    Members go to a temporary folder inside `into` first and are renamed into place only when the
+    whole archive unpacked, so an interrupted extraction leaves no half-filled folder behind. A
+    member that would escape `into` raises `UnsafeArchiveError` naming it, before anything is
+    written; an existing entry of the same name is never overwritten.
+    """
+    archive, into = Path(archive), Path(into)
+    if not archive.is_file():
+        raise DownloadError(f"{archive}: archive not found")
+    kind = archive_kind(archive)
+    into.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=into, prefix=".extract-"))
+    try:
+        try:
+            (_extract_zip if kind == "zip" else _extract_tar)(archive, staging)
+        except (zipfile.BadZipFile, tarfile.TarError, EOFError, OSError) as err:
+            raise DownloadError(f"{archive}: cannot extract ({err}); is the archive corrupted?") from err
+        return _move_into(sorted(staging.iterdir()), into, archive)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+# ----------------------------------------------------------------------------------------------
+# Fetching a table entry
+
+
+def get_resource(name: str) -> Resource:
+    """The `RESOURCES` entry for `name` ('-' and '_' interchangeable); error lists the names."""
+    key = name.strip().lower().replace("-", "_")
+    if key not in RESOURCES:
+        raise DownloadError(f"unknown resource {name!r}; known: {', '.join(RESOURCES)}")
+    return RESOURCES[key]
+
+
+def _as_list(value: str | Sequence[str] | None, count: int, what: str, resource: Resource) -> list[str | None]:
+    """One value per file of `resource` (None: use the table's)."""
+    if value is None:
+        return [None] * count
+    values = [value] if isinstance(value, str) else list(value)
+    if not values:
+        return [None] * count
+    if len(values) != count:
+        names = ", ".join(f.filename for f in resource.files)
+        raise DownloadError(f"{resource.name} has {count} file(s) ({names}): pass {count} {what} value(s) "
+                            f"in that order, not {len(values)}")
+    return values
+
+
+def _manual_download_error(resource: Resource, spec: RemoteFile) -> DownloadError:
+    return DownloadError(
+        f"{resource.name}: {spec.filename} has no direct download link. Download it in a browser from "
+        f"{spec.page}, then run: python -m amdlib.io.download fetch {resource.name} "
+        f"--url file:///absolute/path/{spec.filename}")
+
+
+def plan_files(resource: Resource, url: str | Sequence[str] | None = None,
+               sha256: str | Sequence[str] | None = None,
+               md5: str | Sequence[str] | None = None) -> list[RemoteFile]:
+    """The resource's files with command-line overrides applied.
+
+    `url` replaces the link (the filename stays, so the loaders' paths do not change). A pinned
+    `sha256` or `md5` replaces BOTH of the table's digests for that file: pinning means "this is
+    the file I want", even when it is not the published one.
+    """
+    count = len(resource.files)
+    urls = _as_list(url, count, "--url", resource)
+    shas = _as_list(sha256, count, "--sha256", resource)
+    md5s = _as_list(md5, count, "--md5", resource)
+    planned = []
+    for spec, u, s, m in zip(resource.files, urls, shas, md5s):
+        if s is not None or m is not None:
+            spec = replace(spec, sha256=normalise_digest(s, "sha256"), md5=normalise_digest(m, "md5"))
+        if u is not None:
+            spec = replace(spec, url=u)
+        if spec.url is None:
+            raise _manual_download_error(resource, spec)
+        planned.append(spec)
+    return planned
+
+
+def _read_marker(target: Path) -> dict | None:
+    marker = target / MARKER
+    if not marker.is_file():
+        return None
+    try:
+        return json.loads(marker.read_text())
+    except (OSError, ValueError) as err:
+        raise DownloadError(f"{marker}: unreadable fetch record ({err}); remove {target} to fetch again") from err
+
+
+def _already_fetched(target: Path, plans: list[RemoteFile]) -> bool:
+    """True when `target` holds a complete earlier fetch of these files (digests checked)."""
+    record = _read_marker(target)
+    if record is None:
+        return False
+    files = {f.get("filename"): f for f in record.get("files", [])}
+    for spec in plans:
+        done = files.get(spec.filename)
+        if done is None:
+            return False
+        for algo in ("sha256", "md5"):
+            want = getattr(spec, algo)
+            if want is not None and done.get(algo) != want:
+                raise DownloadError(f"{target}: was unpacked from a {spec.filename} with {algo} "
+                                    f"{done.get(algo)}, not the expected {want}; remove it to fetch again")
+    return True
+
+
+def _write_marker(folder: Path, resource: Resource, plans: list[RemoteFile],
+                  digests: list[dict[str, str]]) -> None:
+    record = {"resource": resource.name,
+              "files": [{"filename": s.filename, "url": s.url, **d} for s, d in zip(plans, digests)]}
+    (folder / MARKER).write_text(json.dumps(record, indent=2) + "\n")
+
+
+def _fetch_plain(resource: Resource, root: Path, plans: list[RemoteFile], progress: bool) -> Path:
+    """Plain files (the checkpoint, a split file) go straight to <root>/<subfolder>/<filename>."""
+    folder = root / resource.subfolder
+    paths = [download(s.url, folder / s.filename, s.sha256, s.md5, progress) for s in plans]
+    return paths[0] if len(paths) == 1 else folder
+
+
+def _fetch_archives(resource: Resource, root: Path, plans: list[RemoteFile], progress: bool,
+                    keep_archives: bool) -> Path:
+    """Download the archives to <root>/archives/, unpack them all, rename into <root>/<subfolder>."""
+    target = root / resource.subfolder
+    if _already_fetched(target, plans):
+        _say(f"{target}: already fetched ({MARKER} present); nothing to do")
+        return target
+    if target.exists():
+        raise DownloadError(f"{target}: exists but was not unpacked by amdlib.io.download (no {MARKER}); "
+                            "remove it to fetch again, or use it as it is")
+    downloaded = [download_with_digests(s.url, root / ARCHIVE_DIR / s.filename, s.sha256, s.md5, progress)
+                  for s in plans]
+    staging = Path(tempfile.mkdtemp(dir=root, prefix=f".{resource.subfolder}.partial-"))
+    try:
+        for archive, _ in downloaded:
+            _say(f"{archive}: extracting")
+            extract(archive, staging)
+        _write_marker(staging, resource, plans, [d for _, d in downloaded])
+        os.replace(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    if not keep_archives:
+        for archive, _ in downloaded:
+            archive.unlink(missing_ok=True)
+    return target
+
+
+def fetch(name: str, root: str | os.PathLike = DEFAULT_ROOT, url: str | Sequence[str] | None = None,
+          sha256: str | Sequence[str] | None = None, md5: str | Sequence[str] | None = None,
+          progress: bool = True, keep_archives: bool = True) -> Path:
+    """Download, verify and unpack resource `name` into `<root>/<subfolder>`; returns that path.
+
+    For a checkpoint or list file the return value is the file itself. `url`, `sha256`, `md5`:
+    one value per file of the resource (a plain string for single-file resources), see
+    `plan_files`. Running it again after a success does nothing (no download, no extraction).
+    """
+    resource = get_resource(name)
+    root = Path(root)
+    plans = plan_files(resource, url, sha256, md5)
+    root.mkdir(parents=True, exist_ok=True)
+    if resource.is_archive:
+        result = _fetch_archives(resource, root, plans, progress, keep_archives)
+    else:
+        result = _fetch_plain(resource, root, plans, progress)
+    _say(f"{resource.name}: ready at {result}; read it with {resource.loader.replace('<root>', str(root))}")
+    return result
+
+
+# ----------------------------------------------------------------------------------------------
+# YouTube-VOS: by hand
+
+
+def youtube_vos_instructions(root: str | os.PathLike = DEFAULT_ROOT) -> str:
+    """What to do for YouTube-VOS 2019, which only a signed-in person can download."""
+    base = Path(root) / "youtube_vos"
+    return f"""\
+YouTube-VOS 2019 (the training videos) cannot be downloaded by a script: it needs a CodaLab
+account and accepting the dataset's terms (see https://youtube-vos.org/dataset/ for the 2019
+challenge page on CodaLab).
+
+1. Sign in, accept the terms and download the 2019 training set with all frames
+   (train_all_frames).
+2. Unpack it so that the frames lie at
+       {base}/train_all_frames/JPEGImages/<video>/<frame>.jpg
+3. The authors' split file ytb_2019.txt is on Google Drive
+   ({_YTVOS_SPLIT_PAGE}); download it in a browser, then
+       python -m amdlib.io.download fetch youtube_vos_split --root {root} --url file:///absolute/path/ytb_2019.txt
+   which puts it at {base}/ytb_2019.txt. Each line is
+       train_all_frames/JPEGImages/<video> 00000.jpg 00001.jpg ...
+   Without a split file every video folder under train_all_frames/JPEGImages is used.
+4. Read it with
+       amdlib.data.YouTubeVOSPairs("{base}", "{base}/ytb_2019.txt")
+   or train on it:
+       python -m amdlib.training.train --profile paper --data-root {base} --split {base}/ytb_2019.txt
+"""
+
+
+# ----------------------------------------------------------------------------------------------
+# Command line
+
+
+def describe(resource: Resource, root: Path) -> str:
+    """Several lines about one resource for `list`: links, checksum status, folder, loader."""
+    lines = [f"{resource.name}: {resource.title}"]
+    for spec in resource.files:
+        digests = [f"{algo} {getattr(spec, algo)}" for algo in ("sha256", "md5") if getattr(spec, algo)]
+        lines.append(f"    {spec.filename}: {spec.url or '(no direct link: pass --url) ' + spec.page}")
+        lines.append(f"        checksum: {', '.join(digests) if digests else 'none published (pin with --sha256)'}")
+    lines.append(f"    into: {root / resource.subfolder}")
+    lines.append(f"    read: {resource.loader.replace('<root>', str(root))}")
+    if resource.notes:
+        lines.append(f"    note: {resource.notes}")
+    return "\n".join(lines)
+
+
+def _digest_arg(algorithm: str):
+    def parse(value: str) -> str:
+        try:
+            return normalise_digest(value, algorithm)
+        except ValueError as err:
+            raise argparse.ArgumentTypeError(str(err)) from None
+    parse.__name__ = algorithm  # argparse names the type in its error message
+    return parse
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m amdlib.io.download",
+                                     description="Download and verify the real datasets and the released checkpoint.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    listing = commands.add_parser("list", help="show every resource, its links, checksums and folder")
+    listing.add_argument("--root", type=Path, default=DEFAULT_ROOT)
+    get = commands.add_parser("fetch", help="download + verify + unpack one resource")
+    get.add_argument("name", help=f"one of: {', '.join(RESOURCES)}")
+    get.add_argument("--root", type=Path, default=DEFAULT_ROOT, help="default: <repo>/data/real")
+    get.add_argument("--url", action="append", help="replace the link (repeat once per file, in order)")
+    get.add_argument("--sha256", action="append", type=_digest_arg("sha256"),
+                     help="pin the expected sha256 (repeat once per file); replaces the table's digests")
+    get.add_argument("--md5", action="append", type=_digest_arg("md5"), help="pin the expected md5")
+    get.add_argument("--no-progress", action="store_true", help="no progress bar")
+    get.add_argument("--remove-archives", action="store_true", help="delete the archives after unpacking")
+    ytvos = commands.add_parser("youtube-vos", help="how to get YouTube-VOS 2019 (needs a sign-in)")
+    ytvos.add_argument("--root", type=Path, default=DEFAULT_ROOT)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line entry; returns the exit status (1 with a message on a download error)."""
+    args = _parser().parse_args(argv)
+    if args.command == "list":
+        print("\n\n".join(describe(r, args.root) for r in RESOURCES.values()))
+        print("\nyoutube-vos: needs a sign-in; run `python -m amdlib.io.download youtube-vos`")
+        return 0
+    if args.command == "youtube-vos":
+        print(youtube_vos_instructions(args.root), end="")
+        return 0
+    try:
+        fetch(args.name, args.root, url=args.url, sha256=args.sha256, md5=args.md5,
+              progress=not args.no_progress, keep_archives=not args.remove_archives)
+    except DownloadError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

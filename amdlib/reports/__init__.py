@@ -1,0 +1,1 @@
+"""Reports: tables (CSV + Markdown), figures, the paper's numbers, and the results page builder."""

@@ -1,0 +1,140 @@
+"""Headline values: what each notebook measured for the paper's results, in a small JSON file.
+
+Each notebook ends by writing `results/<profile>/summaries/<notebook>.json`: one `Headline` per
+paper result it measures (keys of `amdlib.reports.paper.PAPER_RESULTS`). The results page
+(`amdlib.reports.builder`) reads these files and never parses the notebooks' tables.
+
+    write_summary(out, "03_zero_shot_vos", [Headline("davis2016_j", 0.41, "AMD + TTA, ...", "synthetic ...",
+                                                     ("davis2016",))])
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..io.atomic import write_json
+
+SUMMARY_DIR = "summaries"
+"""Folder under `results/<profile>/` that holds one summary per notebook."""
+SUMMARY_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Headline:
+    """This repository's number for one paper result."""
+
+    key: str
+    """The `PaperResult.key` it answers (e.g. "davis2016_j")."""
+    value: float | None
+    """In the unit of this repository's tables (J and mIoU as fractions in [0, 1]); None when the
+    answer is not a single number (e.g. the best c names a variant)."""
+    text: str
+    """What was measured, in words, as the results page shows it."""
+    set_name: str = ""
+    """The evaluation set it was measured on, as the notebook names it."""
+    datasets: tuple[str, ...] = ()
+    """The datasets it depends on (keys of the run log's "data": youtube_vos, davis2016, ...)."""
+    details: dict[str, Any] = field(default_factory=dict)
+    """Other values behind the number (baselines beside it, the random-init mIoU, ...)."""
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> "Headline":
+        values = dict(values)
+        values["datasets"] = tuple(values.get("datasets", ()))
+        return cls(**values)
+
+
+def summary_path(results_dir: str | os.PathLike, notebook: str) -> Path:
+    return Path(results_dir) / SUMMARY_DIR / f"{notebook}.json"
+
+
+def write_summary(results_dir: str | os.PathLike, notebook: str, headlines: list[Headline],
+                  **extra: Any) -> Path:
+    """Write `notebook`'s headline values atomically; `extra` holds other JSON-able values."""
+    record = {"version": SUMMARY_VERSION, "notebook": notebook,
+              "headlines": [asdict(h) for h in headlines], **extra}
+    return write_json(summary_path(results_dir, notebook), record)
+
+
+def read_summaries(results_dir: str | os.PathLike) -> dict[str, Headline]:
+    """Every headline under `results_dir/summaries/`, by key (a later notebook's wins). A file
+    that is not a summary of this version is skipped."""
+    folder = Path(results_dir) / SUMMARY_DIR
+    found: dict[str, Headline] = {}
+    for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if not isinstance(record, dict) or record.get("version") != SUMMARY_VERSION:
+            continue
+        for values in record.get("headlines", []):
+            try:
+                headline = Headline.from_dict(values)
+            except TypeError:
+                continue
+            found[headline.key] = headline
+    return found
+
+
+# What each notebook reports, picked from the rows it has just computed ---------------------------
+
+
+def saliency_headline(rows: list[dict[str, Any]], ours: str, baselines: list[str], set_name: str) -> Headline:
+    """Notebook 02: max F and MAE of the row whose method is `ours`, beside the `baselines` rows."""
+    by_method = {r["method"]: r for r in rows}
+
+    def scores(row: dict[str, Any]) -> str:
+        return f"max F {row['max_f']:.3f}, MAE {row['mae']:.3f}"
+
+    text = f"{ours}: **{scores(by_method[ours])}**"
+    text += "".join(f"; {name}: {scores(by_method[name])}" for name in baselines)
+    return Headline("duts_saliency", None, text, set_name, ("duts_te",),
+                    {name: {"max_f": float(by_method[name]["max_f"]), "mae": float(by_method[name]["mae"])}
+                     for name in [ours, *baselines]})
+
+
+def vos_headlines(rows: list[dict[str, Any]], method: str, rule: str,
+                  paper_sets: dict[str, tuple[str, str]]) -> list[Headline]:
+    """Notebook 03: J (DAVIS mean) of `method` under `rule` on each set of `paper_sets`
+    ({set name: (paper key, dataset)}) that `rows` (`vos_table`'s first output) holds."""
+    headlines = []
+    for set_name, (key, dataset) in paper_sets.items():
+        row = next((r for r in rows if r["set"] == set_name and r["method"] == method
+                    and r["channel rule"] == rule), None)
+        if row is None:
+            continue
+        headlines.append(Headline(key, float(row["J (DAVIS mean)"]),
+                                  f"{method}, label-free channel rule `{rule}`, J mean", set_name, (dataset,),
+                                  {"F (DAVIS mean)": float(row["F (DAVIS mean)"])}))
+    return headlines
+
+
+def semantic_headline(rows: list[dict[str, Any]], ours: str, reference: str) -> Headline:
+    """Notebook 04: mIoU of the `ours` backbone row, with the `reference` row's beside it."""
+    by_name = {r["backbone"]: r for r in rows}
+    value, other = float(by_name[ours]["mIoU"]), float(by_name[reference]["mIoU"])
+    return Headline("voc2012_miou", value, f"{ours}, mIoU ({reference}: {100 * other:.1f})", "", ("voc2012",),
+                    {reference: other})
+
+
+def masks_headline(scores: list[tuple[int, float]]) -> Headline | None:
+    """Notebook 05: the best number of masks c >= 2 from (c, label-free J) pairs of the "masks"
+    ablation family. With c = 1 the one mask is the whole frame: its J is only the object's share
+    of the frame, the floor the others must beat, not a candidate."""
+    scored = sorted((int(c), float(j)) for c, j in scores)
+    candidates = [(c, j) for c, j in scored if c >= 2]
+    if not candidates:
+        return None
+    best = max(candidates, key=lambda cj: cj[1])
+    text = f"best among c >= 2: **c={best[0]}** (J label-free {best[1]:.3f}); " + ", ".join(
+        f"c={c}: {j:.3f}" for c, j in candidates)
+    floor = [j for c, j in scored if c == 1]
+    if floor:
+        text += f"; c=1 (one mask covering the frame, the floor): {floor[0]:.3f}"
+    return Headline("masks_c", None, text, "", ("youtube_vos", "davis2016"),
+                    {"best_c": best[0], "J_label_free": {str(c): j for c, j in scored}})

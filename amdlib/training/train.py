@@ -1,0 +1,366 @@
+"""Training: one readable loop, from one CPU to many GPUs (docs/method.md section 5).
+
+    result = train(profile("cpu").model, profile("cpu").train, pairs, "runs/cpu", resume=True)
+
+The command line is `amd train` (`amdlib/cli/train.py`), also under torchrun.
+
+What each concern costs here: Adam with a per-iteration poly schedule (`poly_lr`); AMP through
+`torch.autocast` (bf16, or fp16 with a GradScaler); gradient accumulation with DDP's `no_sync`;
+DDP with synchronised BatchNorm; atomic checkpoints that hold everything needed to continue
+(model, optimiser, iteration, RNG states, elapsed time) so that a resumed seeded run ends with
+the same weights as an uninterrupted one; a NaN/inf loss stops the run and leaves the last good
+checkpoint untouched.
+
+Determinism: the data order and every augmentation are functions of (seed, sample position),
+not of worker scheduling or of where a run was resumed (`ShuffledPositions`, `MicroBatches`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import dataclasses
+import math
+import os
+import random
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+from torch.utils.data import DataLoader, Dataset, Sampler
+
+from ..io.atomic import atomic_write
+from ..io.checkpoint import atomic_torch_save, checkpoint_contents
+from ..config import AMDConfig, TrainConfig
+from .distributed import ProcessInfo, all_agree, init_from_environment, mean_over_ranks, synchronise_batchnorm
+from ..model.amd import AMD
+
+AMP_DTYPES = {"none": None, "bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+class NonFiniteLossError(RuntimeError):
+    """The loss became NaN or infinite; the last good checkpoint is left as it was."""
+
+
+def poly_lr(iteration: int, config: TrainConfig) -> float:
+    """mmcv's poly schedule: (lr - min_lr) * (1 - t/T)^power + min_lr, updated every iteration."""
+    progress = min(iteration / config.iterations, 1.0)
+    return (config.lr - config.min_lr) * (1 - progress) ** config.poly_power + config.min_lr
+
+
+@contextlib.contextmanager
+def isolated_rng(seed: int | None = None) -> Iterator[None]:
+    """Run a block with its own torch/numpy/python RNG state (seeded if `seed` is given) and
+    restore the outer states afterwards, so that the block cannot shift the training's RNG."""
+    states = torch.get_rng_state(), np.random.get_state(), random.getstate()
+    try:
+        if seed is not None:
+            torch.manual_seed(seed)
+            np.random.seed(seed % 2**32)
+            random.seed(seed)
+        yield
+    finally:
+        torch.set_rng_state(states[0])
+        np.random.set_state(states[1])
+        random.setstate(states[2])
+
+
+class ShuffledPositions(Dataset):
+    """Maps a global sample position to (a shuffled item, its own augmentation seed).
+
+    Position p belongs to epoch p // N; each epoch is a fresh permutation drawn from the seed.
+    The item is produced under an RNG seeded by (seed, p), so the same position always gives
+    the same pair and crop whichever worker or process loads it, and after any resume.
+    """
+
+    def __init__(self, dataset: Dataset, seed: int) -> None:
+        if len(dataset) == 0:
+            raise ValueError("the training dataset is empty")
+        self.dataset, self.seed = dataset, seed
+        self._permutations: dict[int, list[int]] = {}
+
+    def __len__(self) -> int:  # positions are unbounded; the sampler decides which are used
+        return sys.maxsize
+
+    def index(self, position: int) -> int:
+        epoch, offset = divmod(position, len(self.dataset))
+        if epoch not in self._permutations:
+            generator = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
+            self._permutations = {epoch: torch.randperm(len(self.dataset), generator=generator).tolist()}
+        return self._permutations[epoch][offset]
+
+    def __getitem__(self, position: int) -> Tensor:
+        index = self.index(position)
+        if hasattr(self.dataset, "sample"):  # YouTubeVOSPairs: seeded by (its seed, epoch, index)
+            return self.dataset.sample(index, position // len(self.dataset)).frames
+        with isolated_rng((self.seed * 2_654_435_761 + position) % 2**63):
+            return self.dataset[index]
+
+
+class MicroBatches(Sampler[list[int]]):
+    """This rank's micro-batches of sample positions, iterations [start, stop).
+
+    Iteration t consumes the positions [t*G, (t+1)*G) with G = batch * world * accumulation;
+    micro-step a on rank r takes batch consecutive positions at t*G + (a*world + r)*batch. The
+    union over ranks of micro-step a is exactly a single process's micro-step a with a batch
+    world times larger, which is what makes distributed and single-process runs comparable.
+    """
+
+    def __init__(self, start: int, stop: int, batch_size: int, accumulation: int, info: ProcessInfo) -> None:
+        self.start, self.stop = start, stop
+        self.batch_size, self.accumulation, self.info = batch_size, accumulation, info
+
+    def __iter__(self) -> Iterator[list[int]]:
+        per_iteration = self.batch_size * self.info.world_size * self.accumulation
+        for iteration in range(self.start, self.stop):
+            for micro in range(self.accumulation):
+                first = iteration * per_iteration + (micro * self.info.world_size + self.info.rank) * self.batch_size
+                yield list(range(first, first + self.batch_size))
+
+    def __len__(self) -> int:
+        return (self.stop - self.start) * self.accumulation
+
+
+class CsvLog:
+    """Append-only CSV log; on resume, rows beyond the resumed iteration are dropped."""
+
+    def __init__(self, path: Path, resume_from: int) -> None:
+        self.path = path
+        self.fields: list[str] | None = None
+        if path.exists():
+            with path.open(newline="") as file:
+                rows = [row for row in csv.DictReader(file) if int(row["iteration"]) <= resume_from]
+            if rows:
+                self.fields = list(rows[0])
+            write_csv_atomic(path, rows, self.fields or [])
+
+    def append(self, row: dict[str, Any]) -> None:
+        new_file = self.fields is None or not self.path.exists() or self.path.stat().st_size == 0
+        if self.fields is None:
+            self.fields = list(row)
+        with self.path.open("a", newline="") as file:
+            writer = csv.DictWriter(file, fieldnames=self.fields, extrasaction="ignore")
+            if new_file:
+                writer.writeheader()
+            writer.writerow(row)
+
+
+def write_csv_atomic(path: Path, rows: list[dict[str, Any]], fields: list[str]) -> None:
+    def write(file) -> None:
+        if fields:
+            writer = csv.DictWriter(file, fieldnames=fields)
+            writer.writeheader()
+            writer.writerows(rows)
+
+    atomic_write(path, write, binary=False)
+
+
+def rng_states() -> dict[str, Any]:
+    """Every RNG state, in types that `torch.load(weights_only=True)` accepts."""
+    name, keys, position, has_gauss, cached = np.random.get_state()
+    numpy_state = (name, torch.from_numpy(keys.astype(np.int64)), position, has_gauss, cached)
+    states = {"torch": torch.get_rng_state(), "numpy": numpy_state, "python": random.getstate()}
+    if torch.cuda.is_available():
+        states["cuda"] = torch.cuda.get_rng_state_all()
+    return states
+
+
+def restore_rng_states(states: dict[str, Any]) -> None:
+    torch.set_rng_state(states["torch"])
+    name, keys, position, has_gauss, cached = states["numpy"]
+    np.random.set_state((name, keys.numpy().astype(np.uint32), position, has_gauss, cached))
+    random.setstate(states["python"])
+    if "cuda" in states and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(states["cuda"])
+
+
+@dataclass
+class TrainResult:
+    model: AMD
+    """The trained model: the weight average when `TrainConfig.ema_decay` is set."""
+    checkpoint: Path
+    iterations: int
+    train_seconds: float
+
+
+def train(model_config: AMDConfig, config: TrainConfig, dataset: Dataset, out_dir: str | os.PathLike,
+          resume: bool = False, evaluate: Callable[[AMD], dict[str, float]] | None = None,
+          device: str | torch.device | None = None, progress: bool = True,
+          stop_after: int | None = None, time_limit: float | None = None,
+          on_evaluation: Callable[[int, AMD], None] | None = None) -> TrainResult:
+    """Train AMD on `dataset` (items: 2,3,H,W float pairs in [0,1]) and write `out_dir`:
+    `checkpoint.pt` (latest), `log.csv`, `eval.csv` (if `evaluate`), TensorBoard events.
+
+    `on_evaluation(iteration, model)` is called at every evaluation point with the evaluated
+    weights (the average when there is one), e.g. to keep mask snapshots
+    (`amdlib.reports.figures.MaskSnapshots`); like `evaluate`, it draws no training randomness.
+
+    `stop_after` ends the process's work after that many iterations of this call, as an
+    interruption would (used by tests of resume); the schedule still spans `config.iterations`.
+    `time_limit` (seconds of training, evaluation excluded, counted across resumes) ends the run
+    early in the same way, with a checkpoint and an evaluation at the last iteration.
+    """
+    info = init_from_environment()
+    device = torch.device(device or (f"cuda:{info.local_rank}" if torch.cuda.is_available() else "cpu"))
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    checkpoint_path = out_dir / "checkpoint.pt"
+
+    torch.manual_seed(config.seed)
+    model = AMD(model_config).to(device)
+    if info.distributed:  # before the optimiser: the swap creates new BatchNorm parameters
+        synchronise_batchnorm(model, device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    ema = (AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(config.ema_decay), use_buffers=True)
+           if config.ema_decay else None)
+    start, train_seconds = 0, 0.0
+    if resume and checkpoint_path.exists():
+        state = torch.load(checkpoint_path, map_location=device, weights_only=True)
+        # Compared as configs, so a checkpoint from before a new field (at its default) still resumes.
+        if AMDConfig.from_dict(state["config"]) != model_config:
+            raise ValueError(f"{checkpoint_path} was written with another model config; refusing to resume")
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        if ema is not None:
+            if "ema" not in state:
+                raise ValueError(f"{checkpoint_path} holds no weight average but ema_decay is {config.ema_decay}; "
+                                 "refusing to resume")
+            ema.load_state_dict(state["ema"])
+        start, train_seconds = state["iteration"], state["train_seconds"]
+        restore_rng_states(state["rng"][info.rank] if isinstance(state["rng"], list) else state["rng"])
+    network: torch.nn.Module = model
+    if info.distributed:
+        network = torch.nn.parallel.DistributedDataParallel(
+            model, device_ids=[device.index] if device.type == "cuda" else None)
+
+    stop = config.iterations if stop_after is None else min(config.iterations, start + stop_after)
+    loader = DataLoader(ShuffledPositions(dataset, config.seed),
+                        batch_sampler=MicroBatches(start, stop, config.batch_size, config.accumulation, info),
+                        num_workers=config.num_workers, generator=torch.Generator().manual_seed(config.seed),
+                        pin_memory=device.type == "cuda")
+    amp_dtype = AMP_DTYPES[config.amp]
+    scaler = torch.amp.GradScaler(device.type, enabled=config.amp == "fp16")
+    log = CsvLog(out_dir / "log.csv", start) if info.is_main else None
+    eval_log = CsvLog(out_dir / "eval.csv", start) if info.is_main and evaluate else None
+    board = _tensorboard(out_dir) if info.is_main else None
+    bar = _progress_bar(config.iterations, start, enabled=progress and info.is_main)
+
+    model.train()
+    batches = iter(loader)
+    for iteration in range(start, stop):
+        tic = time.perf_counter()
+        lr = poly_lr(iteration, config)
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        optimizer.zero_grad(set_to_none=True)
+        loss_sum, terms_sum = 0.0, None
+        for micro in range(config.accumulation):
+            frames = next(batches).to(device, non_blocking=True)
+            sync = contextlib.nullcontext() if (micro == config.accumulation - 1 or not info.distributed) \
+                else network.no_sync()
+            with sync:
+                with torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
+                    out = network(frames)
+                if not all_agree(bool(torch.isfinite(out.loss)), info):
+                    raise NonFiniteLossError(
+                        f"loss is {out.loss.item()} at iteration {iteration}; stopping. The last good "
+                        f"checkpoint is {checkpoint_path if checkpoint_path.exists() else 'none yet'}.")
+                scaler.scale(out.loss / config.accumulation).backward()
+            loss_sum += out.loss.item() / config.accumulation
+            scales = torch.stack(out.terms.photometric).detach() / config.accumulation
+            terms_sum = scales if terms_sum is None else terms_sum + scales
+        scaler.step(optimizer)
+        scaler.update()
+        if ema is not None:
+            ema.update_parameters(model)
+        train_seconds += time.perf_counter() - tic
+        loss_sum = mean_over_ranks(loss_sum, info)
+        done = iteration + 1
+        if time_limit is not None and all_agree(train_seconds >= time_limit, info):
+            stop = done
+
+        if bar is not None:
+            bar.update(1)
+            bar.set_postfix(loss=f"{loss_sum:.4f}", lr=f"{lr:.2e}")
+        if log is not None and (done % config.log_every == 0 or done == stop):
+            row = {"iteration": done, "loss": loss_sum, "lr": lr, "train_seconds": round(train_seconds, 3)}
+            row.update({f"photometric_{s}": v for s, v in enumerate(terms_sum.tolist())})
+            log.append(row)
+            if board is not None:
+                board.add_scalar("train/loss", loss_sum, done)
+                board.add_scalar("train/lr", lr, done)
+        if done % config.checkpoint_every == 0 or done == stop:
+            _save_training_checkpoint(checkpoint_path, model, optimizer, done, train_seconds, config, info, ema)
+        evaluating = evaluate is not None or on_evaluation is not None
+        if evaluating and config.eval_every and (done % config.eval_every == 0 or done == stop):
+            with isolated_rng():
+                metrics = {}
+                if evaluate is not None and info.is_main:
+                    metrics = evaluate(model if ema is None else ema.module)
+                    if ema is not None:  # the raw weights too, to show what averaging does
+                        metrics.update({f"{name}_raw_weights": value for name, value in evaluate(model).items()})
+                if on_evaluation is not None and info.is_main:
+                    on_evaluation(done, model if ema is None else ema.module)
+            model.train()
+            if eval_log is not None:
+                eval_log.append({"iteration": done, "train_seconds": round(train_seconds, 3), **metrics})
+            if board is not None:
+                for name, value in metrics.items():
+                    board.add_scalar(f"eval/{name}", value, done)
+        if done == stop:
+            break
+    if bar is not None:
+        bar.close()
+    if board is not None:
+        board.close()
+    return TrainResult(model if ema is None else ema.module, checkpoint_path, stop, train_seconds)
+
+
+def _save_training_checkpoint(path: Path, model: AMD, optimizer: torch.optim.Optimizer, iteration: int,
+                              train_seconds: float, config: TrainConfig, info: ProcessInfo,
+                              ema: AveragedModel | None = None) -> None:
+    rng = rng_states()
+    if info.distributed:
+        gathered: list[Any] = [None] * info.world_size
+        torch.distributed.all_gather_object(gathered, rng)
+        rng = gathered
+    if not info.is_main:
+        return
+    extra = {} if ema is None else {"ema": ema.state_dict(), "inference_model": ema.module.state_dict()}
+    atomic_torch_save(checkpoint_contents(model, optimizer=optimizer.state_dict(), iteration=iteration,
+                                          train_seconds=train_seconds, train_config=config.to_dict(), rng=rng,
+                                          **extra), path)
+
+
+def _tensorboard(out_dir: Path):
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:  # tensorboard is optional; the CSV log always exists
+        return None
+    return SummaryWriter(str(out_dir / "tensorboard"))
+
+
+def _progress_bar(total: int, initial: int, enabled: bool):
+    if not enabled:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, initial=initial, desc="train", unit="it", dynamic_ncols=True)
+
+
+def training_pairs(root: str | os.PathLike, split: str | os.PathLike | None, config: TrainConfig,
+                   annotations: str | os.PathLike | None = None):
+    """The YouTube-VOS-layout pair dataset with `config`'s sampling and augmentation (docs/method.md section 5);
+    with `annotations` (a mask folder, see `YouTubeVOSPairs`) items are (frames, masks)."""
+    from ..data import YouTubeVOSPairs
+
+    return YouTubeVOSPairs(root, split, short_side=config.short_side, scale_min=config.scale_min,
+                           crop=config.crop_size, flip=config.flip, gap=config.frame_gap,
+                           seed=config.seed, annotations=annotations)

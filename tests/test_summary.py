@@ -1,0 +1,70 @@
+"""amdlib.reports.summary: the headline values each notebook writes, picked from hand-made rows."""
+
+import json
+
+import pytest
+
+from amdlib.reports.summary import (Headline, masks_headline, read_summaries, saliency_headline, semantic_headline,
+                                    summary_path, vos_headlines, write_summary)
+
+
+def _vos_row(set_name, method, rule, j, f=0.5):
+    return {"set": set_name, "method": method, "channel rule": rule, "J (DAVIS mean)": j, "J (frame mean)": j,
+            "F (DAVIS mean)": f}
+
+
+def test_vos_headlines_pick_the_named_method_and_rule_on_each_paper_set():
+    rows = [_vos_row("synthetic DAVIS", "AMD", "motion_contrast_video", 0.30),
+            _vos_row("synthetic DAVIS", "AMD + TTA (100 it)", "best_fixed", 0.60),
+            _vos_row("synthetic DAVIS", "AMD + TTA (100 it)", "motion_contrast_video", 0.41, f=0.2),
+            _vos_row("synthetic FBMS", "AMD + TTA (100 it)", "motion_contrast_video", 0.22),
+            _vos_row("synthetic FBMS", "AMD + TTA (1 it)", "motion_contrast_video", 0.99)]
+    paper_sets = {"synthetic DAVIS": ("davis2016_j", "davis2016"), "synthetic FBMS": ("fbms59_j", "fbms59"),
+                  "SegTrackv2": ("segtrackv2_j", "segtrackv2")}
+    found = {h.key: h for h in vos_headlines(rows, "AMD + TTA (100 it)", "motion_contrast_video", paper_sets)}
+    assert set(found) == {"davis2016_j", "fbms59_j"}  # no SegTrackv2 rows: no headline
+    assert found["davis2016_j"].value == 0.41 and found["davis2016_j"].details == {"F (DAVIS mean)": 0.2}
+    assert found["fbms59_j"].value == 0.22 and found["fbms59_j"].datasets == ("fbms59",)
+    assert found["davis2016_j"].set_name == "synthetic DAVIS"
+
+
+def test_saliency_semantic_and_masks_headlines():
+    rows = [{"method": "AMD, fixed", "max_f": 0.9, "mae": 0.1}, {"method": "AMD, smallest_area", "max_f": 0.5, "mae": 0.25},
+            {"method": "centre prior", "max_f": 0.4, "mae": 0.3}]
+    saliency = saliency_headline(rows, "AMD, smallest_area", ["centre prior"], "synthetic DUTS")
+    assert saliency.value is None and "max F 0.500, MAE 0.250" in saliency.text and "centre prior: max F 0.400" in saliency.text
+    assert saliency.details["centre prior"] == {"max_f": 0.4, "mae": 0.3}
+
+    semantic = semantic_headline([{"backbone": "AMD full", "mIoU": 0.25}, {"backbone": "random full", "mIoU": 0.2}],
+                                 "AMD full", "random full")
+    assert semantic.value == 0.25 and semantic.details == {"random full": 0.2} and "20.0" in semantic.text
+
+    masks = masks_headline([(1, 0.15), (2, 0.30), (3, 0.35), (5, 0.32)])
+    assert masks.details["best_c"] == 3 and "c=1 (one mask covering the frame, the floor): 0.150" in masks.text
+    assert masks_headline([(1, 0.9), (2, 0.1)]).details["best_c"] == 2  # c = 1 is the floor, never the best
+    assert masks_headline([(1, 0.2)]) is None
+
+
+def test_summaries_round_trip_and_bad_files_are_skipped(tmp_path):
+    headline = Headline("davis2016_j", 0.41, "AMD + TTA", "synthetic DAVIS", ("davis2016",), {"F (DAVIS mean)": 0.2})
+    write_summary(tmp_path, "03_zero_shot_vos", [headline])
+    write_summary(tmp_path, "04_semantic_finetune", [Headline("voc2012_miou", 0.2, "AMD init", "", ("voc2012",))])
+    (tmp_path / "summaries" / "05_ablations.json").write_text("{not json")
+    (tmp_path / "summaries" / "06_other.json").write_text(json.dumps({"version": 99, "headlines": []}))
+    found = read_summaries(tmp_path)
+    assert found == {"davis2016_j": headline, "voc2012_miou": found["voc2012_miou"]}
+    assert found["voc2012_miou"].value == 0.2
+    assert json.loads(summary_path(tmp_path, "03_zero_shot_vos").read_text())["notebook"] == "03_zero_shot_vos"
+    assert read_summaries(tmp_path / "nowhere") == {}
+
+
+def test_a_summary_of_an_unknown_shape_is_skipped(tmp_path):
+    (tmp_path / "summaries").mkdir()
+    (tmp_path / "summaries" / "02.json").write_text(json.dumps({"version": 1, "headlines": [{"key": "x", "oops": 1}]}))
+    assert read_summaries(tmp_path) == {}
+
+
+@pytest.mark.parametrize("missing", ["AMD, nope"])
+def test_saliency_headline_names_a_missing_method(missing):
+    with pytest.raises(KeyError, match="nope"):
+        saliency_headline([{"method": "AMD, fixed", "max_f": 0.9, "mae": 0.1}], missing, [], "")
