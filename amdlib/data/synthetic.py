@@ -100,9 +100,9 @@ class SyntheticConfig:
     """DAVIS-layout videos hold ONE moving object, anywhere in the frame but kept (nearly) whole
     in view, of radius `davis_object_size` (beside the static distractors and the camera
     motion), as DAVIS-2016 annotates a single primary object that the camera keeps in the
-    picture. Measured on the five real DAVIS-2016 val sequences in ../shared/data: object area
-    3-21 % of the frame (mean 10 %), touching the border in 16 % of frames; this set with the
-    defaults: see tables/00_datasets. The training videos and the FBMS-layout set keep
+    picture. On five real DAVIS-2016 val sequences the object covers 3-21 % of the frame (mean
+    10 %) and touches the border in 16 % of frames (docs/method.md section 5); this set with the
+    defaults: see results/<profile>/tables/00_datasets. The training videos and the FBMS-layout set keep
     `scene.num_objects` objects placed by `scene.placement` (FBMS-59 has several moving objects
     per video, some leaving the frame)."""
     davis_object_size: tuple[float, float] = (0.2, 0.35)
