@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import dataclasses
-import math
 import os
 import random
 import sys
