@@ -59,6 +59,10 @@ class AMDConfig:
 
     # Motion pathway (docs/method.md section 3).
     flow_size: tuple[int, int] = (384, 640)
+    flow_resize_align_corners: bool = True
+    """align_corners of the bilinear resize of both frames to `flow_size`: True as the release's
+    decode head. The `cpu` profile keeps False, which its measured runs used (docs/method.md
+    section 9); a stored config without this field is read as False (`from_dict`)."""
     search_range: int = 4
     pyramid_channels: tuple[int, ...] = (3, 16, 32, 64, 96, 128, 192)
     coarsest_stride: int = 64
@@ -71,9 +75,11 @@ class AMDConfig:
     before the cost volume, which then holds cosine similarities (UFlow's cost-volume
     normalisation). Not in the release; it is what lets the motion pathway learn correspondence
     from scratch within CPU minutes (docs/method.md section 9)."""
-    segment_eps: float = 1e-6
-    """Added to each mask's sum in the masked average pooling. The release has none and can
-    divide by zero (docs/method.md sections 3 and 9)."""
+    segment_eps: float = 0.0
+    """Floor of each mask's sum in the masked average pooling: the divisor is max(sum,
+    segment_eps, the dtype's smallest normal number), so pooling equals the release's bare division
+    wherever that is finite and an empty segment pools to 0, not NaN (docs/method.md sections 3
+    and 9). Older checkpoints store 1e-6, read as this floor."""
     flow_masks: str = "source"
     """Whose masks segment each direction's flow. "source" (the release, docs/method.md section 3): the
     frame being warped, so the forward flow F12, which lives on frame 1's grid, is cut into
@@ -112,8 +118,8 @@ class AMDConfig:
             raise ValueError(f"padding_mode must be one of {PADDING_MODES}, got {self.padding_mode!r}")
         if self.flow_masks not in FLOW_MASKS:
             raise ValueError(f"flow_masks must be one of {FLOW_MASKS}, got {self.flow_masks!r}")
-        if self.num_masks < 1:
-            raise ValueError(f"num_masks must be >= 1, got {self.num_masks}")
+        if isinstance(self.num_masks, bool) or not hasattr(type(self.num_masks), "__index__") or self.num_masks < 1:
+            raise ValueError(f"num_masks must be an integer >= 1, got {self.num_masks!r}")
         strides = [2**i for i in range(1, len(self.pyramid_channels))]
         for name in ("coarsest_stride", "finest_stride"):
             if getattr(self, name) not in strides:
@@ -145,8 +151,10 @@ class AMDConfig:
     @classmethod
     def from_dict(cls, values: dict) -> "AMDConfig":
         """The config a checkpoint stored. Fields of options amdlib no longer has are dropped
-        while they hold their inactive value; an active one is an error naming it."""
+        while they hold their inactive value; an active one is an error naming it. A config
+        without `flow_resize_align_corners` predates it and gets False, what its model used."""
         values = dict(values)
+        values.setdefault("flow_resize_align_corners", False)
         for name, inactive in RETIRED_MODEL_OPTIONS.items():
             if name in values and values.pop(name) != inactive:
                 raise ValueError(f"this model uses the option {name}, which amdlib no longer has "
@@ -199,14 +207,34 @@ class TrainConfig:
     frame_gap: int = 1
 
     def __post_init__(self) -> None:
+        import math
+
+        def integer(value: Any) -> bool:  # int or numpy integer, not bool or float
+            return not isinstance(value, bool) and hasattr(type(value), "__index__")
+
+        def number(value: Any) -> bool:  # a finite real number
+            return not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
+
         if self.amp not in AMP_MODES:
             raise ValueError(f"amp must be one of {AMP_MODES}, got {self.amp!r}")
-        for name in ("iterations", "batch_size", "accumulation", "checkpoint_every", "log_every"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
-        if not 0 <= self.ema_decay < 1:
-            raise ValueError(f"ema_decay must be in [0, 1), got {self.ema_decay}")
-        object.__setattr__(self, "crop_size", tuple(int(s) for s in self.crop_size))
+        minimum = {"iterations": 1, "batch_size": 1, "accumulation": 1, "checkpoint_every": 1, "log_every": 1,
+                   "short_side": 1, "frame_gap": 1, "num_workers": 0, "eval_every": 0, "seed": 0}
+        for name, low in minimum.items():
+            value = getattr(self, name)
+            if not integer(value) or value < low:
+                raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+        for name, positive in (("lr", True), ("min_lr", False), ("weight_decay", False), ("poly_power", False)):
+            value = getattr(self, name)
+            if not number(value) or value < 0 or (positive and value == 0):
+                raise ValueError(f"{name} must be a finite number {'> 0' if positive else '>= 0'}, got {value!r}")
+        if not number(self.ema_decay) or not 0 <= self.ema_decay < 1:
+            raise ValueError(f"ema_decay must be in [0, 1), got {self.ema_decay!r}")
+        if not number(self.scale_min) or not 0 < self.scale_min <= 1:
+            raise ValueError(f"scale_min must be in (0, 1], got {self.scale_min!r}")
+        crop = tuple(self.crop_size)
+        if len(crop) != 2 or not all(integer(s) and s >= 1 for s in crop):
+            raise ValueError(f"crop_size must be (height, width) of positive integers, got {self.crop_size!r}")
+        object.__setattr__(self, "crop_size", tuple(int(s) for s in crop))
 
     def replace(self, **changes: Any) -> "TrainConfig":
         return dataclasses.replace(self, **changes)
@@ -298,7 +326,8 @@ def _cpu() -> Profile:
       weights after so few steps.
     """
     model = AMDConfig(backbone="small", num_masks=2, flow_size=(64, 64), coarsest_stride=16,
-                      normalized_correlation=True, padding_mode="reflect", flow_masks="reference")
+                      normalized_correlation=True, padding_mode="reflect", flow_masks="reference",
+                      flow_resize_align_corners=False)
     train = TrainConfig(iterations=4000, batch_size=8, lr=3e-4, min_lr=3e-4, crop_size=(64, 64), short_side=96,
                         scale_min=0.67, flip=True, frame_gap=2, checkpoint_every=250, log_every=10,
                         eval_every=250, ema_decay=0.995)

@@ -342,10 +342,30 @@ def _papermill_failure_message(notebook: Path, output: Path, exc: BaseException)
     return "\n".join(lines)
 
 
+def trained_checkpoint(notebooks_dir: Path, profile: str) -> Path:
+    """Where the training notebook leaves its model: ``<runs_dir>/<profile>/checkpoint.pt``, with
+    the notebooks' own default ``runs_dir`` ($AMD_RUNS_DIR, else ``runs/`` beside the notebooks)."""
+    runs_dir = Path(os.environ.get("AMD_RUNS_DIR") or notebooks_dir.parent / "runs")
+    if not runs_dir.is_absolute():
+        runs_dir = notebooks_dir / runs_dir
+    return runs_dir / profile / "checkpoint.pt"
+
+
+def missing_model_message(notebook: Path, path: Path) -> str:
+    """Why a notebook that evaluates the trained model cannot run yet, and what to run first."""
+    return (f"notebook {notebook.name} evaluates the model that {TRAINING_NOTEBOOK} trains, and {path} does "
+            f"not exist yet: run `python scripts/reproduce.py --only {TRAINING_NOTEBOOK[:2]}` first (or "
+            "`make reproduce`), or pass --checkpoint PATH")
+
+
 def notebook_step(notebook: Path, profile: str, results_dir: Path, layout: Layout | None = None,
-                  data: Sequence[DataChoice] = (), checkpoint: Path | None = None) -> Step:
+                  data: Sequence[DataChoice] = (), checkpoint: Path | None = None,
+                  needs_model: Path | None = None) -> Step:
     """A step that executes ``notebook`` with papermill into ``results_dir/notebooks`` and renders
-    it to ``results_dir/html``; parameters as `notebook_parameters` says."""
+    it to ``results_dir/html``; parameters as `notebook_parameters` says.
+
+    ``needs_model``: the training notebook's checkpoint; a notebook that declares a ``checkpoint``
+    parameter and gets none fails at once, naming the step to run first, while it is missing."""
     layout = layout or Layout()
     out_dir = results_dir / "notebooks"
     output = out_dir / notebook.name
@@ -364,6 +384,8 @@ def notebook_step(notebook: Path, profile: str, results_dir: Path, layout: Layou
         except Exception as exc:  # unreadable notebook or parameters cell
             raise StepFailed(f"notebook {notebook.name}: cannot read its parameters cell "
                              f"({type(exc).__name__}: {exc})") from exc
+        if needs_model is not None and checkpoint is None and "checkpoint" in declared and not needs_model.is_file():
+            raise StepFailed(missing_model_message(notebook, needs_model))
         parameters = notebook_parameters(declared, profile, results_dir, data, checkpoint)
         step.details["parameters"] = parameters
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -433,7 +455,10 @@ def plan(profile: str, results_dir: Path, layout: Layout | None = None, data: Se
         for nb in training:
             print(f"reproduce: {nb.stem} skipped: --checkpoint {checkpoint} is evaluated instead of training one")
         notebooks = [nb for nb in notebooks if nb not in training]
-    steps = [notebook_step(nb, profile, results_dir, layout, data, checkpoint) for nb in notebooks]
+    trains = checkpoint is None and any(nb.stem == TRAINING_NOTEBOOK for nb in notebooks)
+    model = trained_checkpoint(layout.notebooks_dir, profile) if trains else None
+    steps = [notebook_step(nb, profile, results_dir, layout, data, checkpoint,
+                           needs_model=None if nb.stem == TRAINING_NOTEBOOK else model) for nb in notebooks]
     if layout.bench_script.is_file():
         steps.append(bench_step(profile, results_dir, layout.bench_script, layout))
     return steps, notebooks

@@ -44,3 +44,24 @@ def test_files_get_the_permissions_a_plain_open_gives_and_keep_their_own(tmp_pat
     os.chmod(tmp_path / "atomic.txt", 0o604)  # a file that is replaced keeps its mode
     write_text(tmp_path / "atomic.txt", "y")
     assert stat.S_IMODE((tmp_path / "atomic.txt").stat().st_mode) == 0o604
+
+
+def test_stale_temporaries_of_the_same_target_are_removed_on_the_next_write(tmp_path):
+    from amdlib.io.atomic import STALE_SECONDS, stale_temporaries
+
+    target = tmp_path / "checkpoint.pt"
+    prefix = temporary_prefix(target.name)
+    orphan = tmp_path / f"{prefix}ab3_x9zq.tmp"  # what a killed write leaves: mkstemp's 8 characters
+    fresh = tmp_path / f"{prefix}k2m4n6p8.tmp"  # a write still running (recently modified)
+    others = [tmp_path / f"{temporary_prefix('log.csv')}ab3_x9zq.tmp", tmp_path / f"{prefix}notmine.tmp",
+              tmp_path / f"{prefix}ab3_x9zq.tmp.keep", tmp_path / "checkpoint.pt.tmp"]
+    for path in [orphan, fresh, *others]:
+        path.write_bytes(b"half")
+    old = os.stat(orphan).st_mtime - STALE_SECONDS - 5
+    os.utime(orphan, (old, old))
+    for other in others:
+        os.utime(other, (old, old))
+    assert stale_temporaries(target) == [orphan]
+    atomic_write(target, lambda file: file.write(b"new"))
+    assert target.read_bytes() == b"new" and not orphan.exists() and fresh.exists()
+    assert all(other.exists() for other in others)

@@ -71,3 +71,46 @@ def test_retired_options_load_while_off_and_are_named_when_on():
     assert AMDConfig.from_dict(stored) == AMDConfig.profile("cpu")
     with pytest.raises(ValueError, match="head_context"):
         AMDConfig.from_dict({**stored, "head_context": True})
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"lr": -1e-4}, "lr must be a finite number > 0, got -0.0001"),
+    ({"lr": float("nan")}, "lr must be a finite number > 0, got nan"),
+    ({"lr": 0.0}, "lr must be a finite number > 0"),
+    ({"min_lr": float("inf")}, "min_lr must be a finite number >= 0, got inf"),
+    ({"weight_decay": -1.0}, "weight_decay must be a finite number >= 0"),
+    ({"poly_power": float("nan")}, "poly_power must be a finite number >= 0"),
+    ({"crop_size": (0, 0)}, r"crop_size must be \(height, width\) of positive integers, got \(0, 0\)"),
+    ({"crop_size": (64.5, 64)}, "crop_size must be"),
+    ({"crop_size": (64,)}, "crop_size must be"),
+    ({"frame_gap": 0}, "frame_gap must be an integer >= 1, got 0"),
+    ({"short_side": 0}, "short_side must be an integer >= 1"),
+    ({"scale_min": 0.0}, r"scale_min must be in \(0, 1\], got 0.0"),
+    ({"scale_min": 1.5}, r"scale_min must be in \(0, 1\]"),
+    ({"batch_size": 2.5}, "batch_size must be an integer >= 1, got 2.5"),
+    ({"iterations": True}, "iterations must be an integer"),
+    ({"num_workers": -1}, "num_workers must be an integer >= 0"),
+    ({"eval_every": 1.0}, "eval_every must be an integer >= 0"),
+    ({"ema_decay": float("nan")}, r"ema_decay must be in \[0, 1\)"),
+])
+def test_invalid_train_settings_are_rejected_with_their_name(change, message):
+    from amdlib.config import TrainConfig
+
+    with pytest.raises(ValueError, match=message):
+        TrainConfig(**change)
+
+
+def test_valid_train_settings_and_every_profile_pass():
+    import numpy as np
+
+    from amdlib.config import TrainConfig, profile
+
+    assert TrainConfig(batch_size=np.int64(4), crop_size=[32, 48], lr=1, poly_power=0).crop_size == (32, 48)
+    for name in PROFILES:
+        assert profile(name).train == TrainConfig(**profile(name).train.to_dict())
+
+
+@pytest.mark.parametrize("value", [2.5, 2.0, True, "2"])
+def test_num_masks_must_be_an_integer(value):
+    with pytest.raises(ValueError, match="num_masks must be an integer >= 1"):
+        AMDConfig(num_masks=value)

@@ -283,3 +283,33 @@ def test_voc_reads_valid_label(tmp_path):
     image, target, name = VOC2012(root / "VOCdevkit", "val")[0]  # VOCdevkit as root works too
     assert name == "2007_000001" and target.dtype == torch.int64 and np.array_equal(target.numpy(), label)
     assert image.shape == (3, 12, 16)
+
+
+def test_a_split_file_naming_a_missing_frame_fails_at_construction(tmp_path):
+    make_pairs_video(tmp_path, "v", 3)
+    split = tmp_path / "split.txt"
+    split.write_text("train_all_frames/JPEGImages/v 00000 00001 00002\n"
+                     "train_all_frames/JPEGImages/v 00000 00007 00002\n")
+    missing = tmp_path / "train_all_frames/JPEGImages/v/00007.jpg"
+    with pytest.raises(DatasetFileNotFoundError) as info:
+        YouTubeVOSPairs(tmp_path, split)
+    assert str(info.value) == f"{missing}: frame listed in {split} line 2 not found"
+    split.write_text("train_all_frames/JPEGImages/v 00000.jpg 00001.png\n")
+    with pytest.raises(DatasetFileNotFoundError, match=r"00001.png: frame listed in .*split.txt line 1"):
+        YouTubeVOSPairs(tmp_path, split)
+
+
+def test_davis_split_names_the_line_of_a_missing_sequence(tmp_path):
+    root = make_davis(tmp_path / "d")
+    (root / "ImageSets/480p").mkdir(parents=True)
+    (root / "ImageSets/480p/val.txt").write_text("seq\nghost\n")
+    with pytest.raises(DatasetFileNotFoundError, match=r"sequence 'ghost' listed in .*val.txt line 2 not found"):
+        DAVIS2016(root)
+
+
+def test_check_readable_finds_a_corrupt_frame_of_an_evaluation_set(tmp_path):
+    root = make_davis(tmp_path / "d")
+    DAVIS2016(root, split=None).check_readable()
+    (root / "JPEGImages/480p/seq/00002.jpg").write_bytes(b"truncated")
+    with pytest.raises(DatasetError, match="00002.jpg: cannot read image header"):
+        DAVIS2016(root, split=None).check_readable()

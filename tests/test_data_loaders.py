@@ -278,3 +278,24 @@ def test_duts_layout_on_real_frames(shared_data, tmp_path):
     duts = DUTSTE(tmp_path)
     image, mask, name = duts[0]
     assert len(duts) == 2 and name == "dog" and image.shape == (3, 480, 854) and mask.dtype == torch.bool
+
+
+def test_frame_folders_are_listed_in_natural_order(tmp_path):
+    from amdlib.data.io import list_images
+
+    names = [f"frame_{t}" for t in range(1, 12)]
+    for name in reversed(names):
+        Image.fromarray(pattern_frame(8, 8, 0)).save(tmp_path / f"{name}.png")
+    assert [p.stem for p in list_images(tmp_path)] == names
+    for name in ("00010", "00002", "00001"):  # zero-padded names keep their order
+        Image.fromarray(pattern_frame(8, 8, 0)).save(tmp_path / f"{name}.jpg")
+    assert [p.stem for p in list_images(tmp_path)][:3] == ["00001", "00002", "00010"]
+
+
+def test_davis_like_sequence_frames_follow_natural_order(tmp_path):
+    for t in (1, 2, 10, 11):
+        folder = tmp_path / "JPEGImages" / "seq"
+        folder.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(pattern_frame(8, 8, t)).save(folder / f"frame_{t}.png")
+    sequence = DAVISLike(tmp_path, require_masks=False)[0]
+    assert [p.stem for p in sequence.frames] == ["frame_1", "frame_2", "frame_10", "frame_11"]

@@ -425,3 +425,77 @@ def test_amd_command_dispatches_download(capsys: pytest.CaptureFixture) -> None:
 
     assert amd(["download", "list"]) == 0
     assert "davis2016" in capsys.readouterr().out
+
+
+# ------------------------------------------------------------------ damaged archives, wrong layout
+
+
+def layout_resource(url: str, *, kind: str = "zip", filename: str = "toy.zip") -> Resource:
+    """The toy resource with an expected layout, as the table's datasets have."""
+    return Resource("toy", "toy set", (RemoteFile(filename, url, unpack=kind),), "toy", 'Loader("<root>/toy")',
+                    layout=("toy/JPEGImages", "toy/Annotations"))
+
+
+@pytest.mark.parametrize("kind", ["zip", "tar"])
+def test_a_truncated_archive_is_moved_aside_and_the_retry_downloads_again(tmp_path: Path, kind: str,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    filename = f"toy.{kind}"
+    good = tmp_path / "good" / filename
+    good.parent.mkdir()
+    data = make_zip(good, FILES) if kind == "zip" else make_tar(good, FILES, "w:gz")
+    bad = tmp_path / "bad" / filename
+    bad.parent.mkdir()
+    bad.write_bytes(data[: len(data) * 2 // 3])
+    monkeypatch.setitem(dl.RESOURCES, "toy", layout_resource(bad.as_uri(), kind=kind, filename=filename))
+    root = tmp_path / "real"
+    with pytest.raises(DownloadError) as info:
+        fetch("toy", root, progress=False)
+    archive = root / dl.ARCHIVE_DIR / filename
+    assert str(archive) in str(info.value) and f"moved it to {filename}.corrupt" in str(info.value)
+    assert not archive.exists() and (root / dl.ARCHIVE_DIR / f"{filename}.corrupt").exists()
+    assert not (root / "toy").exists()
+    assert_tree(fetch("toy", root, url=good.as_uri(), progress=False), FILES)  # downloaded again, not reused
+
+
+def test_a_zip_member_with_a_bad_crc_is_found_before_extraction(tmp_path: Path) -> None:
+    archive = tmp_path / "toy.zip"
+    data = bytearray(make_zip(archive, {"toy/readme.txt": b"hello world " * 20}))
+    position = data.index(b"hello world")
+    data[position] ^= 0xFF  # stored (uncompressed) member: the bytes change, the recorded CRC does not
+    archive.write_bytes(bytes(data))
+    with pytest.raises(DownloadError, match="toy.zip: member 'toy/readme.txt' fails its CRC check"):
+        dl.verify_archive(archive)
+
+
+def test_an_archive_without_the_expected_folder_is_not_ready(tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    wrong = tmp_path / "toy.zip"
+    make_zip(wrong, {"other/readme.txt": b"not the dataset"})
+    monkeypatch.setitem(dl.RESOURCES, "toy", layout_resource(wrong.as_uri()))
+    root = tmp_path / "real"
+    with pytest.raises(DownloadError) as info:
+        fetch("toy", root, progress=False)
+    message = str(info.value)
+    assert message.startswith("toy.zip: unpacked, but toy needs toy/JPEGImages, toy/Annotations")
+    assert "moved it to toy.zip.rejected" in message
+    assert not (root / "toy").exists() and leftovers(root) == []
+    good = tmp_path / "good.zip"
+    make_zip(good, FILES)
+    assert_tree(fetch("toy", root, url=good.as_uri(), progress=False), FILES)
+
+
+def test_davis_layout_is_checked_for_the_real_table_entry(tmp_path: Path) -> None:
+    archive = tmp_path / "DAVIS-data.zip"
+    make_zip(archive, {"DAVIS/JPEGImages/480p/bear/00000.jpg": b"x"})
+    with pytest.raises(DownloadError, match="davis2016 needs DAVIS/Annotations/480p, DAVIS/ImageSets/480p"):
+        fetch("davis2016", tmp_path / "real", url=archive.as_uri(), progress=False)
+    assert all(resource.layout for resource in dl.RESOURCES.values() if resource.is_archive)
+
+
+def test_cli_reports_a_corrupt_archive_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    archive = tmp_path / "DAVIS-data.zip"
+    archive.write_bytes(make_zip(tmp_path / "x.zip", FILES)[:40])
+    assert main(["fetch", "davis2016", "--root", str(tmp_path / "real"), "--url", archive.as_uri(),
+                 "--no-progress"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("error: ") and "DAVIS-data.zip" in err[-1] and ".corrupt" in err[-1]

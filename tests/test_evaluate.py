@@ -227,3 +227,34 @@ def test_dataset_object_channel_from_model_with_a_stand_in_model():
     model = _FixedMotionModel(areas=(0.85, 0.0, 0.15))
     model.config = SimpleNamespace(num_masks=3)
     assert dataset_object_channel_from_model(model, [_Frames(3), _Frames(4)]) == 2
+
+
+def test_rules_from_per_channel_scores_pick_what_the_masks_pick():
+    """`picked_channels` on `SequenceScores` equals `foreground` on the masks for every rule,
+    on hand-made masks where the rules disagree (object in channel 0, then 1; a third channel
+    nearly empty)."""
+    from amdlib.evaluation.channels import (CHANNEL_RULES, best_fixed_channel, picked_channels,
+                                            scores_of_masks)
+
+    results = [make_sequence("a", 0), make_sequence("b", 1)]
+    results[1].masks[1, :, 0, 0] = 1.0  # frame 1 of b: a stray pixel on top of the object channel
+    for result, motion in zip(results, (0, 1)):
+        result.motion_channel = motion
+    scores = [scores_of_masks(r) for r in results]
+    assert best_fixed_channel(scores) == channel_scores(results).best_channel
+    for rule in CHANNEL_RULES:
+        channel = best_fixed_channel(scores) if rule == "best_fixed" else 1
+        for result, score, chosen in zip(results, scores, foreground(results, rule, channel=1)):
+            picks = picked_channels(score, rule, channel)
+            assert torch.equal(result.masks[torch.arange(len(picks)), picks], chosen), rule
+    with pytest.raises(ValueError, match="unknown channel rule"):
+        picked_channels(scores[0], "largest")
+
+
+def test_dataset_object_channel_reads_sequence_scores_too():
+    from amdlib.evaluation.channels import dataset_object_channel, scores_of_masks
+
+    results = [make_sequence(f"v{i}", 1) for i in range(3)]
+    for result, motion in zip(results, (1, 1, 0)):
+        result.motion_channel = motion
+    assert dataset_object_channel([scores_of_masks(r) for r in results]) == dataset_object_channel(results) == 1

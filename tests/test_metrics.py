@@ -360,3 +360,64 @@ def test_confusion_matrix_rejects_labels_out_of_range():
         confusion.update(np.array([[0]]), np.array([[254]]))
     confusion.update(np.array([[21]]), np.array([[255]]))  # void: whatever was predicted
     assert confusion.matrix.sum() == 0
+
+
+# The release's pooled two-class mIoU.
+
+def naive_pooled_miou(predictions, truths) -> float:
+    """Loop over every pixel of every frame, count the 2x2 confusion matrix, average the two IoUs."""
+    matrix = [[0, 0], [0, 0]]
+    for prediction, truth in zip(predictions, truths):
+        for p, t in zip(np.asarray(prediction).ravel(), np.asarray(truth).ravel()):
+            matrix[int(t != 0)][int(p > 0.5)] += 1
+    ious = []
+    for k in (0, 1):
+        union = matrix[k][0] + matrix[k][1] + matrix[0][k] + matrix[1][k] - matrix[k][k]
+        if union:
+            ious.append(matrix[k][k] / union)
+    return float(np.mean(ious))
+
+
+def test_pooled_two_class_miou_by_hand():
+    """Two 2x2 frames. Frame 1: TP 1, FP 1, FN 1, TN 1; frame 2: all background, predicted
+    empty (TN 4). Pooled: TP 1, FP 1, FN 1, TN 5: IoU_fg = 1/3, IoU_bg = 5/7, mIoU = 11/21 (a
+    per-frame mean would give (1/3 + 1/3) / 2 and (1 + nan) for the second frame)."""
+    from amdlib.evaluation.metrics import foreground_counts, pooled_two_class_miou
+
+    predictions = np.array([[[0.9, 0.8], [0.1, 0.2]], [[0.0, 0.0], [0.0, 0.0]]])
+    truths = np.array([[[255, 0], [255, 0]], [[0, 0], [0, 0]]], dtype=np.uint8)
+    counts = foreground_counts(predictions, truths)
+    assert counts.tolist() == [[1, 1, 1], [0, 0, 0]]
+    assert pooled_two_class_miou(counts, 4) == pytest.approx((1 / 3 + 5 / 7) / 2)
+    assert pooled_two_class_miou(counts, 4) == pytest.approx(naive_pooled_miou(predictions, truths))
+    # Only background anywhere: the foreground class is absent and left out of the mean.
+    assert pooled_two_class_miou(foreground_counts(np.zeros((1, 2, 2)), np.zeros((1, 2, 2))), 4) == 1.0
+
+
+def test_pooled_two_class_miou_matches_a_naive_loop_on_random_sets():
+    from amdlib.evaluation.metrics import foreground_counts, pooled_two_class_miou
+
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        sequences = [(rng.random((rng.integers(1, 4), 5, 7)), rng.random((1, 5, 7)) > rng.random())
+                     for _ in range(3)]
+        sequences = [(p, np.broadcast_to(t, p.shape)) for p, t in sequences]
+        counts = np.concatenate([foreground_counts(p, t) for p, t in sequences])
+        pixels = np.full(len(counts), 35)
+        expected = naive_pooled_miou([f for p, _ in sequences for f in p], [f for _, t in sequences for f in t])
+        assert pooled_two_class_miou(counts, pixels) == pytest.approx(expected, abs=1e-12)
+
+
+def test_add_frames_keeps_precomputed_scores_like_add():
+    from amdlib.evaluation.metrics import VOSScores
+
+    prediction = np.zeros((3, 8, 8), bool)
+    prediction[:, 2:5, 2:6] = True
+    truth = np.zeros((3, 8, 8), np.uint8)
+    truth[:, 2:6, 2:6] = 255
+    computed, given = VOSScores(), VOSScores()
+    frames = computed.add("a", prediction, truth)
+    given.add_frames("a", [s.frame for s in frames], [s.j for s in frames], [s.f for s in frames])
+    assert given.summary() == computed.summary()
+    with pytest.raises(ValueError, match="already added"):
+        given.add_frames("a", [0], [1.0], [1.0])

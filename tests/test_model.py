@@ -103,3 +103,96 @@ def test_flow_masks_choose_which_frame_cuts_each_flow_into_segments(flow_masks, 
 def test_unknown_flow_masks_is_a_clear_error():
     with pytest.raises(ValueError, match="flow_masks must be one of"):
         AMDConfig(flow_masks="both")
+
+
+# Frame resize to the flow input (AMDConfig.flow_resize_align_corners).
+
+def _flow_input(model: AMD, frames: torch.Tensor) -> torch.Tensor:
+    """The images the motion pathway's pyramid sees in one forward pass."""
+    seen = []
+    handle = model.motion.pyramid.register_forward_pre_hook(lambda module, args: seen.append(args[0]))
+    model(frames)
+    handle.remove()
+    return seen[0]
+
+
+@pytest.mark.parametrize("align_corners, expected", [(True, [0.0, 1 / 3, 2 / 3, 1.0]),
+                                                     (False, [0.0, 0.25, 0.75, 1.0])])
+def test_frames_reach_the_flow_input_with_the_configured_align_corners(align_corners, expected):
+    """A 2-pixel ramp [0, 1] stretched to 4 pixels, by hand: align_corners=True samples at
+    x = 0, 1/3, 2/3, 1; False at x = -0.25, 0.25, 0.75, 1.25 clamped to the edges. The model's
+    pyramid sees exactly that resize."""
+    from amdlib.model.amd import resize_to_flow_input
+
+    ramp = torch.tensor([0.0, 1.0]).view(1, 1, 1, 2).expand(1, 3, 2, 2)
+    config = AMDConfig.profile("smoke", flow_size=(4, 4), flow_resize_align_corners=align_corners)
+    assert torch.allclose(resize_to_flow_input(ramp, config)[0, 0, 0], torch.tensor(expected), atol=1e-6)
+    model = AMD(AMDConfig.profile("smoke", flow_size=(32, 48), flow_resize_align_corners=align_corners)).eval()
+    frames = torch.rand(1, 2, 3, 40, 40)
+    expected_input = torch.nn.functional.interpolate(frames[0], size=(32, 48), mode="bilinear",
+                                                     align_corners=align_corners)
+    assert torch.allclose(_flow_input(model, frames), expected_input, atol=1e-6)
+
+
+def test_align_corners_defaults_the_release_true_and_the_cpu_profile_false():
+    assert AMDConfig().flow_resize_align_corners and AMDConfig.profile("paper").flow_resize_align_corners
+    assert not AMDConfig.profile("cpu").flow_resize_align_corners
+    assert not AMDConfig.profile("smoke").flow_resize_align_corners
+    # A stored config from before the field resized with align_corners=False.
+    stored = {k: v for k, v in AMDConfig().to_dict().items() if k != "flow_resize_align_corners"}
+    assert AMDConfig.from_dict(stored).flow_resize_align_corners is False
+    assert AMDConfig.from_dict(AMDConfig().to_dict()).flow_resize_align_corners is True
+
+
+def test_align_corners_changes_nothing_when_the_frames_already_have_the_flow_size():
+    """Identity resize under both settings: the same loss, bit for bit."""
+    frames = torch.rand(2, 2, 3, 64, 64)
+    losses = []
+    for align in (True, False):
+        torch.manual_seed(0)
+        losses.append(AMD(AMDConfig.profile("smoke", flow_resize_align_corners=align)).train()(frames).loss)
+    assert torch.equal(losses[0], losses[1])
+
+
+# Masked average pooling: the release's bare division wherever it is finite.
+
+def test_masked_average_pool_equals_the_bare_division_for_a_tiny_mask():
+    """Mask sum 1e-5 (< 1e-4): adding the old eps = 1e-6 scaled the feature by 1e-5 / 1.1e-5;
+    the clamp leaves the release's bare division, 3.0, untouched."""
+    from amdlib.model.segment_flow import masked_average_pool
+
+    features = torch.full((1, 1, 2, 2), 3.0)
+    masks = torch.zeros(1, 1, 2, 2)
+    masks[0, 0, 0, 0] = 1e-5
+    bare = (features * masks).sum() / masks.sum()
+    old = (features * masks).sum() / (masks.sum() + 1e-6)
+    assert bare.item() == pytest.approx(3.0) and old.item() == pytest.approx(3.0 / 1.1, rel=1e-4)
+    assert masked_average_pool(features, masks).item() == bare.item()
+    assert masked_average_pool(features.double(), masks.double()).item() == pytest.approx(3.0, rel=1e-12)
+
+
+def test_masked_average_pool_of_an_empty_segment_is_zero_with_finite_gradients():
+    from amdlib.model.segment_flow import masked_average_pool
+
+    features = torch.rand(1, 4, 3, 3, requires_grad=True)
+    masks = torch.zeros(1, 2, 3, 3)
+    masks[0, 0] = torch.rand(3, 3)
+    masks.requires_grad_(True)
+    pooled = masked_average_pool(features, masks)
+    assert torch.equal(pooled[0, 1], torch.zeros(4))
+    pooled.sum().backward()
+    assert torch.isfinite(features.grad).all() and torch.isfinite(masks.grad).all()
+    # A floor above the dtype's smallest normal number applies as given.
+    assert masked_average_pool(features, masks.detach() * 0 + 1e-3, eps=1.0)[0, 0, 0].item() == pytest.approx(
+        (features[0, 0] * 1e-3).sum().item(), rel=1e-5)
+
+
+def test_segment_eps_is_the_pooling_floor_in_the_model():
+    """AMDConfig.segment_eps reaches the pooling as its floor (default 0: the dtype's smallest
+    normal number); a floor of 1e6 shrinks every pooled feature and so changes the loss."""
+    frames = torch.rand(1, 2, 3, 32, 32)
+    losses = []
+    for eps in (0.0, 1e6):
+        torch.manual_seed(0)
+        losses.append(AMD(AMDConfig.profile("smoke", segment_eps=eps)).train()(frames).loss.item())
+    assert AMDConfig().segment_eps == 0.0 and losses[0] != losses[1]

@@ -76,3 +76,23 @@ def test_predict_pairs_with_a_model_on_cuda_matches_the_cpu():
     (masks, flow), (cpu_masks, cpu_flow) = _predict_on("cuda"), _predict_on("cpu")
     assert masks.device.type == "cpu"
     assert torch.allclose(masks, cpu_masks, atol=1e-4) and torch.allclose(flow, cpu_flow, atol=1e-3)
+
+
+def test_vos_strip_draws_every_prediction_on_one_fixed_scale_with_its_j():
+    """An empty prediction stays black (clim 0-1, not stretched to its own range), every
+    prediction panel's title holds its J, and the figure has a colour bar."""
+    from amdlib.reports.figures import vos_strip
+
+    truth = torch.zeros(8, 8, dtype=torch.bool)
+    truth[2:6, 2:6] = True  # 16 pixels
+    half = torch.zeros(8, 8)
+    half[2:6, 2:4] = 0.9  # 8 of the 16: J = 0.5
+    empty = torch.zeros(8, 8)
+    faint = torch.full((8, 8), 0.3)  # everywhere below 0.5: J = 0
+    frames = [torch.rand(3, 8, 8) for _ in range(3)]
+    figure = vos_strip(frames, [truth] * 3, [half, empty, faint], ["a t=0", "b t=1", "c t=2"], columns=3)
+    panels = [axis for axis in figure.axes if axis.images and axis.get_title().startswith("J=")]
+    assert [axis.get_title() for axis in panels] == ["J=0.50", "J=0.00", "J=0.00"]
+    assert all(axis.images[0].get_clim() == (0.0, 1.0) for axis in panels)
+    assert [axis.get_title() for axis in figure.axes[:3]] == ["a t=0", "b t=1", "c t=2"]
+    assert any(axis.get_label() == "<colorbar>" for axis in figure.axes)

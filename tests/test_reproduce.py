@@ -387,3 +387,32 @@ def test_parameters_cells_do_not_derive_values_from_profile():
             code = line.split("#", 1)[0]
             if "profile" in code and not code.startswith("profile ="):
                 raise AssertionError(f"{path.name}: parameters cell computes from profile: {line!r}")
+
+
+def test_an_evaluation_step_without_the_trained_model_names_the_step_to_run_first(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("AMD_RUNS_DIR", raising=False)
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    _notebook(notebooks / "00_first.ipynb", 'profile = "cpu"\nresults_dir = None',
+              "import pathlib\n"
+              "out = pathlib.Path(results_dir) / 'summaries'\n"
+              "out.mkdir(parents=True, exist_ok=True)\n"
+              f"(out / '00_first.json').write_text({SUMMARY_JSON!r})")
+    _notebook(notebooks / "01_train.ipynb", 'profile = "cpu"\nresults_dir = None', "print('trained')")
+    _notebook(notebooks / "03_eval.ipynb", 'profile = "cpu"\nresults_dir = None\ncheckpoint = None',
+              "raise FileNotFoundError('checkpoint not found')")
+    layout = _layout(tmp_path, notebooks)
+    assert reproduce.main(["--profile", "smoke", "--only", "00"], layout=layout) == 0
+    capsys.readouterr()
+    assert reproduce.main(["--profile", "smoke", "--only", "03"], layout=layout) == 1
+    err = capsys.readouterr().err
+    expected = tmp_path / "runs" / "smoke" / "checkpoint.pt"
+    assert (f"notebook 03_eval.ipynb evaluates the model that 01_train trains, and {expected} does not exist "
+            "yet: run `python scripts/reproduce.py --only 01` first (or `make reproduce`), or pass "
+            "--checkpoint PATH") in err
+    readme = (tmp_path / "results" / "README.md").read_text()
+    assert "**41.0**: fake AMD + TTA" in readme  # the earlier step's summary is still on the page
+    expected.parent.mkdir(parents=True)
+    expected.write_bytes(b"weights")  # with the model there, the notebook itself runs (and here fails)
+    assert reproduce.main(["--profile", "smoke", "--only", "03"], layout=layout) == 1
+    assert "checkpoint not found" in capsys.readouterr().err

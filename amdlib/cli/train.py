@@ -6,6 +6,11 @@
 
 Without `--data-root` it trains on the profile's synthetic videos (generated on first use) and
 scores the model on the synthetic DAVIS-layout set every `eval_every` iterations.
+
+Checked before the first iteration: `--resume` needs `<out>/checkpoint.pt`, and a setting that
+changes the optimisation (lr, batch size, schedule, augmentation ...) must equal the one the
+checkpoint was trained with unless `--allow-changed-config` is given (then the changes are
+printed); the evaluation set must open and its files must be readable (`check_readable`).
 """
 
 from __future__ import annotations
@@ -15,8 +20,11 @@ import dataclasses
 import sys
 from pathlib import Path
 
+from . import CommandError
 from ..config import PROFILES, TrainConfig, profile
-from ..training.train import AMP_DTYPES, TrainResult, train, training_pairs
+from ..io.atomic import remove_stale_temporaries
+from ..training.train import (AMP_DTYPES, TrainResult, describe_changes, read_train_config, train,
+                              train_config_changes, training_pairs)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -25,7 +33,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--data-root", help="YouTube-VOS-layout root (default: the profile's synthetic videos)")
     parser.add_argument("--split", help="split file: '<folder relative to root> <frame> ...' per line")
     parser.add_argument("--out", help="run folder (default: runs/<profile>)")
-    parser.add_argument("--resume", action="store_true", help="continue from <out>/checkpoint.pt")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue from <out>/checkpoint.pt (an error when there is none)")
+    parser.add_argument("--allow-changed-config", action="store_true",
+                        help="with --resume: continue although a setting that changes the optimisation (lr, "
+                             "batch size, iterations ...) differs from the checkpoint's; the changes are printed")
     parser.add_argument("--eval-root", help="DAVIS-2016-layout root evaluated every eval_every iterations")
     parser.add_argument("--minutes", type=float, help="stop after this many training minutes")
     parser.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: cuda if available)")
@@ -35,6 +47,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--amp", choices=sorted(AMP_DTYPES))
     parser.add_argument("--flip", action="store_true", default=None, help="random horizontal flips")
     return parser.parse_args(argv)
+
+
+def check_resume(checkpoint: Path, config: TrainConfig, allow_changed: bool) -> None:
+    """CommandError when `checkpoint` is missing, or was trained with other optimisation settings
+    and `allow_changed` is False. Leftover temporary files of a killed checkpoint write go first."""
+    remove_stale_temporaries(checkpoint)
+    if not checkpoint.is_file():
+        raise CommandError(f"{checkpoint}: no checkpoint to resume from (run without --resume to start "
+                           "a new run, or pass the run folder with --out)")
+    changes = train_config_changes(read_train_config(checkpoint), config)
+    if changes and not allow_changed:
+        raise CommandError(f"{checkpoint}: was trained with other settings ({describe_changes(changes)}); "
+                           "pass --allow-changed-config to resume with the new ones")
 
 
 def main(argv: list[str] | None = None) -> TrainResult:
@@ -47,6 +72,9 @@ def main(argv: list[str] | None = None) -> TrainResult:
     changes = {k: v for k, v in vars(args).items()
                if k in {f.name for f in dataclasses.fields(TrainConfig)} and v is not None}
     config = chosen.train.replace(**changes)
+    out = Path(args.out) if args.out else Path("runs") / args.profile
+    if args.resume:
+        check_resume(out / "checkpoint.pt", config, args.allow_changed_config)
     data_root, split, eval_root = args.data_root, args.split, args.eval_root
     if data_root is None:
         datasets = generate_all(Path("data/generated") / chosen.data, chosen.data)
@@ -56,10 +84,13 @@ def main(argv: list[str] | None = None) -> TrainResult:
     evaluate = None
     if eval_root is not None:
         validation = DAVIS2016(eval_root)
+        validation.check_readable()  # a broken evaluation set stops the run now, not at the first evaluation
         evaluate = lambda model: vos_channel_scores(model, validation, chosen.eval_size).as_row()  # noqa: E731
-    return train(chosen.model, config, pairs, args.out or Path("runs") / args.profile, resume=args.resume,
+    return train(chosen.model, config, pairs, out, resume=args.resume,
                  evaluate=evaluate, device=args.device, time_limit=None if args.minutes is None else 60 * args.minutes)
 
 
-if __name__ == "__main__":
-    main(sys.argv[1:])
+if __name__ == "__main__":  # through the dispatcher, so that input errors print one line
+    from . import main as amd
+
+    sys.exit(amd(["train", *sys.argv[1:]]))

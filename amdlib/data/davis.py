@@ -30,8 +30,8 @@ from pathlib import Path
 from torch import Tensor
 from torch.utils.data import Dataset
 
-from .io import (DatasetError, DatasetFileNotFoundError, image_size, list_images, load_frame,
-                 load_mask, read_lines, require_dir)
+from .io import (DatasetError, DatasetFileNotFoundError, check_same_size, image_size, list_images,
+                 load_frame, load_mask, read_lines, require_dir)
 
 
 @dataclass
@@ -76,6 +76,19 @@ class _Sequences(Dataset[VOSSequence]):
     @property
     def names(self) -> list[str]:
         return [s.name for s in self.sequences]
+
+    def check_readable(self) -> None:
+        """Read every frame's and mask's header and decode each sequence's first frame and first
+        mask, so that a broken set fails before a training run rather than at its first
+        evaluation; raises `DatasetError` naming the file."""
+        for sequence in self.sequences:
+            sizes = {path: image_size(path) for path in [*sequence.frames, *sequence.masks.values()]}
+            first = sequence.frames[0]
+            for path, size in sizes.items():
+                check_same_size(first, sizes[first], path, size)
+            sequence.frame(0)
+            if sequence.annotated:
+                sequence.mask(sequence.annotated[0])
 
     def by_name(self, name: str) -> VOSSequence:
         for sequence in self.sequences:
@@ -135,7 +148,8 @@ class DAVIS2016(_Sequences):
         if len(lines[0].split()) >= 2:
             self.sequences = self._from_pairs(split_file, lines)
         else:
-            self.sequences = [self._dense(line.split()[0], str(split_file)) for line in lines]
+            self.sequences = [self._dense(line.split()[0], f"{split_file} line {number}")
+                              for number, line in enumerate(lines, start=1)]
 
     def _dense(self, name: str, where: str) -> VOSSequence:
         frames = sequence_frames(self.image_root, name, f" listed in {where}")

@@ -21,6 +21,7 @@ missing file raises `DatasetFileNotFoundError`, which is also a `FileNotFoundErr
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -61,10 +62,30 @@ def is_image(path: Path) -> bool:
     return path.suffix.lower() in IMAGE_EXTENSIONS
 
 
+def natural_key(name: str) -> tuple:
+    """Sort key that orders the digit runs of a name by value: frame_2 before frame_10.
+
+    Zero-padded names (00000.jpg ...) keep their text order; the name itself breaks ties
+    (e.g. "1" and "01")."""
+    parts = re.split(r"(\d+)", name)
+    return tuple(int(part) if i % 2 else part for i, part in enumerate(parts)), name
+
+
+def natural_sorted(paths: Iterable[Path]) -> list[Path]:
+    """`paths` in natural order of their names (`natural_key`)."""
+    return sorted(paths, key=lambda p: natural_key(p.name))
+
+
 def list_images(folder: Path) -> list[Path]:
-    """Image files directly inside `folder`, sorted by name (frame order in every layout)."""
+    """Image files directly inside `folder` in frame order: natural order of their names, so
+    frame_1, frame_2, ..., frame_10 (not frame_1, frame_10, frame_2)."""
     folder = require_dir(folder, "image")
-    return sorted((p for p in folder.iterdir() if p.is_file() and is_image(p)), key=lambda p: p.name)
+    return natural_sorted(p for p in folder.iterdir() if p.is_file() and is_image(p))
+
+
+def list_folders(folder: Path) -> list[Path]:
+    """Sub-folders of `folder` (sequences, videos) in natural order of their names."""
+    return natural_sorted(p for p in folder.iterdir() if p.is_dir())
 
 
 def find_image(folder: Path, stem: str, extensions: Iterable[str] = IMAGE_EXTENSIONS) -> Path | None:

@@ -74,16 +74,23 @@ def _resolve_split_file(root: Path, split_file: str | Path) -> Path:
 
 
 def _frame_paths(folder: Path, tokens: list[str], where: str) -> tuple[Path, ...]:
+    """The listed frames of one split-file line; every one must exist (a missing frame is found
+    here, naming the line, not when a pair happens to draw it)."""
     if not tokens:
         return tuple(list_images(folder))
     if is_image(Path(tokens[0])):
-        return tuple(folder / token for token in tokens)
-    for ext in IMAGE_EXTENSIONS:
-        if (folder / f"{tokens[0]}{ext}").is_file():
-            return tuple(folder / f"{token}{ext}" for token in tokens)
-    raise DatasetFileNotFoundError(
-        f"{folder / tokens[0]}.*: first frame listed in {where} not found "
-        f"(tried {', '.join(IMAGE_EXTENSIONS)})")
+        paths = tuple(folder / token for token in tokens)
+    else:
+        ext = next((e for e in IMAGE_EXTENSIONS if (folder / f"{tokens[0]}{e}").is_file()), None)
+        if ext is None:
+            raise DatasetFileNotFoundError(
+                f"{folder / tokens[0]}.*: first frame listed in {where} not found "
+                f"(tried {', '.join(IMAGE_EXTENSIONS)})")
+        paths = tuple(folder / f"{token}{ext}" for token in tokens)
+    missing = next((path for path in paths if not path.is_file()), None)
+    if missing is not None:
+        raise DatasetFileNotFoundError(f"{missing}: frame listed in {where} not found")
+    return paths
 
 
 def read_split(root: Path, split_file: str | Path) -> list[VideoEntry]:

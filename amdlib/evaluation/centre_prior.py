@@ -29,15 +29,30 @@ def centre_disk(height: int, width: int, radius: float) -> Tensor:
     return (ys**2 + xs**2).sqrt() <= radius * min(height, width)
 
 
-def centre_prior_j(truths: list[Tensor], radii: tuple[float, ...] = tuple(r / 20 for r in range(1, 15))) -> dict:
-    """J (DAVIS convention) of the best centred disk, the radius chosen on the same data."""
+CENTRE_RADII = tuple(r / 20 for r in range(1, 15))
+"""Radii (fractions of the shorter side) the centre prior's disk is chosen from."""
+
+
+def centre_radius_scores(truth: Tensor, radii: tuple[float, ...] = CENTRE_RADII) -> Tensor:
+    """len(radii) J (mean over the frames) of a centred disk of each radius, for one sequence's
+    T,H,W bool ground truth: what fitting the radius needs, from the truth alone."""
+    return torch.stack([jaccard(centre_disk(*truth.shape[-2:], r).expand_as(truth), truth).mean() for r in radii])
+
+
+def best_centre_radius(per_sequence: list[Tensor], radii: tuple[float, ...] = CENTRE_RADII) -> dict:
+    """{"radius", "J"}: the radius whose J, averaged over sequences (`centre_radius_scores` of
+    each), is highest; the first such radius on a tie."""
     best = {"radius": 0.0, "J": -1.0}
-    for radius in radii:
-        per_sequence = [jaccard(centre_disk(*t.shape[-2:], radius).expand_as(t), t).mean() for t in truths]
-        score = torch.stack(per_sequence).mean().item()
+    for index, radius in enumerate(radii):
+        score = torch.stack([scores[index] for scores in per_sequence]).mean().item()
         if score > best["J"]:
             best = {"radius": radius, "J": score}
     return best
+
+
+def centre_prior_j(truths: list[Tensor], radii: tuple[float, ...] = CENTRE_RADII) -> dict:
+    """J (DAVIS convention) of the best centred disk, the radius chosen on the same data."""
+    return best_centre_radius([centre_radius_scores(t, radii) for t in truths], radii)
 
 
 def centre_prior(height: int, width: int, radius: float) -> Tensor:

@@ -18,6 +18,10 @@ adaptation), and which channel rule gets which J:
 
 Every number is reported beside the centre prior on the same frames: on object-centric data a
 centred disk is a strong baseline that looks at no pixel.
+
+The rules work on masks held whole (`SequenceMasks`, `foreground`) or on per-frame, per-channel
+scores (`SequenceScores`, `picked_channels`, `rule_scores`), which pick the same channels without
+keeping any mask: what the set-sized protocol of `amdlib.evaluation.vos` uses.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor
@@ -48,6 +53,10 @@ class SequenceMasks:
     """T,H,W bool ground truth."""
     motion_channel: int | None = None
     """The label-free motion-contrast channel of this video, once `attach_motion_channels` ran."""
+
+    @property
+    def channels(self) -> int:
+        return self.masks.shape[1]
 
 
 @torch.no_grad()
@@ -170,9 +179,9 @@ def majority_channel(channels: Sequence[int]) -> int:
     return min(counts, key=lambda k: (-counts[k], k))
 
 
-def dataset_object_channel(results: Sequence[SequenceMasks]) -> int:
+def dataset_object_channel(results: Sequence[SequenceMasks] | Sequence["SequenceScores"]) -> int:
     """One object channel for a whole set, label-free, from results that carry `motion_channel`
-    (`attach_motion_channels`): the channel the per-video motion-contrast rule picks in the most
+    (`attach_motion_channels`, or `SequenceScores` from `amdlib.evaluation.vos`): the channel the per-video motion-contrast rule picks in the most
     videos; a tie goes to the lowest channel index.
 
     Why: the release's protocol fixes one hand-picked channel per trained model (docs/method.md section 6;
@@ -182,7 +191,7 @@ def dataset_object_channel(results: Sequence[SequenceMasks]) -> int:
     """
     if not results:
         raise ValueError("no results to choose an object channel from")
-    if results[0].masks.shape[1] == 1:
+    if results[0].channels == 1:
         return 0
     for result in results:
         if result.motion_channel is None:
@@ -283,6 +292,114 @@ def vos_scores(results: list[SequenceMasks], rule: str = "fixed", channel: int =
     for result, prediction in zip(results, foreground(results, rule, channel)):
         scores.add(result.name, prediction.numpy() > 0.5, result.truth.numpy(), boundary=boundary)
     return scores
+
+
+@dataclass
+class SequenceScores:
+    """What every channel rule needs from one method on one sequence, without the masks:
+    per frame and channel J, DAVIS F, area and pixel counts, so a rule's channel can be picked
+    after a whole set was scored (`foreground_scores`) while memory holds one sequence at a time.
+    """
+
+    name: str
+    frames: list[int]
+    """The T annotated frame indices."""
+    j: Tensor
+    """T,c float32 J of each channel (> 0.5) against the truth."""
+    f: Tensor
+    """T,c float64 DAVIS boundary F of each channel (NaN when boundaries were not computed)."""
+    area: Tensor
+    """T,c float32 fraction of the frame each channel covers (> 0.5)."""
+    counts: Tensor
+    """T,c,3 int64 (TP, FP, FN) pixels of each channel, for the pooled mIoU."""
+    pixels: int
+    """H*W of the frames."""
+    motion_channel: int | None = None
+    object_channel: int | None = None
+    """The model's `AMD.object_channel` (1 for released weights), None for baselines."""
+    seconds: float = 0.0
+    """Time the method took on this sequence (adaptation, segmentation, motion channel), not the scoring."""
+    masks: SequenceMasks | None = None
+    """The masks themselves, kept only for the sequences asked for (figures)."""
+
+    @property
+    def channels(self) -> int:
+        return self.j.shape[1]
+
+
+def score_channels(masks: Tensor, truth: Tensor, boundary: bool = True,
+                   threshold: float = 0.5) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """(J, F, area, counts) of every channel: T,c,H,W soft masks and T,H,W bool truth -> T,c
+    J (float32), T,c F (NaN unless `boundary`), T,c area and T,c,3 (TP, FP, FN) counts."""
+    from .metrics import boundary_f, foreground_counts
+
+    binary, truth_np = masks > threshold, truth.numpy()
+    j = jaccard(binary, truth.unsqueeze(1))
+    area = binary.float().mean((2, 3))
+    binary_np = binary.numpy()
+    f = torch.tensor([[boundary_f(frame[k], t) if boundary else float("nan") for k in range(frame.shape[0])]
+                      for frame, t in zip(binary_np, truth_np)], dtype=torch.float64).view(j.shape)
+    counts = torch.from_numpy(foreground_counts(binary_np, np.broadcast_to(truth_np[:, None], binary_np.shape)))
+    return j, f, area, counts
+
+
+def sequence_scores(name: str, frames: list[int], chunks: list[tuple[Tensor, Tensor, Tensor, Tensor]],
+                    pixels: int, **fields) -> SequenceScores:
+    """`SequenceScores` from the `score_channels` of consecutive chunks of one sequence's frames."""
+    j, f, area, counts = (torch.cat(parts) for parts in zip(*chunks))
+    return SequenceScores(name, list(frames), j, f, area, counts, pixels, **fields)
+
+
+def scores_of_masks(result: SequenceMasks, frames: list[int] | None = None, boundary: bool = True,
+                    **fields) -> SequenceScores:
+    """`SequenceScores` of masks held whole (`SequenceMasks`), e.g. a baseline's."""
+    frames = list(range(len(result.truth))) if frames is None else frames
+    pixels = result.truth.shape[-2] * result.truth.shape[-1]
+    return sequence_scores(result.name, frames, [score_channels(result.masks, result.truth, boundary)], pixels,
+                           motion_channel=result.motion_channel, **fields)
+
+
+def best_fixed_channel(results: Sequence[SequenceScores]) -> int:
+    """The channel with the best J (mean over frames, then over sequences; as `channel_scores`)."""
+    per_channel = torch.tensor([r.j.mean(0).tolist() for r in results]).mean(0)
+    return int(per_channel.argmax())
+
+
+def picked_channels(result: SequenceScores, rule: str, channel: int = 0) -> Tensor:
+    """T channels `rule` (one of CHANNEL_RULES) picks in each frame from per-channel scores; the
+    same picks as `foreground` on the masks. `channel`: the fixed one (`fixed`, `best_fixed`)."""
+    frames = torch.arange(result.j.shape[0])
+    if rule in ("fixed", "best_fixed"):
+        return torch.full_like(frames, channel)
+    if rule == "smallest_area_video":
+        return torch.full_like(frames, int(smallest_area_channel(result.area.mean(0, keepdim=True))[0]))
+    if rule == "smallest_area_frame":
+        return smallest_area_channel(result.area)
+    if rule == "motion_contrast_video":
+        if result.motion_channel is None:
+            raise ValueError(f"{result.name}: no motion channel; call attach_motion_channels first")
+        return torch.full_like(frames, result.motion_channel)
+    if rule == "oracle_frame":
+        return result.j.argmax(1)
+    raise ValueError(f"unknown channel rule {rule!r}; choose from {sorted(CHANNEL_RULES)}")
+
+
+def rule_scores(results: Sequence[SequenceScores], rule: str = "fixed", channel: int = 0):
+    """(`metrics.VOSScores`, pooled two-class mIoU) of one channel rule over a set scored one
+    sequence at a time; equals `vos_scores` (and the mIoU) on the masks themselves."""
+    from .metrics import VOSScores, pooled_two_class_miou
+
+    if rule == "best_fixed":
+        channel = best_fixed_channel(results)
+    scores, counts, pixels = VOSScores(), [], []
+    for result in results:
+        pick = picked_channels(result, rule, channel)
+        frames = torch.arange(len(pick))
+        scores.add_frames(result.name, result.frames, result.j[frames, pick].tolist(), result.f[frames, pick].tolist())
+        counts.append(result.counts[frames, pick])
+        pixels += [result.pixels] * len(pick)
+    miou = pooled_two_class_miou(torch.cat(counts), torch.tensor(pixels)) if counts else float("nan")
+    return scores, miou
 
 
 def single_channel(name: str, maps: Tensor, truth: Tensor) -> SequenceMasks:

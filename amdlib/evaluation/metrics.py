@@ -4,7 +4,8 @@
   boundary F-measure per frame, summarised per sequence (mean, recall, decay as the DAVIS toolkit
   defines them) and over a set in two conventions that published tables mix up:
   the DAVIS one (mean over the frames of a sequence, then over sequences) and the frame-averaged
-  one (mean over all frames of the set, usual for FBMS-59 and SegTrackv2).
+  one (mean over all frames of the set, usual for FBMS-59 and SegTrackv2); and the release's
+  own score, a two-class mIoU pooled over the set (`pooled_two_class_miou`).
   A probability > 0.5 is foreground; every non-zero ground-truth label is foreground (multiple
   objects merged into one); only the frames handed in (the annotated ones) count.
 - Zero-shot saliency (docs/method.md section 6a): max F-beta (beta^2 = 0.3, 256 thresholds), MAE, S-measure and
@@ -329,6 +330,13 @@ class VOSScores:
                 "JF_davis_mean": (self.j_davis_mean + self.f_davis_mean) / 2,
                 "sequences": len(self.sequences()), "frames": len(self.evaluated_frames())}
 
+    def add_frames(self, name: str, frames: Sequence[int], j: Iterable[float], f: Iterable[float]) -> None:
+        """Keep the already computed J and F of one sequence's frames (e.g. of a channel that a
+        rule picked from per-channel scores, `amdlib.evaluation.channels.SequenceScores`)."""
+        if any(score.sequence == name for score in self.frames):
+            raise ValueError(f"sequence {name!r} was already added")
+        self.frames.extend(FrameScore(name, int(i), float(a), float(b)) for i, a, b in zip(frames, j, f))
+
     def frame_rows(self) -> list[dict]:
         """One dict per evaluated frame (sequence, frame, j, f), e.g. for `pandas.DataFrame`."""
         return [asdict(score) for score in self.evaluated_frames()]
@@ -336,6 +344,37 @@ class VOSScores:
     def sequence_rows(self) -> list[dict]:
         """One dict per sequence (`SequenceScore` fields)."""
         return [asdict(row) for row in self.sequences()]
+
+
+# ---------------------------------------------------------------------------------------------
+# The release's VOS metric: two-class mIoU pooled over a dataset (docs/method.md section 6)
+# ---------------------------------------------------------------------------------------------
+
+
+def foreground_counts(prediction: Array, truth: Array, threshold: float = 0.5) -> np.ndarray:
+    """...,3 int64 (true positive, false positive, false negative) pixel counts of every H,W
+    frame of ...,H,W predictions (bool or probabilities > `threshold`) and label maps."""
+    prediction, truth = binarize(prediction, threshold), merge_objects(truth)
+    _check_same_shape(prediction, truth)
+    hit = (prediction & truth).sum((-2, -1))
+    return np.stack([hit, prediction.sum((-2, -1)) - hit, truth.sum((-2, -1)) - hit], -1).astype(np.int64)
+
+
+def pooled_two_class_miou(counts: Array, pixels: Array) -> float:
+    """The release's VOS score: mean of the background and foreground IoU of one confusion
+    matrix summed over every frame of every sequence (not a per-frame or per-sequence mean).
+
+    counts: ...,3 (TP, FP, FN) per frame (`foreground_counts`); pixels: the frames' pixel counts
+    (a scalar or one per frame). A class absent from both truth and prediction everywhere is left
+    out of the mean, as a ConfusionMatrix's NaN IoU; NaN for no pixels.
+    """
+    counts = _numpy(counts).reshape(-1, 3).astype(np.int64)
+    pixels = np.broadcast_to(_numpy(pixels).astype(np.int64), counts.shape[:1])
+    tp, fp, fn = counts.sum(0)
+    tn = int(pixels.sum()) - tp - fp - fn
+    confusion = ConfusionMatrix(num_classes=2, ignore_index=None)
+    confusion.matrix[:] = [[tn, fp], [fn, tp]]
+    return confusion.miou()
 
 
 # ---------------------------------------------------------------------------------------------

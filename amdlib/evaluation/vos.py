@@ -4,8 +4,13 @@ docs/method.md section 6b: the appearance pathway segments every annotated frame
 and without test-time adaptation (TTA, `amdlib.evaluation.adapt`), and every method in the same harness is
 scored with every channel rule (`amdlib.evaluation.channels.CHANNEL_RULES`):
 
-    masks = zero_shot_vos(model, sequences, size, AdaptConfig(iterations=100))
-    rows, per_sequence = vos_table({"DAVIS-2016": masks})
+    scores = zero_shot_vos(model, sequences, size, AdaptConfig(iterations=100))
+    rows, per_sequence = vos_table({"DAVIS-2016": scores})
+
+One sequence is segmented and scored at a time and only its scores are kept (per frame and
+channel, `SequenceScores`), so memory does not grow with the number of sequences; the masks of
+the sequences named in `keep_masks` are kept for figures. Rules that need the whole set (the
+fixed channel chosen label-free, the best fixed channel) are resolved from the scores afterwards.
 
 The notebook, the tests on real DAVIS-2016 frames and a user's own script all run this code, so
 a number in results/ is reproducible from Python without the notebook.
@@ -13,31 +18,44 @@ a number in results/ is reproducible from Python without the notebook.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Collection
+
+import torch
+
 from .adapt import AdaptConfig, adapt, load_video
 from .baselines import motion_sequence_masks
-from .centre_prior import centre_prior_j, centre_prior_masks
-from .channels import (CHANNEL_RULES, SequenceMasks, attach_motion_channels,
-                       segment_sequences, single_channel, vos_scores)
+from .centre_prior import best_centre_radius, centre_prior_masks, centre_radius_scores
+from .channels import (CHANNEL_RULES, SequenceMasks, SequenceScores, attach_motion_channels,
+                       dataset_object_channel, motion_contrast_channel, rule_scores, score_channels,
+                       scores_of_masks, segment_sequences, sequence_scores, single_channel)
+from ..data.transforms import resize_images
 from ..model.amd import AMD
 
 AMD_METHOD = "AMD"
 MOTION_METHOD = "motion baseline (DIS + RANSAC)"
-
-
 TTA_UNITS = ("video", "dataset")
+F_NOTE = ("With c = 2 a mask and its complement share one boundary, so F cannot tell a channel "
+          "from the other: compare channel rules by J (or mIoU), not F.")
+"""Where F is reported (`vos_table`, notebook 03)."""
 
 
 def tta_method(config: AdaptConfig, unit: str = "video") -> str:
     return f"AMD + TTA ({config.iterations} it)" + ("" if unit == "video" else " per dataset")
 
 
-def amd_with_tta(model: AMD, sequences: list, size: tuple[int, int] | None,
-                 config: AdaptConfig, unit: str = "video") -> list[SequenceMasks]:
-    """TTA (docs/method.md section 6b), then segmentation. unit "video": a fresh copy of `model` adapts to
-    each video alone; "dataset": one copy adapts to pairs from all the set's videos. The
-    motion-contrast channel comes from the adapted model too."""
+def _check_unit(unit: str) -> None:
     if unit not in TTA_UNITS:
         raise ValueError(f"TTA unit must be one of {TTA_UNITS}, got {unit!r}")
+
+
+def amd_with_tta(model: AMD, sequences: list, size: tuple[int, int] | None,
+                 config: AdaptConfig, unit: str = "video") -> list[SequenceMasks]:
+    """TTA (docs/method.md section 6b), then segmentation, keeping every mask (for small sets, e.g.
+    the ablations; `zero_shot_vos` keeps scores). unit "video": a fresh copy of `model` adapts to
+    each video alone; "dataset": one copy adapts to pairs from all the set's videos. The
+    motion-contrast channel comes from the adapted model too."""
+    _check_unit(unit)
     groups = [[s] for s in sequences] if unit == "video" else [list(sequences)]
     results = []
     for group in groups:
@@ -47,42 +65,140 @@ def amd_with_tta(model: AMD, sequences: list, size: tuple[int, int] | None,
     return results
 
 
-def zero_shot_vos(model: AMD, sequences, size: tuple[int, int] | None, tta: AdaptConfig,
-                  motion_scale: float = 1.0, tta_unit: str = "video") -> dict[str, list[SequenceMasks]]:
-    """Every method's masks on one VOS set: AMD, AMD + TTA (per video or per dataset,
-    `tta_unit`), the classical motion baseline and the centre prior (radius fitted on the set:
-    an upper bound of that prior).
+@torch.no_grad()
+def score_sequence_amd(model: AMD, sequence, size: tuple[int, int] | None, truth: torch.Tensor,
+                       boundary: bool = True, keep_masks: bool = False, batch_size: int = 16,
+                       seconds: float = 0.0) -> SequenceScores:
+    """Segment one `VOSSequence`'s annotated frames with `model` batch by batch (frames resized
+    to `size`, masks back to the T,H,W `truth`'s size), score every channel of each batch and
+    drop its masks (unless `keep_masks`), then attach the motion-contrast channel. `seconds`
+    (e.g. of an adaptation) is added to the time the model takes."""
+    model.eval()
+    device = next(model.parameters()).device
+    indices, chunks, kept = sequence.annotated, [], []
+    for start in range(0, len(indices), batch_size):
+        began = time.perf_counter()
+        frames = torch.stack([sequence.frame(i) for i in indices[start:start + batch_size]]).to(device)
+        if size is not None:
+            frames = resize_images(frames, size)
+        masks = model.segment(frames, size=tuple(truth.shape[-2:])).float().cpu()
+        seconds += time.perf_counter() - began
+        chunks.append(score_channels(masks, truth[start:start + batch_size], boundary))
+        if keep_masks:
+            kept.append(masks)
+    began = time.perf_counter()
+    motion_channel = motion_contrast_channel(model, sequence, size)
+    seconds += time.perf_counter() - began
+    masks = SequenceMasks(sequence.name, torch.cat(kept), truth, motion_channel) if keep_masks else None
+    return sequence_scores(sequence.name, indices, chunks, truth.shape[-2] * truth.shape[-1],
+                           motion_channel=motion_channel, object_channel=model.object_channel,
+                           seconds=seconds, masks=masks)
 
-    `size` (H,W) is the model's input size; `motion_scale` resizes frames for the baseline.
+
+def _truth(sequence) -> torch.Tensor:
+    """T,H,W bool ground truth of a sequence's annotated frames."""
+    return torch.stack([sequence.mask(i) for i in sequence.annotated])
+
+
+def _adapted(model: AMD, sequences: list, size, config: AdaptConfig) -> tuple[AMD, float]:
+    """(the adapted copy of `model`, seconds) for the videos `sequences`."""
+    began = time.perf_counter()
+    tuned = adapt(model, [load_video(s, config.size or size) for s in sequences], config)
+    return tuned, time.perf_counter() - began
+
+
+def _score_motion_baseline(sequence, truth: torch.Tensor, scale: float, boundary: bool,
+                           keep: bool) -> SequenceScores:
+    began = time.perf_counter()
+    result = motion_sequence_masks([sequence], scale=scale)[0]
+    seconds = time.perf_counter() - began
+    return scores_of_masks(result, sequence.annotated, boundary, seconds=seconds, masks=result if keep else None)
+
+
+def _score_centre_prior(sequence, radius: float, boundary: bool, keep: bool) -> SequenceScores:
+    began = time.perf_counter()
+    masks = centre_prior_masks(sequence, radius)
+    seconds = time.perf_counter() - began
+    result = single_channel(sequence.name, masks, _truth(sequence))
+    return scores_of_masks(result, sequence.annotated, boundary, seconds=seconds, masks=result if keep else None)
+
+
+def zero_shot_vos(model: AMD, sequences, size: tuple[int, int] | None, tta: AdaptConfig,
+                  motion_scale: float = 1.0, tta_unit: str = "video", boundary: bool = True,
+                  keep_masks: Collection[str] = ()) -> dict[str, list[SequenceScores]]:
+    """{method: one `SequenceScores` per sequence} on one VOS set: AMD, AMD + TTA (per video or
+    per dataset, `tta_unit`), the classical motion baseline and the centre prior (radius fitted
+    on the set's truth: an upper bound of that prior).
+
+    Sequences are processed one at a time and their masks dropped after scoring, except for the
+    sequences named in `keep_masks` (`SequenceScores.masks`). `size` (H,W) is the model's input
+    size; `motion_scale` resizes frames for the baseline; `boundary=False` skips DAVIS F. Per-dataset
+    TTA still holds every video's frames (at the adaptation size) while it adapts.
     """
-    sequences = list(sequences)
-    amd = attach_motion_channels(model, sequences, segment_sequences(model, sequences, size), size)
-    methods = {AMD_METHOD: amd}
+    _check_unit(tta_unit)
+    sequences, keep = list(sequences), set(keep_masks)
+    amd_name, tta_name = AMD_METHOD, tta_method(tta, tta_unit)
+    methods: dict[str, list[SequenceScores]] = {amd_name: []}
     if tta.iterations > 0:
-        methods[tta_method(tta, tta_unit)] = amd_with_tta(model, sequences, size, tta, tta_unit)
-    methods[MOTION_METHOD] = motion_sequence_masks(sequences, scale=motion_scale)
-    radius = centre_prior_j([r.truth for r in amd])["radius"]
-    methods[f"centre prior (r={radius:.2f})"] = [
-        single_channel(s.name, centre_prior_masks(s, radius), r.truth) for s, r in zip(sequences, amd)]
+        methods[tta_name] = []
+    methods[MOTION_METHOD] = []
+    radius_scores = []
+    shared = _adapted(model, sequences, size, tta) if tta.iterations > 0 and tta_unit == "dataset" else None
+    total_frames = sum(len(s.annotated) for s in sequences)
+    for sequence in sequences:
+        truth, kept = _truth(sequence), sequence.name in keep
+        radius_scores.append(centre_radius_scores(truth))
+        methods[amd_name].append(score_sequence_amd(model, sequence, size, truth, boundary, kept))
+        if tta.iterations > 0:
+            tuned, seconds = shared or _adapted(model, [sequence], size, tta)
+            if shared:  # one adaptation for the set: its time is shared out by annotated frames
+                seconds *= len(sequence.annotated) / total_frames
+            methods[tta_name].append(score_sequence_amd(tuned, sequence, size, truth, boundary, kept,
+                                                        seconds=seconds))
+        methods[MOTION_METHOD].append(_score_motion_baseline(sequence, truth, motion_scale, boundary, kept))
+    radius = best_centre_radius(radius_scores)["radius"]
+    methods[f"centre prior (r={radius:.2f})"] = [_score_centre_prior(s, radius, boundary, s.name in keep)
+                                                 for s in sequences]
     return methods
 
 
-def vos_table(results: dict[str, dict[str, list[SequenceMasks]]], fixed_channel: int = 0,
-              boundary: bool = True) -> tuple[list[dict], list[dict]]:
-    """(one row per set x method x channel rule with J in both conventions and F, one row per
-    sequence of each) from {set name: `zero_shot_vos` output}. Single-channel methods (the
-    baselines) have no channel rule; `fixed_channel` is the release's hand-picked channel
-    (`evaluate.dataset_object_channel` picks one label-free)."""
+def default_fixed_channel(results: dict[str, dict[str, list[SequenceScores]]]) -> int:
+    """The `fixed` rule's channel when none is given: the model's `object_channel` where it has
+    one (1 for the authors' released weights), else the label-free `dataset_object_channel` of
+    the first set's AMD results (notebook 03 lists the DAVIS set first)."""
+    amd = next(iter(results.values()))[AMD_METHOD]
+    if amd and amd[0].object_channel is not None:
+        return amd[0].object_channel
+    return dataset_object_channel(amd)
+
+
+def seconds_per_frame(scores: list[SequenceScores]) -> float:
+    """A method's seconds per annotated frame over a set (`SequenceScores.seconds`)."""
+    frames = sum(len(s.frames) for s in scores)
+    return sum(s.seconds for s in scores) / frames if frames else float("nan")
+
+
+def vos_table(results: dict[str, dict[str, list[SequenceScores]]],
+              fixed_channel: int | None = None) -> tuple[list[dict], list[dict]]:
+    """(one row per set x method x channel rule, one row per sequence of each) from {set name:
+    `zero_shot_vos` output}. Rows hold J in both conventions, DAVIS F, the release's pooled
+    two-class mIoU and the method's seconds per annotated frame. Single-channel methods (the
+    baselines) have no channel rule; `fixed_channel` is the `fixed` rule's channel (None:
+    `default_fixed_channel`). F_NOTE: with c = 2, F is the same for a channel and its complement,
+    so it does not rank channel rules."""
+    fixed_channel = default_fixed_channel(results) if fixed_channel is None else fixed_channel
     rows, sequence_rows = [], []
     for set_name, methods in results.items():
-        for method, masks in methods.items():
-            rules = ["fixed"] if masks[0].masks.shape[1] == 1 else list(CHANNEL_RULES)
+        for method, scores in methods.items():
+            single = scores[0].channels == 1
+            rules = ["fixed"] if single else list(CHANNEL_RULES)
             for rule in rules:
-                scores = vos_scores(masks, rule, fixed_channel if masks[0].masks.shape[1] > 1 else 0, boundary)
-                label = rule if len(rules) > 1 else "-"
+                frames, miou = rule_scores(scores, rule, 0 if single else fixed_channel)
+                label = "-" if single else rule
                 rows.append({"set": set_name, "method": method, "channel rule": label,
-                             "J (DAVIS mean)": scores.j_davis_mean, "J (frame mean)": scores.j_frame_mean,
-                             "F (DAVIS mean)": scores.f_davis_mean})
+                             "J (DAVIS mean)": frames.j_davis_mean, "J (frame mean)": frames.j_frame_mean,
+                             "F (DAVIS mean)": frames.f_davis_mean, "mIoU (release, pooled)": miou,
+                             "s / frame": seconds_per_frame(scores)})
                 sequence_rows += [{"set": set_name, "method": method, "channel rule": label, **row}
-                                  for row in scores.sequence_rows()]
+                                  for row in frames.sequence_rows()]
     return rows, sequence_rows

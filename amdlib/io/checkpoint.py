@@ -5,6 +5,10 @@ whose names follow the MMSegmentation fork: `backbone2` (appearance ResNet-50), 
 (its FCN head), `decode_head.flownet` (the motion pathway). `RELEASE_TO_AMDLIB` maps each of
 those names onto amdlib's modules; loading is strict, so a tensor that is missing, left over or
 of the wrong shape stops the load with its name.
+
+`load_checkpoint` also sets `AMD.object_channel`: 1 for the release (its test code takes softmax
+channel 1 as the object, docs/method.md section 6), the stored value for an amdlib checkpoint
+that has one, else None.
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ from ..model.amd import AMD
 
 FORMAT = "amdlib"
 FORMAT_VERSION = 1
+RELEASE_OBJECT_CHANNEL = 1
+"""The mask channel the release's test code exports and scores as the object (its README says 0)."""
 
 # (release name pattern, amdlib name), tried in order; \1 etc. refer to the pattern's groups.
 RELEASE_TO_AMDLIB: list[tuple[str, str]] = [
@@ -35,6 +41,20 @@ RELEASE_TO_AMDLIB: list[tuple[str, str]] = [
     (r"^decode_head\.flownet\.flow_estimators\.predict_flow1\.0\.(.*)$", r"motion.segment_flow_head.hidden.\1"),
     (r"^decode_head\.flownet\.flow_estimators\.predict_flow2\.0\.(.*)$", r"motion.segment_flow_head.out.\1"),
     (r"^decode_head\.flownet\.conv_1x1\.(.*)$", r"motion.reductions.\1"),
+]
+
+
+# The inverse of RELEASE_TO_AMDLIB: (amdlib name pattern, release name).
+AMDLIB_TO_RELEASE: list[tuple[str, str]] = [
+    (r"^appearance\.backbone\.(.*)$", r"backbone2.\1"),
+    (r"^appearance\.head\.convs\.(\d+)\.0\.(.*)$", r"decode_head2.convs.\1.conv.\2"),
+    (r"^appearance\.head\.convs\.(\d+)\.1\.(.*)$", r"decode_head2.convs.\1.bn.\2"),
+    (r"^appearance\.head\.classifier\.(.*)$", r"decode_head2.conv_seg.\1"),
+    (r"^motion\.pyramid\.blocks\.(.*)$", r"decode_head.flownet.feature_pyramid_extractor.convs.\1"),
+    (r"^motion\.estimator\.(conv\d)\.(.*)$", r"decode_head.flownet.flow_estimators.\1.\2"),
+    (r"^motion\.segment_flow_head\.hidden\.(.*)$", r"decode_head.flownet.flow_estimators.predict_flow1.0.\1"),
+    (r"^motion\.segment_flow_head\.out\.(.*)$", r"decode_head.flownet.flow_estimators.predict_flow2.0.\1"),
+    (r"^motion\.reductions\.(.*)$", r"decode_head.flownet.conv_1x1.\1"),
 ]
 
 
@@ -69,8 +89,24 @@ def convert_release_state_dict(state_dict: dict[str, Tensor]) -> dict[str, Tenso
     return converted
 
 
+def amdlib_state_dict_to_release(state_dict: dict[str, Tensor]) -> dict[str, Tensor]:
+    """Rename an amdlib state dict (a ResNet model's) to the release's names, the inverse of
+    `convert_release_state_dict`; a name with no place in the release raises CheckpointError."""
+    converted, unmapped = {}, []
+    for name, tensor in state_dict.items():
+        pattern = next((p for p in AMDLIB_TO_RELEASE if re.match(p[0], name)), None)
+        if pattern is None:
+            unmapped.append(name)
+        else:
+            converted[re.sub(pattern[0], pattern[1], name)] = tensor
+    if unmapped:
+        raise CheckpointError(f"amdlib tensors the release has no place for: {unmapped[:10]}")
+    return converted
+
+
 def infer_release_config(state_dict: dict[str, Tensor]) -> AMDConfig:
-    """What a release state dict fixes: the number of masks and the backbone depth."""
+    """What a release state dict fixes: the number of masks and the backbone depth; every other
+    field is the release's default (so `flow_resize_align_corners` is True, as its decode head)."""
     try:
         num_masks = state_dict["decode_head2.conv_seg.weight"].shape[0]
     except KeyError:
@@ -119,7 +155,8 @@ def load_checkpoint(path: str | os.PathLike, trusted: bool = False, **config_ove
 
     `config_overrides` set what a checkpoint does not store (e.g. `flow_size` for the release,
     whose 384x640 default is assumed) or change inference-time choices. Strict: any tensor that
-    is missing, extra or mis-shaped raises `CheckpointError` naming it.
+    is missing, extra or mis-shaped raises `CheckpointError` naming it. Sets `model.object_channel`
+    (module docstring): `RELEASE_OBJECT_CHANNEL` for the release, else what the checkpoint stores.
     """
     path = Path(path)
     checkpoint = _read(path, trusted)
@@ -127,6 +164,7 @@ def load_checkpoint(path: str | os.PathLike, trusted: bool = False, **config_ove
         config = AMDConfig.from_dict(checkpoint["config"])
         # A run with a weight average (TrainConfig.ema_decay) stores it for inference.
         state_dict = checkpoint.get("inference_model", checkpoint["model"])
+        object_channel = checkpoint.get("object_channel")
     else:
         state_dict = checkpoint.get("state_dict", checkpoint)
         state_dict = {k.removeprefix("module."): v for k, v in state_dict.items()}
@@ -135,10 +173,12 @@ def load_checkpoint(path: str | os.PathLike, trusted: bool = False, **config_ove
                                   f"(no backbone2/decode_head2/decode_head.flownet tensors)")
         config = infer_release_config(state_dict)
         state_dict = convert_release_state_dict(state_dict)
+        object_channel = RELEASE_OBJECT_CHANNEL
     if config_overrides:
         config = config.replace(**config_overrides)
     model = AMD(config)
     load_state_dict_strict(model, state_dict, str(path))
+    model.object_channel = None if object_channel is None else int(object_channel)
     return model
 
 
@@ -149,9 +189,13 @@ def atomic_torch_save(obj: Any, path: str | os.PathLike) -> None:
 
 def checkpoint_contents(model: AMD, **extra: Any) -> dict[str, Any]:
     """What an amdlib checkpoint holds: format tag, config, model weights and `extra` entries
-    (training adds optimiser, iteration, RNG states); `load_checkpoint` reads it."""
-    return {"format": FORMAT, "version": FORMAT_VERSION, "config": model.config.to_dict(),
-            "model": model.state_dict(), **extra}
+    (training adds optimiser, iteration, RNG states), and `object_channel` when the model has
+    one; `load_checkpoint` reads it."""
+    contents = {"format": FORMAT, "version": FORMAT_VERSION, "config": model.config.to_dict(),
+                "model": model.state_dict()}
+    if getattr(model, "object_channel", None) is not None:
+        contents["object_channel"] = int(model.object_channel)
+    return {**contents, **extra}
 
 
 def save_checkpoint(model: AMD, path: str | os.PathLike, **extra: Any) -> None:

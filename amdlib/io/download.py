@@ -12,6 +12,11 @@ is the one the authors used. So:
   place, refusing members that would land outside the target (`../x`, `/etc/x`, links out).
 - `fetch` does both for an entry of `RESOURCES` and writes `<target>/.amdlib-fetch.json`
   recording what it unpacked, so a second `fetch` of a finished dataset does nothing.
+- Before unpacking, every archive is read through (`verify_archive`: each zip member's CRC,
+  each tar member's bytes). A truncated or corrupt archive is moved aside to `<file>.corrupt`,
+  so the next `fetch` downloads it again instead of reusing it. After unpacking, the folders
+  the resource's loader needs (`Resource.layout`, e.g. `DAVIS/JPEGImages/480p`) must exist;
+  otherwise the archive is moved aside to `<file>.rejected` and the error names what is missing.
 
 Checksums policy: a digest is written in `RESOURCES` only where it is published (PASCAL VOC
 2012's md5, the one torchvision also checks). Nothing else is invented: for a file without a
@@ -43,6 +48,7 @@ import tempfile
 import urllib.error
 import urllib.request
 import zipfile
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -103,6 +109,9 @@ class Resource:
     loader: str
     """How to read the fetched data with amdlib (`<root>` stands for the root)."""
     notes: str = ""
+    layout: tuple[str, ...] = ()
+    """Paths (relative to the target folder) the unpacked archives must hold before the fetch
+    counts as done: what the loader reads."""
 
     def __post_init__(self) -> None:
         kinds = {f.unpack == "none" for f in self.files}
@@ -123,7 +132,8 @@ RESOURCES: dict[str, Resource] = {r.name: r for r in (
         (RemoteFile("DAVIS-data.zip", "https://graphics.ethz.ch/Downloads/Data/Davis/DAVIS-data.zip",
                     page="https://davischallenge.org/davis2016/code.html"),),
         "davis2016", 'amdlib.data.DAVIS2016("<root>/davis2016/DAVIS", split="val")',
-        "The archive unpacks to DAVIS/ with JPEGImages/480p, Annotations/480p and ImageSets/480p."),
+        "The archive unpacks to DAVIS/ with JPEGImages/480p, Annotations/480p and ImageSets/480p.",
+        ("DAVIS/JPEGImages/480p", "DAVIS/Annotations/480p", "DAVIS/ImageSets/480p")),
     Resource(
         "segtrackv2", "SegTrackv2 (14 sequences)",
         (RemoteFile("SegTrackv2.zip", "https://web.engr.oregonstate.edu/~lif/SegTrack2/SegTrackv2.zip",
@@ -131,7 +141,8 @@ RESOURCES: dict[str, Resource] = {r.name: r for r in (
         "segtrackv2", 'amdlib.data.DAVISLike("<root>/segtrackv2/SegTrackv2", annotations="GroundTruth")',
         "Unpacks to SegTrackv2/ (JPEGImages/, GroundTruth/). Multi-object sequences keep one mask "
         "folder per object: `python -m amdlib.data.convert segtrackv2 <root>/segtrackv2/SegTrackv2 DEST` "
-        "merges them into DEST/Annotations/<seq>/ (read with DAVISLike(DEST))."),
+        "merges them into DEST/Annotations/<seq>/ (read with DAVISLike(DEST)).",
+        ("SegTrackv2/JPEGImages", "SegTrackv2/GroundTruth")),
     Resource(
         "fbms59", "FBMS-59 (Freiburg-Berkeley Motion Segmentation, train + test)",
         tuple(RemoteFile(f"FBMS_{part}.zip",
@@ -142,13 +153,15 @@ RESOURCES: dict[str, Resource] = {r.name: r for r in (
         "Two archives (Trainingset/, Testset/: one folder per sequence, sparse ground truth every "
         "~20th frame, colour label maps on a white background). `amdlib.data.convert` rearranges "
         "them into JPEGImages/<seq>/ + Annotations/<seq>/ for DAVISLike. If the links have moved, "
-        "pass the two URLs from the page with --url twice, in this order."),
+        "pass the two URLs from the page with --url twice, in this order.",
+        ("Trainingset", "Testset")),
     Resource(
         "duts_te", "DUTS-TE (5,019 saliency test images)",
         (RemoteFile("DUTS-TE.zip", "http://saliencydetection.net/duts/download/DUTS-TE.zip",
                     page="http://saliencydetection.net/duts/"),),
         "duts_te", 'amdlib.data.DUTSTE("<root>/duts_te/DUTS-TE")',
-        "Unpacks to DUTS-TE/ with DUTS-TE-Image/ and DUTS-TE-Mask/."),
+        "Unpacks to DUTS-TE/ with DUTS-TE-Image/ and DUTS-TE-Mask/.",
+        ("DUTS-TE/DUTS-TE-Image", "DUTS-TE/DUTS-TE-Mask")),
     Resource(
         "voc2012", "PASCAL VOC 2012 trainval (segmentation)",
         (RemoteFile("VOCtrainval_11-May-2012.tar",
@@ -156,7 +169,9 @@ RESOURCES: dict[str, Resource] = {r.name: r for r in (
                     md5="6cd6e144f989b92b3379bac3b3de84fd", unpack="tar",
                     page="http://host.robots.ox.ac.uk/pascal/VOC/voc2012/"),),
         "voc2012", 'amdlib.data.VOC2012("<root>/voc2012", split="val")',
-        "Unpacks to VOCdevkit/VOC2012/. The md5 is the one published with the dataset."),
+        "Unpacks to VOCdevkit/VOC2012/. The md5 is the one published with the dataset.",
+        ("VOCdevkit/VOC2012/JPEGImages", "VOCdevkit/VOC2012/SegmentationClass",
+         "VOCdevkit/VOC2012/ImageSets/Segmentation")),
     Resource(
         "amd_checkpoint", "AMD released model (YouTube-VOS trained, amd_pretrained.pth)",
         (RemoteFile("amd_pretrained.pth",
@@ -338,6 +353,47 @@ def archive_kind(archive: Path) -> Literal["zip", "tar"]:
     if tarfile.is_tarfile(archive):
         return "tar"
     raise DownloadError(f"{archive}: not a zip or tar archive")
+
+
+def _read_tar_members(archive: Path) -> None:
+    """Read every member of a tar archive to its end (decompressing it); raises on damage."""
+    with tarfile.open(archive, "r:*") as handle:
+        for member in handle:
+            if member.isfile():
+                with handle.extractfile(member) as data:
+                    while data.read(CHUNK_BYTES):
+                        pass
+
+
+def verify_archive(archive: Path) -> None:
+    """Read a zip (every member's CRC) or tar archive (every member's bytes) through; a damaged
+    one raises DownloadError naming it. Nothing is written."""
+    kind = archive_kind(archive)
+    try:
+        if kind == "zip":
+            with zipfile.ZipFile(archive) as handle:
+                bad = handle.testzip()
+            if bad is not None:
+                raise DownloadError(f"{archive}: member {bad!r} fails its CRC check")
+        else:
+            _read_tar_members(archive)
+    except DownloadError:
+        raise
+    except (zipfile.BadZipFile, tarfile.TarError, EOFError, OSError, zlib.error) as err:
+        raise DownloadError(f"{archive}: damaged {kind} archive ({err})") from err
+
+
+def move_aside(archive: Path, suffix: str) -> Path:
+    """Rename `archive` to `<archive><suffix>` (replacing an older one), so that the next fetch
+    downloads it again; returns the new path."""
+    aside = archive.with_name(archive.name + suffix)
+    os.replace(archive, aside)
+    return aside
+
+
+def missing_layout(target: Path, layout: Sequence[str]) -> list[str]:
+    """The entries of `layout` (paths relative to `target`) that do not exist."""
+    return [entry for entry in layout if not (target / entry).exists()]
 
 
 def _check_member(name: str, archive: Path, root: Path) -> None:
@@ -525,6 +581,29 @@ def _fetch_plain(resource: Resource, root: Path, plans: list[RemoteFile], progre
     return paths[0] if len(paths) == 1 else folder
 
 
+def _verify_or_move_aside(archive: Path) -> None:
+    """`verify_archive`; a damaged archive is moved to `<archive>.corrupt` and the error says so."""
+    try:
+        verify_archive(archive)
+    except DownloadError as err:
+        aside = move_aside(archive, ".corrupt")
+        raise DownloadError(f"{err}; moved it to {aside.name} so that the next fetch downloads it again "
+                            "(truncated download or bad link? pass --url with a working link)") from err
+
+
+def _check_layout(resource: Resource, unpacked: Path, archives: list[Path]) -> None:
+    """DownloadError naming the archives and the missing entries when the unpacked folder lacks
+    part of `resource.layout`; the archives are moved to `<archive>.rejected`."""
+    missing = missing_layout(unpacked, resource.layout)
+    if not missing:
+        return
+    names = ", ".join(a.name for a in archives)
+    asides = ", ".join(move_aside(a, ".rejected").name for a in archives)
+    raise DownloadError(f"{names}: unpacked, but {resource.name} needs {', '.join(missing)}, which the "
+                        f"archive does not hold (the wrong file?); moved it to {asides}, nothing was "
+                        "installed")
+
+
 def _fetch_archives(resource: Resource, root: Path, plans: list[RemoteFile], progress: bool,
                     keep_archives: bool) -> Path:
     """Download the archives to <root>/archives/, unpack them all, rename into <root>/<subfolder>."""
@@ -537,11 +616,14 @@ def _fetch_archives(resource: Resource, root: Path, plans: list[RemoteFile], pro
                             "remove it to fetch again, or use it as it is")
     downloaded = [download_with_digests(s.url, root / ARCHIVE_DIR / s.filename, s.sha256, s.md5, progress)
                   for s in plans]
+    for archive, _ in downloaded:
+        _verify_or_move_aside(archive)
     staging = Path(tempfile.mkdtemp(dir=root, prefix=f".{resource.subfolder}.partial-"))
     try:
         for archive, _ in downloaded:
             _say(f"{archive}: extracting")
             extract(archive, staging)
+        _check_layout(resource, staging, [archive for archive, _ in downloaded])
         _write_marker(staging, resource, plans, [d for _, d in downloaded])
         os.replace(staging, target)
     except BaseException:

@@ -3,7 +3,7 @@
 Data flow of one training step (docs/method.md section 1):
 
     frames B,2,3,H,W ──appearance──> masks B,2,c,H/8,W/8 (per frame, softmax over c)
-          │ resized to the flow input size
+          │ resized to the flow input size (bilinear, `flow_resize_align_corners`)
           └──motion (both directions, source = the frame being warped, its masks)──>
               segment flows per scale ──loss (warp, occlusion, L1 + DSSIM)──> scalar
 """
@@ -40,14 +40,27 @@ class AMDOutput:
     """The loss's parts: per-scale photometric terms, smoothness, visibility masks."""
 
 
+def resize_to_flow_input(images: Tensor, config: AMDConfig) -> Tensor:
+    """N,3,H,W frames -> N,3,*flow_size, bilinear with `config.flow_resize_align_corners`
+    (True: the release's decode head; docs/method.md section 3)."""
+    return F.interpolate(images, size=config.flow_size, mode="bilinear",
+                         align_corners=config.flow_resize_align_corners)
+
+
 class AMD(nn.Module):
-    """Appearance-Motion Decomposition (Liu et al., NeurIPS 2021)."""
+    """Appearance-Motion Decomposition (Liu et al., NeurIPS 2021).
+
+    `object_channel` is the mask channel known to hold the object, or None: `load_checkpoint`
+    sets 1 for the authors' released weights (docs/method.md section 6), and evaluations use it
+    as their default fixed channel when set.
+    """
 
     def __init__(self, config: AMDConfig | None = None) -> None:
         super().__init__()
         self.config = config or AMDConfig()
         self.appearance = AppearancePathway(self.config)
         self.motion = MotionPathway(self.config)
+        self.object_channel: int | None = None
 
     def forward(self, frames: Tensor) -> AMDOutput:
         """B,2,3,H,W frame pairs with values in [0,1] -> loss, masks and segment flows."""
@@ -58,8 +71,7 @@ class AMD(nn.Module):
         masks = self.appearance(images).unflatten(0, (batch, 2))
 
         # The motion pathway sees both frames stretched to the fixed flow input size.
-        flow_images = F.interpolate(images, size=self.config.flow_size, mode="bilinear",
-                                    align_corners=False).unflatten(0, (batch, 2))
+        flow_images = resize_to_flow_input(images, self.config).unflatten(0, (batch, 2))
         frame1, frame2 = flow_images[:, 0], flow_images[:, 1]
         features = self.motion.features(torch.cat((frame1, frame2)))
         first = [f[:batch] for f in features]

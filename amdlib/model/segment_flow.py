@@ -15,19 +15,22 @@ F_k from coarse to fine (docs/method.md section 3 steps 7-8).
 
 from __future__ import annotations
 
+import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 
-def masked_average_pool(features: Tensor, masks: Tensor, eps: float = 1e-6) -> Tensor:
+def masked_average_pool(features: Tensor, masks: Tensor, eps: float = 0.0) -> Tensor:
     """Formula (1): B,D,H,W features and B,c,H,W masks -> B,c,D per-segment mean features.
 
-    `eps` keeps an empty segment finite: the release divides by the bare mask sum and can
-    produce NaN when a resized mask is zero everywhere (docs/method.md section 3 step 7).
+    The divisor is each mask's sum clamped from below to max(`eps`, the dtype's smallest normal
+    number): wherever the release's bare division is finite the result equals it, and an empty
+    segment pools to 0 where the release gives NaN (docs/method.md section 3 step 7).
     """
     weighted_sum = masks.flatten(2) @ features.flatten(2).transpose(1, 2)  # B,c,D
     mask_area = masks.flatten(2).sum(-1, keepdim=True)  # B,c,1
-    return weighted_sum / (mask_area + eps)
+    floor = max(float(eps), torch.finfo(mask_area.dtype).tiny)
+    return weighted_sum / mask_area.clamp_min(floor)
 
 
 class SegmentFlowHead(nn.Module):

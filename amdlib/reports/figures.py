@@ -41,6 +41,33 @@ def frames_with_truth(frames: Sequence[Tensor], truths: Sequence[Tensor | None],
     return figure
 
 
+def vos_strip(frames: Sequence[Tensor], truths: Sequence[Tensor], predictions: Sequence[Tensor],
+              titles: Sequence[str] = (), columns: int = 8):
+    """Frames (3,H,W) above their foreground probability (H,W in [0,1]) on one fixed 0-1 colour
+    scale with a colour bar, the ground truth (H,W) outlined, and J (prediction > 0.5) in each
+    panel's title: a fixed scale keeps an empty prediction black instead of stretching it."""
+    from ..evaluation.metrics import jaccard
+
+    count = len(frames)
+    rows = 2 * ((count + columns - 1) // columns)
+    figure, axes = plt.subplots(rows, columns, figsize=(1.6 * columns, 1.8 * rows), squeeze=False)
+    for axis in axes.flat:
+        axis.axis("off")
+    image = None
+    for i, (frame, truth, prediction) in enumerate(zip(frames, truths, predictions)):
+        row, col = 2 * (i // columns), i % columns
+        truth, prediction = truth.cpu().bool(), prediction.detach().float().cpu()
+        axes[row, col].imshow(_image(frame))
+        axes[row, col].set_title(titles[i] if i < len(titles) else "", fontsize=7)
+        image = axes[row + 1, col].imshow(prediction.numpy(), cmap="magma", vmin=0, vmax=1, interpolation="nearest")
+        if truth.any() and not truth.all():
+            axes[row + 1, col].contour(truth.numpy().astype(float), levels=[0.5], colors="cyan", linewidths=0.6)
+        axes[row + 1, col].set_title(f"J={jaccard(prediction > 0.5, truth).item():.2f}", fontsize=7)
+    if image is not None:
+        figure.colorbar(image, ax=axes.ravel().tolist(), fraction=0.02, pad=0.01, label="foreground probability")
+    return figure
+
+
 def masks_and_flow(frames: Tensor, masks: Tensor, flows: Tensor | None = None, truths: Tensor | None = None):
     """One row per frame: the frame, its ground truth (optional), all c soft masks and the
     segment flow (optional, coloured with torchvision's flow_to_image).

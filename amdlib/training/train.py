@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import dataclasses
 import os
 import random
 import sys
@@ -34,7 +35,7 @@ from torch import Tensor
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from torch.utils.data import DataLoader, Dataset, Sampler
 
-from ..io.atomic import atomic_write
+from ..io.atomic import atomic_write, remove_stale_temporaries
 from ..io.checkpoint import atomic_torch_save, checkpoint_contents
 from ..config import AMDConfig, TrainConfig
 from .distributed import ProcessInfo, all_agree, init_from_environment, mean_over_ranks, synchronise_batchnorm
@@ -179,6 +180,31 @@ def restore_rng_states(states: dict[str, Any]) -> None:
         torch.cuda.set_rng_state_all(states["cuda"])
 
 
+BOOKKEEPING_FIELDS = frozenset({"num_workers", "checkpoint_every", "log_every", "eval_every"})
+"""TrainConfig fields that do not change the optimisation: a resume may change them freely."""
+
+
+def train_config_changes(stored: dict[str, Any], config: TrainConfig) -> dict[str, tuple[Any, Any]]:
+    """{field: (stored value, new value)} for every optimisation field of `config` (all but
+    BOOKKEEPING_FIELDS) that differs from a checkpoint's stored train config. Fields the stored
+    config predates are compared with their defaults; fields amdlib no longer has are ignored."""
+    names = {f.name for f in dataclasses.fields(TrainConfig)}
+    before = TrainConfig(**{k: v for k, v in stored.items() if k in names})
+    return {name: (getattr(before, name), getattr(config, name)) for name in sorted(names - BOOKKEEPING_FIELDS)
+            if getattr(before, name) != getattr(config, name)}
+
+
+def describe_changes(changes: dict[str, tuple[Any, Any]]) -> str:
+    """'lr 0.0003 -> 0.001, batch_size 8 -> 4'."""
+    return ", ".join(f"{name} {old!r} -> {new!r}" for name, (old, new) in changes.items())
+
+
+def read_train_config(checkpoint: str | os.PathLike) -> dict[str, Any]:
+    """The train config a training checkpoint stored (empty for a checkpoint without one)."""
+    state = torch.load(checkpoint, map_location="cpu", weights_only=True)
+    return dict(state.get("train_config") or {})
+
+
 @dataclass
 class TrainResult:
     model: AMD
@@ -200,6 +226,11 @@ def train(model_config: AMDConfig, config: TrainConfig, dataset: Dataset, out_di
     weights (the average when there is one), e.g. to keep mask snapshots
     (`amdlib.reports.figures.MaskSnapshots`); like `evaluate`, it draws no training randomness.
 
+    `resume` continues from `out_dir/checkpoint.pt` when there is one (else the run starts
+    afresh); a train config that differs from the checkpoint's in an optimisation field
+    (`train_config_changes`) is used as given, and the changes are printed. `amd train --resume`
+    is stricter: no checkpoint, or a changed config without `--allow-changed-config`, is an error.
+
     `stop_after` ends the process's work after that many iterations of this call, as an
     interruption would (used by tests of resume); the schedule still spans `config.iterations`.
     `time_limit` (seconds of training, evaluation excluded, counted across resumes) ends the run
@@ -219,8 +250,13 @@ def train(model_config: AMDConfig, config: TrainConfig, dataset: Dataset, out_di
     ema = (AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(config.ema_decay), use_buffers=True)
            if config.ema_decay else None)
     start, train_seconds = 0, 0.0
+    if resume and info.is_main:
+        remove_stale_temporaries(checkpoint_path)
     if resume and checkpoint_path.exists():
         state = torch.load(checkpoint_path, map_location=device, weights_only=True)
+        changes = train_config_changes(state.get("train_config") or {}, config)
+        if changes and info.is_main:
+            print(f"{checkpoint_path}: resuming with changed settings: {describe_changes(changes)}", file=sys.stderr)
         # Compared as configs, so a checkpoint from before a new field (at its default) still resumes.
         if AMDConfig.from_dict(state["config"]) != model_config:
             raise ValueError(f"{checkpoint_path} was written with another model config; refusing to resume")
