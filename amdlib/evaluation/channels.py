@@ -256,6 +256,27 @@ CHANNEL_RULES = {
 }
 
 
+def rule_picks(rule: str, name: str, area: Tensor, j: Tensor | None = None,
+               motion_channel: int | None = None, channel: int = 0) -> Tensor:
+    """T channels `rule` (one of CHANNEL_RULES) picks in each frame of sequence `name`, from its
+    T,c channel areas (fractions > 0.5), its T,c J (needed by `oracle_frame` only) and its motion
+    channel (`motion_contrast_video` only). `channel`: the fixed one (`fixed`, `best_fixed`)."""
+    frames = torch.arange(area.shape[0])
+    if rule in ("fixed", "best_fixed"):
+        return torch.full_like(frames, channel)
+    if rule == "smallest_area_video":
+        return torch.full_like(frames, int(smallest_area_channel(area.mean(0, keepdim=True))[0]))
+    if rule == "smallest_area_frame":
+        return smallest_area_channel(area)
+    if rule == "motion_contrast_video":
+        if motion_channel is None:
+            raise ValueError(f"{name}: no motion channel; call attach_motion_channels first")
+        return torch.full_like(frames, motion_channel)
+    if rule == "oracle_frame":
+        return j.argmax(1)
+    raise ValueError(f"unknown channel rule {rule!r}; choose from {sorted(CHANNEL_RULES)}")
+
+
 def foreground(results: list[SequenceMasks], rule: str, channel: int = 0, threshold: float = 0.5) -> list[Tensor]:
     """T,H,W foreground probability per sequence, picking a channel of each frame by `rule`
     (one of CHANNEL_RULES; `channel` is the hand-picked one for `fixed`)."""
@@ -266,21 +287,10 @@ def foreground(results: list[SequenceMasks], rule: str, channel: int = 0, thresh
     chosen = []
     for result in results:
         masks = result.masks
-        frames = torch.arange(masks.shape[0])
         area = (masks > threshold).float().mean((2, 3))
-        if rule in ("fixed", "best_fixed"):
-            pick = torch.full_like(frames, channel)
-        elif rule == "smallest_area_video":
-            pick = torch.full_like(frames, smallest_mean_area_channel(masks, threshold))
-        elif rule == "smallest_area_frame":
-            pick = smallest_area_channel(area)
-        elif rule == "motion_contrast_video":
-            if result.motion_channel is None:
-                raise ValueError(f"{result.name}: no motion channel; call attach_motion_channels first")
-            pick = torch.full_like(frames, result.motion_channel)
-        else:
-            pick = jaccard(masks > threshold, result.truth.unsqueeze(1)).argmax(1)
-        chosen.append(masks[frames, pick])
+        j = jaccard(masks > threshold, result.truth.unsqueeze(1)) if rule == "oracle_frame" else None
+        pick = rule_picks(rule, result.name, area, j, result.motion_channel, channel)
+        chosen.append(masks[torch.arange(masks.shape[0]), pick])
     return chosen
 
 
@@ -368,20 +378,7 @@ def best_fixed_channel(results: Sequence[SequenceScores]) -> int:
 def picked_channels(result: SequenceScores, rule: str, channel: int = 0) -> Tensor:
     """T channels `rule` (one of CHANNEL_RULES) picks in each frame from per-channel scores; the
     same picks as `foreground` on the masks. `channel`: the fixed one (`fixed`, `best_fixed`)."""
-    frames = torch.arange(result.j.shape[0])
-    if rule in ("fixed", "best_fixed"):
-        return torch.full_like(frames, channel)
-    if rule == "smallest_area_video":
-        return torch.full_like(frames, int(smallest_area_channel(result.area.mean(0, keepdim=True))[0]))
-    if rule == "smallest_area_frame":
-        return smallest_area_channel(result.area)
-    if rule == "motion_contrast_video":
-        if result.motion_channel is None:
-            raise ValueError(f"{result.name}: no motion channel; call attach_motion_channels first")
-        return torch.full_like(frames, result.motion_channel)
-    if rule == "oracle_frame":
-        return result.j.argmax(1)
-    raise ValueError(f"unknown channel rule {rule!r}; choose from {sorted(CHANNEL_RULES)}")
+    return rule_picks(rule, result.name, result.area, result.j, result.motion_channel, channel)
 
 
 def rule_scores(results: Sequence[SequenceScores], rule: str = "fixed", channel: int = 0):

@@ -2,9 +2,9 @@
 
 The release (`amd_pretrained.pth`) is an mmcv checkpoint, a dict with `meta` and `state_dict`,
 whose names follow the MMSegmentation fork: `backbone2` (appearance ResNet-50), `decode_head2`
-(its FCN head), `decode_head.flownet` (the motion pathway). `RELEASE_TO_AMDLIB` maps each of
-those names onto amdlib's modules; loading is strict, so a tensor that is missing, left over or
-of the wrong shape stops the load with its name.
+(its FCN head), `decode_head.flownet` (the motion pathway). `NAME_TEMPLATES` maps each of
+those names onto amdlib's modules and back; loading is strict, so a tensor that is missing, left
+over or of the wrong shape stops the load with its name.
 
 `load_checkpoint` also sets `AMD.object_channel`: 1 for the release (its test code takes softmax
 channel 1 as the object, docs/method.md section 6), the stored value for an amdlib checkpoint
@@ -30,44 +30,71 @@ FORMAT_VERSION = 1
 RELEASE_OBJECT_CHANNEL = 1
 """The mask channel the release's test code exports and scores as the object (its README says 0)."""
 
-# (release name pattern, amdlib name), tried in order; \1 etc. refer to the pattern's groups.
-RELEASE_TO_AMDLIB: list[tuple[str, str]] = [
-    (r"^backbone2\.(.*)$", r"appearance.backbone.\1"),
-    (r"^decode_head2\.convs\.(\d+)\.conv\.(.*)$", r"appearance.head.convs.\1.0.\2"),
-    (r"^decode_head2\.convs\.(\d+)\.bn\.(.*)$", r"appearance.head.convs.\1.1.\2"),
-    (r"^decode_head2\.conv_seg\.(.*)$", r"appearance.head.classifier.\1"),
-    (r"^decode_head\.flownet\.feature_pyramid_extractor\.convs\.(.*)$", r"motion.pyramid.blocks.\1"),
-    (r"^decode_head\.flownet\.flow_estimators\.(conv\d)\.(.*)$", r"motion.estimator.\1.\2"),
-    (r"^decode_head\.flownet\.flow_estimators\.predict_flow1\.0\.(.*)$", r"motion.segment_flow_head.hidden.\1"),
-    (r"^decode_head\.flownet\.flow_estimators\.predict_flow2\.0\.(.*)$", r"motion.segment_flow_head.out.\1"),
-    (r"^decode_head\.flownet\.conv_1x1\.(.*)$", r"motion.reductions.\1"),
+# (release name, amdlib name) templates, tried in order: `#` stands for a number, `*` for the
+# rest of the name; both directions are compiled from this one table.
+NAME_TEMPLATES: list[tuple[str, str]] = [
+    ("backbone2.*", "appearance.backbone.*"),
+    ("decode_head2.convs.#.conv.*", "appearance.head.convs.#.0.*"),
+    ("decode_head2.convs.#.bn.*", "appearance.head.convs.#.1.*"),
+    ("decode_head2.conv_seg.*", "appearance.head.classifier.*"),
+    ("decode_head.flownet.feature_pyramid_extractor.convs.*", "motion.pyramid.blocks.*"),
+    ("decode_head.flownet.flow_estimators.conv#.*", "motion.estimator.conv#.*"),
+    ("decode_head.flownet.flow_estimators.predict_flow1.0.*", "motion.segment_flow_head.hidden.*"),
+    ("decode_head.flownet.flow_estimators.predict_flow2.0.*", "motion.segment_flow_head.out.*"),
+    ("decode_head.flownet.conv_1x1.*", "motion.reductions.*"),
 ]
 
 
-# The inverse of RELEASE_TO_AMDLIB: (amdlib name pattern, release name).
-AMDLIB_TO_RELEASE: list[tuple[str, str]] = [
-    (r"^appearance\.backbone\.(.*)$", r"backbone2.\1"),
-    (r"^appearance\.head\.convs\.(\d+)\.0\.(.*)$", r"decode_head2.convs.\1.conv.\2"),
-    (r"^appearance\.head\.convs\.(\d+)\.1\.(.*)$", r"decode_head2.convs.\1.bn.\2"),
-    (r"^appearance\.head\.classifier\.(.*)$", r"decode_head2.conv_seg.\1"),
-    (r"^motion\.pyramid\.blocks\.(.*)$", r"decode_head.flownet.feature_pyramid_extractor.convs.\1"),
-    (r"^motion\.estimator\.(conv\d)\.(.*)$", r"decode_head.flownet.flow_estimators.\1.\2"),
-    (r"^motion\.segment_flow_head\.hidden\.(.*)$", r"decode_head.flownet.flow_estimators.predict_flow1.0.\1"),
-    (r"^motion\.segment_flow_head\.out\.(.*)$", r"decode_head.flownet.flow_estimators.predict_flow2.0.\1"),
-    (r"^motion\.reductions\.(.*)$", r"decode_head.flownet.conv_1x1.\1"),
-]
+def _compile(source: str, target: str) -> tuple[re.Pattern[str], str]:
+    """A template pair as (regex matching `source`, replacement producing `target`)."""
+    pattern, replacement, group = "", "", 0
+    for piece in re.split(r"([#*])", source):
+        if piece in ("#", "*"):
+            pattern += r"(\d+)" if piece == "#" else r"(.*)"
+        else:
+            pattern += re.escape(piece)
+    for piece in re.split(r"([#*])", target):
+        if piece in ("#", "*"):
+            group += 1
+            replacement += f"\\{group}"
+        else:
+            replacement += piece.replace("\\", "\\\\")
+    return re.compile(f"^{pattern}$"), replacement
+
+
+RELEASE_TO_AMDLIB = [_compile(release, ours) for release, ours in NAME_TEMPLATES]
+AMDLIB_TO_RELEASE = [_compile(ours, release) for release, ours in NAME_TEMPLATES]
 
 
 class CheckpointError(ValueError):
     """A checkpoint that does not fit the model it is loaded into."""
 
 
+def _rename(name: str, rules: list[tuple[re.Pattern[str], str]]) -> str | None:
+    for pattern, replacement in rules:
+        if pattern.match(name):
+            return pattern.sub(replacement, name)
+    return None
+
+
+def _rename_state_dict(state_dict: dict[str, Tensor], rules: list[tuple[re.Pattern[str], str]],
+                       what: str) -> dict[str, Tensor]:
+    converted, unmapped = {}, []
+    for name, tensor in state_dict.items():
+        target = _rename(name, rules)
+        if target is None:
+            unmapped.append(name)
+        else:
+            converted[target] = tensor
+    if unmapped:
+        raise CheckpointError(f"{what}: {unmapped[:10]}"
+                              + (f" (and {len(unmapped) - 10} more)" if len(unmapped) > 10 else ""))
+    return converted
+
+
 def release_name_to_amdlib(name: str) -> str | None:
     """The amdlib parameter name for a release parameter name, or None if it has no place."""
-    for pattern, replacement in RELEASE_TO_AMDLIB:
-        if re.match(pattern, name):
-            return re.sub(pattern, replacement, name)
-    return None
+    return _rename(name, RELEASE_TO_AMDLIB)
 
 
 def is_release_state_dict(state_dict: dict[str, Any]) -> bool:
@@ -76,32 +103,13 @@ def is_release_state_dict(state_dict: dict[str, Any]) -> bool:
 
 def convert_release_state_dict(state_dict: dict[str, Tensor]) -> dict[str, Tensor]:
     """Rename a release state dict to amdlib's names. Unmappable names raise CheckpointError."""
-    converted, unmapped = {}, []
-    for name, tensor in state_dict.items():
-        target = release_name_to_amdlib(name)
-        if target is None:
-            unmapped.append(name)
-        else:
-            converted[target] = tensor
-    if unmapped:
-        raise CheckpointError(f"release checkpoint has tensors amdlib has no place for: {unmapped[:10]}"
-                              + (f" (and {len(unmapped) - 10} more)" if len(unmapped) > 10 else ""))
-    return converted
+    return _rename_state_dict(state_dict, RELEASE_TO_AMDLIB, "release checkpoint has tensors amdlib has no place for")
 
 
 def amdlib_state_dict_to_release(state_dict: dict[str, Tensor]) -> dict[str, Tensor]:
     """Rename an amdlib state dict (a ResNet model's) to the release's names, the inverse of
     `convert_release_state_dict`; a name with no place in the release raises CheckpointError."""
-    converted, unmapped = {}, []
-    for name, tensor in state_dict.items():
-        pattern = next((p for p in AMDLIB_TO_RELEASE if re.match(p[0], name)), None)
-        if pattern is None:
-            unmapped.append(name)
-        else:
-            converted[re.sub(pattern[0], pattern[1], name)] = tensor
-    if unmapped:
-        raise CheckpointError(f"amdlib tensors the release has no place for: {unmapped[:10]}")
-    return converted
+    return _rename_state_dict(state_dict, AMDLIB_TO_RELEASE, "amdlib tensors the release has no place for")
 
 
 def infer_release_config(state_dict: dict[str, Tensor]) -> AMDConfig:

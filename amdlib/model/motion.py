@@ -9,8 +9,9 @@ per-pixel flow: it is pooled inside each mask and turned into one vector per seg
 refines and what the loss sees.
 
 Differences from the release (docs/method.md section 3), both bugs there:
-- the masked average pooling has an epsilon (`AMDConfig.segment_eps`); the release can divide by
-  zero and produce NaN when a resized mask is empty;
+- the masked average pooling divides by the area clamped from below (`AMDConfig.segment_eps`,
+  at least the dtype's smallest normal number): equal to the release wherever the release is
+  finite, where the release divides by zero and gives NaN for an empty resized mask;
 - the release also turns V into a dense per-pixel flow with the same head g, but never adds a
   loss on it, so that branch never trains and changes nothing: it is left out.
 For the ablation `AMDConfig.segment_flow=False` (dense per-pixel flow instead of segment flow)
