@@ -1,63 +1,36 @@
 #!/usr/bin/env bash
-# What only a GPU shows, in one call on a lent CUDA machine (benchmarks: results/gpu/README.md;
-# sweeps: research/README.md):
-#   1. the CUDA branch of the cost volume's tests (both methods, fp16 autocast);
-#   2. one training step of the cpu and paper profiles with the tiled (CPU) and batched (GPU)
-#      cost volume, in fp32 / bf16 / fp16 (speed, memory, loss agreement; benchmarks/bench_gpu.py);
-#   3. an emergence sweep of the cpu profile, iteration-matched (SWEEP, a runs file of
-#      research/emergence_sweep.py), WORKERS runs side by side for SWEEP_MINUTES.
-# The sweep's data is generated first, on the CPU (DATA_WORKERS processes), while 1-2 run on the GPU.
-# CHECKS=0 skips 1-2 (a sweep alone). SUPERVISED=file (same `NAME: options` lines, options of
-# research/supervised_ceiling.py) starts those runs beside the sweep once its data is written,
-# one thread each, stopped with it. The evaluations are packed into $OUT/sweep.tgz every minute,
-# so a call cut short still brings back what was measured.
-# Usage: OUT=folder SWEEP=research/sweeps/gpu_round9.txt WORKERS=8 SWEEP_MINUTES=6 bash benchmarks/gpu_checks.sh
+# What only a GPU shows about the product, in one call on a lent CUDA machine, within 8 minutes:
+# each part has a time limit (80 + 220 + 120 + 60 s). results/gpu/README.md reads the files.
+#   1. the CUDA tests (cost volume on CUDA against CPU, autocast, the sync-free training step,
+#      segment and fine-tuning on CUDA);
+#   2. benchmarks/bench_paper.py: the paper step at batch 2 and 8 in every mode against the
+#      release's structure, FLOPs, TFLOP/s, fraction of the bf16 peak, per-part table (paper.md);
+#      then the torch.compile'd mode alone, under a time limit (paper_compiled.md);
+#   3. benchmarks/bench_loader.py: pairs/s of one loader worker and the workers the measured
+#      GPU rate needs (loader.md).
+# Usage: OUT=results/gpu bash benchmarks/gpu_checks.sh        (emergence sweeps: research/gpu_sweep.sh)
 set -u
 export PYTHONUNBUFFERED=1
 OUT=${OUT:-results/gpu}
-SWEEP=${SWEEP:-research/sweeps/gpu_round9.txt}
 mkdir -p "$OUT"
 stamp() { echo "[$(date +%T)] $*"; }
 stamp start
 nvidia-smi -L
-python3 -c "import torch, torchvision, skimage, PIL; print('torch', torch.__version__, 'torchvision', torchvision.__version__, 'skimage', skimage.__version__, 'PIL', PIL.__version__)"
-# CUDA MPS lets the sweep's processes share the GPU instead of time-slicing it; kept only if a
-# CUDA call works under it.
-if command -v nvidia-cuda-mps-control > /dev/null && timeout 20 nvidia-cuda-mps-control -d; then
-  if timeout 60 python3 -c "import torch; torch.ones(1, device='cuda').sum().item()"; then stamp "MPS on"
-  else timeout 20 sh -c 'echo quit | nvidia-cuda-mps-control'; stamp "MPS failed, off"; fi
-else stamp "MPS not available"; fi
-rm -rf data/generated
-mkdir -p /tmp/sweep /tmp/sweep_sup
-pack() { tar czf "$OUT/sweep.tgz.part" --exclude=checkpoint.pt --exclude=tensorboard -C /tmp sweep sweep_sup 2> /dev/null \
-  && mv "$OUT/sweep.tgz.part" "$OUT/sweep.tgz"; }
-python3 research/emergence_sweep.py "$SWEEP" --workers "${WORKERS:-8}" --threads 1 \
-  --data-workers "${DATA_WORKERS:-12}" --minutes "${SWEEP_MINUTES:-6}" --out /tmp/sweep > "$OUT/sweep.log" 2>&1 &
-SWEEP_PID=$!
-(while sleep 60; do pack; done) &
-PACK_PID=$!
-if [ -n "${SUPERVISED:-}" ]; then
-  until grep -q started "$OUT/sweep.log" 2> /dev/null || ! kill -0 $SWEEP_PID 2> /dev/null; do sleep 2; done  # data written
-  seconds=$(python3 -c "print(int(60 * ${SWEEP_MINUTES:-6}) - 20)")
-  while IFS=: read -r name options; do
-    name=$(echo $name)
-    [ -n "$name" ] || continue
-    timeout "$seconds" python3 research/supervised_ceiling.py --threads 1 --out "/tmp/sweep_sup/$name" $options \
-      > "/tmp/sweep_sup/$name.log" 2>&1 &
-  done < <(sed -e 's/#.*//' "$SUPERVISED")
-fi
-if [ "${CHECKS:-1}" = 1 ]; then
-python3 -m pytest tests/test_correlation.py -q -p no:cacheprovider -o addopts="" 2>&1 | tail -n 1
+python3 -c "import torch, torchvision; print('torch', torch.__version__, 'torchvision', torchvision.__version__)"
+timeout 80 python3 -m pytest -q -p no:cacheprovider -o addopts="" tests/test_correlation.py tests/test_speed_options.py \
+  tests/test_segment_cli.py tests/test_finetune.py tests/test_plots.py 2>&1 | tail -n 3 | tee "$OUT/tests.txt"
 stamp "tests done"
-python3 benchmarks/bench_gpu.py --profile cpu --batch 8 --steps 20 --cost-volume tiled batched --out "$OUT/bench_gpu_cpu.md"
-stamp "cpu bench done"
-python3 benchmarks/bench_gpu.py --profile paper --batch 8 --steps 10 --cost-volume tiled batched --out "$OUT/bench_gpu_paper.md"
-stamp "paper bench done; sweep: $(grep -c started "$OUT/sweep.log") runs started"
-fi
-wait $SWEEP_PID
-kill $PACK_PID
-stamp "sweep done"
-wait  # the supervised runs stop by their own timeout
-pack
-tail -n 30 "$OUT/sweep.log"
-for log in /tmp/sweep_sup/*.log; do [ -e "$log" ] && { echo "== $log"; tail -n 4 "$log"; }; done
+timeout 220 python3 benchmarks/bench_paper.py --device cuda --batch 2 8 --steps 20 --breakdown --out "$OUT/paper.md"
+stamp "paper step done"
+timeout 120 python3 benchmarks/bench_paper.py --device cuda --batch 8 --steps 20 \
+  --modes "bf16 channels_last" "bf16 channels_last compiled" --out "$OUT/paper_compiled.md" \
+  || echo "torch.compile: did not finish within 120 s (or failed); the eager modes stand" | tee "$OUT/paper_compiled.md"
+stamp "compiled step done"
+rate=$(python3 - "$OUT/paper.md" <<'PY'
+import re, sys
+rows = [line.split("|") for line in open(sys.argv[1]) if line.startswith("| bf16 channels_last | 8 |")]
+print(rows[0][4].strip() if rows else 40)
+PY
+)
+timeout 60 python3 benchmarks/bench_loader.py --workers 1 4 8 --gpu-pairs-per-second "$rate" --out "$OUT/loader.md"
+stamp "loader done"

@@ -46,6 +46,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--lr", type=float)
     parser.add_argument("--amp", choices=sorted(AMP_DTYPES))
     parser.add_argument("--flip", action="store_true", default=None, help="random horizontal flips")
+    parser.add_argument("--channels-last", action=argparse.BooleanOptionalAction, default=None,
+                        help="NHWC weights and activations: same arithmetic, faster convolutions (the paper "
+                             "profile's default)")
     return parser.parse_args(argv)
 
 

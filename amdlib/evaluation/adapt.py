@@ -17,6 +17,7 @@ from torch import Tensor
 
 from ..data.transforms import resize_images
 from ..model.amd import AMD
+from ..training.optimizer import adam
 from ..training.train import isolated_rng
 
 
@@ -67,7 +68,7 @@ def adapt(model: AMD, videos: list[Tensor], config: AdaptConfig = AdaptConfig())
         return adapted.eval()
     device = next(adapted.parameters()).device
     generator = torch.Generator().manual_seed(config.seed)
-    optimizer = torch.optim.Adam(adapted.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    optimizer = adam(adapted.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     adapted.train()
     with isolated_rng(config.seed):  # dropout draws are seeded too; the caller's RNG is untouched
         for _ in range(config.iterations):

@@ -21,6 +21,7 @@ from ..config import AMDConfig
 from ..data.transforms import resize_images
 from .metrics import ConfusionMatrix
 from ..model.amd import AMD
+from ..training.optimizer import adam
 from ..training.train import isolated_rng
 
 VOC_IGNORE = 255
@@ -84,7 +85,7 @@ def finetune(segmenter: SemanticSegmenter, dataset, config: FinetuneConfig = Fin
     for parameter in segmenter.backbone.parameters():
         parameter.requires_grad_(not config.freeze_backbone)
     parameters = [p for p in segmenter.parameters() if p.requires_grad]
-    optimizer = torch.optim.Adam(parameters, lr=config.lr, weight_decay=config.weight_decay)
+    optimizer = adam(parameters, lr=config.lr, weight_decay=config.weight_decay)
     items = [resize_pair(*dataset[i][:2], config.size) for i in range(len(dataset))]
     device = next(segmenter.parameters()).device
     segmenter.train()

@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import dataclasses
+import math
 import os
 import random
 import sys
@@ -38,6 +39,7 @@ from torch.utils.data import DataLoader, Dataset, Sampler
 from ..io.atomic import atomic_write, remove_stale_temporaries
 from ..io.checkpoint import atomic_torch_save, checkpoint_contents
 from ..config import AMDConfig, TrainConfig
+from .optimizer import adam
 from .distributed import ProcessInfo, all_agree, init_from_environment, mean_over_ranks, synchronise_batchnorm
 from ..model.amd import AMD
 
@@ -180,7 +182,7 @@ def restore_rng_states(states: dict[str, Any]) -> None:
         torch.cuda.set_rng_state_all(states["cuda"])
 
 
-BOOKKEEPING_FIELDS = frozenset({"num_workers", "checkpoint_every", "log_every", "eval_every"})
+BOOKKEEPING_FIELDS = frozenset({"num_workers", "checkpoint_every", "log_every", "eval_every", "channels_last"})
 """TrainConfig fields that do not change the optimisation: a resume may change them freely."""
 
 
@@ -244,9 +246,11 @@ def train(model_config: AMDConfig, config: TrainConfig, dataset: Dataset, out_di
 
     torch.manual_seed(config.seed)
     model = AMD(model_config).to(device)
+    if config.channels_last:  # every convolution then runs in NHWC, the layout oneDNN and cuDNN prefer
+        model.to(memory_format=torch.channels_last)
     if info.distributed:  # before the optimiser: the swap creates new BatchNorm parameters
         synchronise_batchnorm(model, device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    optimizer = adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     ema = (AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(config.ema_decay), use_buffers=True)
            if config.ema_decay else None)
     start, train_seconds = 0, 0.0
@@ -288,13 +292,14 @@ def train(model_config: AMDConfig, config: TrainConfig, dataset: Dataset, out_di
 
     model.train()
     batches = iter(loader)
+    unchecked: list[tuple[int, Tensor]] = []  # (iteration, loss) not yet read back from the device
     for iteration in range(start, stop):
         tic = time.perf_counter()
         lr = poly_lr(iteration, config)
         for group in optimizer.param_groups:
             group["lr"] = lr
         optimizer.zero_grad(set_to_none=True)
-        loss_sum, terms_sum = 0.0, None
+        loss_sum, terms_sum = None, None
         for micro in range(config.accumulation):
             frames = next(batches).to(device, non_blocking=True)
             sync = contextlib.nullcontext() if (micro == config.accumulation - 1 or not info.distributed) \
@@ -302,12 +307,13 @@ def train(model_config: AMDConfig, config: TrainConfig, dataset: Dataset, out_di
             with sync:
                 with torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
                     out = network(frames)
-                if not all_agree(bool(torch.isfinite(out.loss)), info):
-                    raise NonFiniteLossError(
-                        f"loss is {out.loss.item()} at iteration {iteration}; stopping. The last good "
-                        f"checkpoint is {checkpoint_path if checkpoint_path.exists() else 'none yet'}.")
+                if device.type != "cuda":
+                    # Reading a CPU scalar costs nothing, and the CPU backward of grid_sample can
+                    # crash on non-finite coordinates: check before it. CUDA steps stay unsynced.
+                    _check_losses([(iteration, out.loss.detach())], info, checkpoint_path)
                 scaler.scale(out.loss / config.accumulation).backward()
-            loss_sum += out.loss.item() / config.accumulation
+            loss = out.loss.detach() / config.accumulation
+            loss_sum = loss if loss_sum is None else loss_sum + loss
             scales = torch.stack(out.terms.photometric).detach() / config.accumulation
             terms_sum = scales if terms_sum is None else terms_sum + scales
         scaler.step(optimizer)
@@ -315,25 +321,34 @@ def train(model_config: AMDConfig, config: TrainConfig, dataset: Dataset, out_di
         if ema is not None:
             ema.update_parameters(model)
         train_seconds += time.perf_counter() - tic
-        loss_sum = mean_over_ranks(loss_sum, info)
+        unchecked.append((iteration, loss_sum))
         done = iteration + 1
         if time_limit is not None and all_agree(train_seconds >= time_limit, info):
             stop = done
 
         if bar is not None:
             bar.update(1)
+        logging = done % config.log_every == 0 or done == stop
+        saving = done % config.checkpoint_every == 0 or done == stop
+        evaluating = (evaluate is not None or on_evaluation is not None) and bool(config.eval_every) \
+            and (done % config.eval_every == 0 or done == stop)
+        if not (logging or saving or evaluating):
+            continue  # the step stays on the device: losses are read back (and checked) in bulk below
+        loss_value = _check_losses(unchecked, info, checkpoint_path)
+        unchecked = []
+        loss_sum = mean_over_ranks(loss_value, info)
+        if bar is not None:
             bar.set_postfix(loss=f"{loss_sum:.4f}", lr=f"{lr:.2e}")
-        if log is not None and (done % config.log_every == 0 or done == stop):
+        if log is not None and logging:
             row = {"iteration": done, "loss": loss_sum, "lr": lr, "train_seconds": round(train_seconds, 3)}
             row.update({f"photometric_{s}": v for s, v in enumerate(terms_sum.tolist())})
             log.append(row)
             if board is not None:
                 board.add_scalar("train/loss", loss_sum, done)
                 board.add_scalar("train/lr", lr, done)
-        if done % config.checkpoint_every == 0 or done == stop:
+        if saving:
             _save_training_checkpoint(checkpoint_path, model, optimizer, done, train_seconds, config, info, ema)
-        evaluating = evaluate is not None or on_evaluation is not None
-        if evaluating and config.eval_every and (done % config.eval_every == 0 or done == stop):
+        if evaluating:
             with isolated_rng():
                 metrics = {}
                 if evaluate is not None and info.is_main:
@@ -355,6 +370,22 @@ def train(model_config: AMDConfig, config: TrainConfig, dataset: Dataset, out_di
     if board is not None:
         board.close()
     return TrainResult(model if ema is None else ema.module, checkpoint_path, stop, train_seconds)
+
+
+def _check_losses(unchecked: list[tuple[int, Tensor]], info: ProcessInfo, checkpoint_path: Path) -> float:
+    """Read the steps' losses back in one transfer; NonFiniteLossError names the first non-finite
+    one (on any rank). Returns the last step's loss. Called before every log row, checkpoint and
+    evaluation (and on CPU before every backward), so no checkpoint is ever written after a
+    non-finite step."""
+    values = torch.stack([loss for _, loss in unchecked]).float().tolist()
+    bad = next(((iteration, value) for (iteration, _), value in zip(unchecked, values)
+                if not math.isfinite(value)), None)
+    if not all_agree(bad is None, info):
+        where = (f"loss is {bad[1]} at iteration {bad[0]}" if bad is not None
+                 else f"a loss on another process is not finite by iteration {unchecked[-1][0]}")
+        raise NonFiniteLossError(f"{where}; stopping. The last good checkpoint is "
+                                 f"{checkpoint_path if checkpoint_path.exists() else 'none yet'}.")
+    return values[-1]
 
 
 def _save_training_checkpoint(path: Path, model: AMD, optimizer: torch.optim.Optimizer, iteration: int,
