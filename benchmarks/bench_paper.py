@@ -299,21 +299,28 @@ def breakdown(mode: Mode, config: AMDConfig, weights: dict, frames: torch.Tensor
 
 def main(argv: list[str] | None = None) -> list[dict]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
-    parser.add_argument("--batch", type=int, nargs="+", default=[2])
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu",
+                        help="cpu, cuda, cuda:1 ... (default: cuda if available)")
+    parser.add_argument("--batch", type=int, nargs="+", default=[2], help="pairs per step; several give a row each")
     parser.add_argument("--steps", type=int, default=3, help="timed steps per mode (median)")
-    parser.add_argument("--crop", type=int, nargs=2, default=[384, 384], metavar=("H", "W"))
+    parser.add_argument("--crop", type=int, nargs=2, default=[384, 384], metavar=("H", "W"),
+                        help="frame size (default: the paper's 384x384 crops)")
     parser.add_argument("--flow-size", type=int, nargs=2, default=None, metavar=("H", "W"),
                         help="motion pathway input (default: the paper's 384x640)")
-    parser.add_argument("--modes", nargs="+", choices=list(MODES), default=None,
-                        help="modes after the reference (default: all but the compiled one)")
+    parser.add_argument("--modes", nargs="+", choices=list(MODES), default=None, metavar="MODE",
+                        help=f"modes after the reference, of: {', '.join(MODES)} (default: all but the compiled one)")
     parser.add_argument("--compile", action="store_true", help="also time the torch.compile'd mode")
     parser.add_argument("--breakdown", nargs="*", choices=list(MODES), default=None, metavar="MODE",
                         help="per-part tables of these modes (no names: the last mode timed)")
     parser.add_argument("--threads", type=int, default=None, help="CPU threads (default: torch's)")
     parser.add_argument("--out", help="also write the tables as Markdown here")
     args = parser.parse_args(argv)
-    device = torch.device(args.device)
+    try:
+        device = torch.device(args.device)
+    except RuntimeError:
+        parser.error(f"--device {args.device}: not a device name (cpu, cuda, cuda:1 ...)")
+    if device.type == "cuda" and not torch.cuda.is_available():
+        parser.error(f"--device {args.device}: this machine has no CUDA device; use --device cpu")
     if args.threads:
         torch.set_num_threads(args.threads)
     if device.type == "cuda":
