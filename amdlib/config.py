@@ -11,6 +11,7 @@ per-profile values from it and from nowhere else.
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +23,16 @@ RETIRED_MODEL_OPTIONS: dict[str, Any] = {"head_context": False, "channel0_prior"
                                          "mask_logit_penalty": 0.0, "fine_segment_flow": False}
 """Options measured and not adopted (research/README.md), with the value that meant "off": older
 checkpoints store them."""
+
+
+def _is_integer(value: Any) -> bool:
+    """An int or numpy integer, not a bool or a float (2.0 is refused: a count is a whole number)."""
+    return not isinstance(value, bool) and hasattr(type(value), "__index__")
+
+
+def _is_finite_number(value: Any) -> bool:
+    """A finite real number (int or float), not a bool."""
+    return not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
 
 
 def named_profile(table: dict, name: str, what: str, **changes):
@@ -118,7 +129,7 @@ class AMDConfig:
             raise ValueError(f"padding_mode must be one of {PADDING_MODES}, got {self.padding_mode!r}")
         if self.flow_masks not in FLOW_MASKS:
             raise ValueError(f"flow_masks must be one of {FLOW_MASKS}, got {self.flow_masks!r}")
-        if isinstance(self.num_masks, bool) or not hasattr(type(self.num_masks), "__index__") or self.num_masks < 1:
+        if not _is_integer(self.num_masks) or self.num_masks < 1:
             raise ValueError(f"num_masks must be an integer >= 1, got {self.num_masks!r}")
         strides = [2**i for i in range(1, len(self.pyramid_channels))]
         for name in ("coarsest_stride", "finest_stride"):
@@ -210,14 +221,6 @@ class TrainConfig:
     frame_gap: int = 1
 
     def __post_init__(self) -> None:
-        import math
-
-        def integer(value: Any) -> bool:  # int or numpy integer, not bool or float
-            return not isinstance(value, bool) and hasattr(type(value), "__index__")
-
-        def number(value: Any) -> bool:  # a finite real number
-            return not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
-
         if self.amp not in AMP_MODES:
             raise ValueError(f"amp must be one of {AMP_MODES}, got {self.amp!r}")
         if not isinstance(self.channels_last, bool):
@@ -228,18 +231,18 @@ class TrainConfig:
                    "short_side": 1, "frame_gap": 1, "num_workers": 0, "eval_every": 0, "seed": 0}
         for name, low in minimum.items():
             value = getattr(self, name)
-            if not integer(value) or value < low:
+            if not _is_integer(value) or value < low:
                 raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
         for name, positive in (("lr", True), ("min_lr", False), ("weight_decay", False), ("poly_power", False)):
             value = getattr(self, name)
-            if not number(value) or value < 0 or (positive and value == 0):
+            if not _is_finite_number(value) or value < 0 or (positive and value == 0):
                 raise ValueError(f"{name} must be a finite number {'> 0' if positive else '>= 0'}, got {value!r}")
-        if not number(self.ema_decay) or not 0 <= self.ema_decay < 1:
+        if not _is_finite_number(self.ema_decay) or not 0 <= self.ema_decay < 1:
             raise ValueError(f"ema_decay must be in [0, 1), got {self.ema_decay!r}")
-        if not number(self.scale_min) or not 0 < self.scale_min <= 1:
+        if not _is_finite_number(self.scale_min) or not 0 < self.scale_min <= 1:
             raise ValueError(f"scale_min must be in (0, 1], got {self.scale_min!r}")
         crop = tuple(self.crop_size)
-        if len(crop) != 2 or not all(integer(s) and s >= 1 for s in crop):
+        if len(crop) != 2 or not all(_is_integer(s) and s >= 1 for s in crop):
             raise ValueError(f"crop_size must be (height, width) of positive integers, got {self.crop_size!r}")
         object.__setattr__(self, "crop_size", tuple(int(s) for s in crop))
 

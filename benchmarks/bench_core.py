@@ -89,7 +89,7 @@ def peak_allocated_bytes(fn: Callable[[], object]) -> int:
     return max(m["Total Allocated"] for m in memory) - baseline
 
 
-def _proc_status_bytes(field: str) -> int:
+def proc_status_bytes(field: str) -> int:
     """A memory field of /proc/self/status (VmRSS, VmHWM) in bytes (Linux)."""
     with open("/proc/self/status", encoding="ascii") as fh:
         for line in fh:
@@ -101,11 +101,11 @@ def _proc_status_bytes(field: str) -> int:
 def _rss_growth_child(make_step: Callable[[], Callable[[], object]], threads: int) -> int:
     torch.set_num_threads(threads)
     step = make_step()
-    before = _proc_status_bytes("VmRSS")
+    before = proc_status_bytes("VmRSS")
     with open("/proc/self/clear_refs", "w", encoding="ascii") as fh:
         fh.write("5")  # reset the peak-RSS mark (VmHWM) to the current RSS
     step()
-    return _proc_status_bytes("VmHWM") - before
+    return proc_status_bytes("VmHWM") - before
 
 
 def peak_rss_growth_bytes(make_step: Callable[[], Callable[[], object]]) -> int | None:

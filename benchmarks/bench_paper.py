@@ -45,6 +45,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a plain checkout too
 
+from bench_core import proc_status_bytes  # noqa: E402  (this folder, where the script runs from)
 import amdlib.model.motion  # noqa: E402
 from amdlib import AMD, AMDConfig  # noqa: E402
 from amdlib.model import loss as loss_module  # noqa: E402
@@ -113,14 +114,6 @@ def _timed(fn: Callable[[], object], device: torch.device) -> float:
     return time.perf_counter() - start
 
 
-def _rss_bytes(field: str) -> int | None:
-    try:
-        with open("/proc/self/status", encoding="ascii") as fh:
-            return next(int(line.split()[1]) * 1024 for line in fh if line.startswith(field + ":"))
-    except (OSError, StopIteration):
-        return None
-
-
 @contextlib.contextmanager
 def peak_memory(device: torch.device) -> Iterator[dict[str, float | None]]:
     """Yields a dict that holds "GiB" afterwards: the CUDA allocator's peak, or on CPU the growth
@@ -132,15 +125,15 @@ def peak_memory(device: torch.device) -> Iterator[dict[str, float | None]]:
         yield result
         result["GiB"] = torch.cuda.max_memory_allocated(device) / 2**30
         return
-    before = _rss_bytes("VmRSS")
     try:
+        before = proc_status_bytes("VmRSS")
         with open("/proc/self/clear_refs", "w", encoding="ascii") as fh:
             fh.write("5")  # reset the peak-RSS mark to the current RSS
-    except OSError:
+    except (OSError, KeyError):  # no /proc (not Linux)
         before = None
     yield result
     if before is not None:
-        result["GiB"] = (_rss_bytes("VmHWM") - before) / 2**30
+        result["GiB"] = (proc_status_bytes("VmHWM") - before) / 2**30
 
 
 @contextlib.contextmanager

@@ -13,7 +13,7 @@ from amdlib import AMD, AMDConfig, save_checkpoint
 from amdlib.cli import main as amd
 from amdlib.cli import segment
 from amdlib.evaluation.adapt import AdaptConfig, adapt
-from amdlib.evaluation.channels import smallest_mean_area_channel
+from amdlib.evaluation.channels import smallest_mean_area, smallest_mean_area_channel
 from amdlib.io.checkpoint import load_checkpoint
 
 SIZE = (32, 32)
@@ -85,7 +85,7 @@ def test_label_free_channel_from_per_chunk_areas_matches_the_whole_video_rule(ch
     masks = segment.segment_video(model, frames, SIZE, progress=False)
     areas = segment.channel_areas(model, source, SIZE, chunk=2)
     assert torch.allclose(areas.float(), (masks > 0.5).float().mean((2, 3)), atol=1e-6)
-    assert segment.label_free_channel(areas) == smallest_mean_area_channel(masks)
+    assert smallest_mean_area(areas) == smallest_mean_area_channel(masks)
 
 
 def test_tta_keeps_evenly_spaced_pairs_of_a_long_video(clip):

@@ -36,7 +36,7 @@ from . import CommandError
 from ..data.io import check_same_size, image_size, list_images, read_rgb
 from ..data.transforms import resize_images
 from ..evaluation.adapt import AdaptConfig, adapt
-from ..evaluation.channels import smallest_area_channel
+from ..evaluation.channels import segment_frames, smallest_mean_area
 from ..io.checkpoint import CheckpointError, load_checkpoint
 
 THRESHOLD = 0.5
@@ -168,17 +168,6 @@ def read_video(path: Path) -> tuple[Tensor, list[str], float]:
 # Segmenting
 
 
-def _device(model) -> torch.device:
-    return next(model.parameters()).device
-
-
-@torch.no_grad()
-def low_res_masks(model, frames: Tensor, size: tuple[int, int]) -> Tensor:
-    """T,c,h,w soft masks at the model's output resolution for T,3,H,W frames resized to `size`
-    (H,W), on the CPU; computed on the model's device. The model must be in eval mode."""
-    return model.segment(resize_images(frames, size).to(_device(model))).float().cpu()
-
-
 def upsample(masks: Tensor, size: tuple[int, int]) -> Tensor:
     """T,c,h,w -> T,c,*size (bilinear), as `AMD.segment(images, size)` does."""
     return F.interpolate(masks, size=size, mode="bilinear", align_corners=False)
@@ -191,7 +180,7 @@ def segment_video(model, frames: Tensor, size: tuple[int, int], batch_size: int 
     model.eval()
     out = []
     for start in tqdm(range(0, frames.shape[0], batch_size), desc="segment", unit="batch", disable=not progress):
-        out.append(upsample(low_res_masks(model, frames[start:start + batch_size], size), tuple(frames.shape[-2:])))
+        out.append(upsample(segment_frames(model, frames[start:start + batch_size], size, None), tuple(frames.shape[-2:])))
     return torch.cat(out)
 
 
@@ -221,22 +210,16 @@ def channel_areas(model, source: VideoSource, size: tuple[int, int], chunk: int)
     the frame's resolution), one chunk at a time."""
     areas = []
     for frames in source.chunks(chunk):
-        masks = upsample(low_res_masks(model, to_float(frames), size), source.size)
+        masks = upsample(segment_frames(model, to_float(frames), size, None), source.size)
         areas.append((masks > THRESHOLD).sum((2, 3)).double() / (source.size[0] * source.size[1]))
     return torch.cat(areas)
-
-
-def label_free_channel(areas: Tensor) -> int:
-    """T,c areas -> the channel with the smallest mean area over the video
-    (`evaluation.channels.smallest_mean_area_channel` from per-frame areas)."""
-    return int(smallest_area_channel(areas.mean(0, keepdim=True).float())[0])
 
 
 def foreground_chunks(model, source: VideoSource, size: tuple[int, int], channel: int,
                       chunk: int) -> Iterator[tuple[np.ndarray, Tensor]]:
     """(uint8 T,H,W,3 frames, bool T,H,W foreground of `channel`) per chunk of the video."""
     for frames in source.chunks(chunk):
-        masks = low_res_masks(model, to_float(frames), size)
+        masks = segment_frames(model, to_float(frames), size, None)
         yield frames, upsample(masks[:, channel:channel + 1], source.size)[:, 0] > THRESHOLD
 
 
@@ -366,7 +349,7 @@ def choose_channel(model, source: VideoSource, size: tuple[int, int], requested:
     known = getattr(model, "object_channel", None)
     if known is not None:
         return int(known)
-    return label_free_channel(channel_areas(model, source, size, chunk))
+    return smallest_mean_area(channel_areas(model, source, size, chunk))
 
 
 def run(args: argparse.Namespace) -> tuple[int, int, np.ndarray]:

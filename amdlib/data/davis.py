@@ -24,9 +24,11 @@ float 3,H,W in [0,1] and masks as bool H,W on demand, checking that a mask's siz
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import torch
 from torch import Tensor
 from torch.utils.data import Dataset
 
@@ -62,6 +64,18 @@ class VOSSequence:
             raise DatasetError(f"{self.frames[index]}: frame {index} of {self.name} has no annotation")
         return load_mask(self.masks[index], image_size(self.frames[index]), reference=self.frames[index],
                          threshold=threshold)
+
+    def truth(self, indices: Sequence[int] | None = None) -> Tensor:
+        """bool T,H,W ground truth of `indices` (default: every annotated frame)."""
+        return torch.stack([self.mask(i) for i in (self.annotated if indices is None else indices)])
+
+    def annotated_batches(self, batch_size: int) -> Iterator[tuple[list[int], Tensor]]:
+        """(frame indices, float32 B,3,H,W frames) of the annotated frames, `batch_size` at a
+        time, so a long sequence is never held whole."""
+        indices = self.annotated
+        for start in range(0, len(indices), batch_size):
+            batch = indices[start:start + batch_size]
+            yield batch, torch.stack([self.frame(i) for i in batch])
 
 
 class _Sequences(Dataset[VOSSequence]):

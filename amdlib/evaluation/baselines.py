@@ -322,8 +322,6 @@ def motion_sequence_masks(sequences, scale: float = 1.0, settings: MotionSetting
     `channel_scores(...)` scores it beside the centre prior exactly as it scores AMD."""
     results = []
     for sequence in sequences:
-        indices = sequence.annotated
-        truth = torch.stack([sequence.mask(i) for i in indices])
-        masks = segment_sequence_motion(sequence, indices, scale, settings, **options)
-        results.append(SequenceMasks(sequence.name, masks.unsqueeze(1), truth))
+        masks = segment_sequence_motion(sequence, sequence.annotated, scale, settings, **options)
+        results.append(SequenceMasks(sequence.name, masks.unsqueeze(1), sequence.truth()))
     return results

@@ -67,19 +67,25 @@ def segment_sequences(model: AMD, sequences, input_size: tuple[int, int] | None 
     Frames are resized to `input_size` (H,W) when given, and masks back to the ground truth size.
     """
     model.eval()
-    device = next(model.parameters()).device
     results = []
     for sequence in sequences:
-        indices = sequence.annotated
-        truth = torch.stack([sequence.mask(i) for i in indices])
-        masks = []
-        for start in range(0, len(indices), batch_size):
-            frames = torch.stack([sequence.frame(i) for i in indices[start:start + batch_size]]).to(device)
-            if input_size is not None:
-                frames = resize_images(frames, input_size)
-            masks.append(model.segment(frames, size=tuple(truth.shape[-2:])).float().cpu())
+        truth = sequence.truth()
+        masks = [segment_frames(model, frames, input_size, tuple(truth.shape[-2:]))
+                 for _, frames in sequence.annotated_batches(batch_size)]
         results.append(SequenceMasks(sequence.name, torch.cat(masks), truth))
     return results
+
+
+@torch.no_grad()
+def segment_frames(model: AMD, frames: Tensor, input_size: tuple[int, int] | None,
+                   size: tuple[int, int] | None) -> Tensor:
+    """float32 B,c,*size soft masks on the CPU of B,3,H,W frames resized to `input_size` (when
+    given), computed on the model's device; `size` None keeps the model's output resolution
+    (`AMD.segment`). The model must be in eval mode."""
+    frames = frames.to(next(model.parameters()).device)
+    if input_size is not None:
+        frames = resize_images(frames, input_size)
+    return model.segment(frames, size=size).float().cpu()
 
 
 @dataclass
@@ -112,11 +118,15 @@ def smallest_area_channel(area: Tensor) -> Tensor:
     return torch.where(area >= MIN_OBJECT_AREA, area, torch.full_like(area, 2.0)).argmin(1)
 
 
+def smallest_mean_area(area: Tensor) -> int:
+    """Label-free object channel of a whole video (or image set) from its N,c per-frame channel
+    areas: the channel with the smallest mean area over the N frames (`smallest_area_channel`)."""
+    return int(smallest_area_channel(area.mean(0, keepdim=True).float())[0])
+
+
 def smallest_mean_area_channel(masks: Tensor, threshold: float = 0.5) -> int:
-    """Label-free object channel of a whole video (or image set): N,c,H,W soft masks -> the
-    channel with the smallest mean area over the N frames (`smallest_area_channel`)."""
-    area = (masks > threshold).float().mean((2, 3)).mean(0, keepdim=True)
-    return int(smallest_area_channel(area)[0])
+    """`smallest_mean_area` of N,c,H,W soft masks (> `threshold` is foreground)."""
+    return smallest_mean_area((masks > threshold).float().mean((2, 3)))
 
 
 def segment_vectors(flow: Tensor, masks: Tensor) -> tuple[Tensor, Tensor]:
@@ -265,7 +275,7 @@ def rule_picks(rule: str, name: str, area: Tensor, j: Tensor | None = None,
     if rule in ("fixed", "best_fixed"):
         return torch.full_like(frames, channel)
     if rule == "smallest_area_video":
-        return torch.full_like(frames, int(smallest_area_channel(area.mean(0, keepdim=True))[0]))
+        return torch.full_like(frames, smallest_mean_area(area))
     if rule == "smallest_area_frame":
         return smallest_area_channel(area)
     if rule == "motion_contrast_video":

@@ -62,11 +62,8 @@ def release_vos_miou(model: AMD, sequences, channel: int | None = None, batch_si
     batch of frames at a time."""
     counts, pixels = [], []
     for sequence in sequences:
-        indices = sequence.annotated
-        for start in range(0, len(indices), batch_size):
-            batch = indices[start:start + batch_size]
-            truth = torch.stack([sequence.mask(i) for i in batch])
-            frames = torch.stack([sequence.frame(i) for i in batch])
+        for batch, frames in sequence.annotated_batches(batch_size):
+            truth = sequence.truth(batch)
             probability = release_segment(model, frames, tuple(truth.shape[-2:]), channel)
             counts.append(foreground_counts(probability.numpy() > 0.5, truth.numpy()))
             pixels += [truth.shape[-2] * truth.shape[-1]] * len(batch)

@@ -18,18 +18,18 @@ a number in results/ is reproducible from Python without the notebook.
 
 from __future__ import annotations
 
+import functools
 import time
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 
 import torch
 
 from .adapt import AdaptConfig, adapt, load_video
-from .baselines import motion_sequence_masks
+from .baselines import segment_sequence_motion
 from .centre_prior import best_centre_radius, centre_prior_masks, centre_radius_scores
 from .channels import (CHANNEL_RULES, SequenceMasks, SequenceScores, attach_motion_channels,
                        dataset_object_channel, motion_contrast_channel, rule_scores, score_channels,
-                       scores_of_masks, segment_sequences, sequence_scores, single_channel)
-from ..data.transforms import resize_images
+                       scores_of_masks, segment_frames, segment_sequences, sequence_scores, single_channel)
 from ..model.amd import AMD
 
 AMD_METHOD = "AMD"
@@ -74,30 +74,22 @@ def score_sequence_amd(model: AMD, sequence, size: tuple[int, int] | None, truth
     drop its masks (unless `keep_masks`), then attach the motion-contrast channel. `seconds`
     (e.g. of an adaptation) is added to the time the model takes."""
     model.eval()
-    device = next(model.parameters()).device
-    indices, chunks, kept = sequence.annotated, [], []
-    for start in range(0, len(indices), batch_size):
-        began = time.perf_counter()
-        frames = torch.stack([sequence.frame(i) for i in indices[start:start + batch_size]]).to(device)
-        if size is not None:
-            frames = resize_images(frames, size)
-        masks = model.segment(frames, size=tuple(truth.shape[-2:])).float().cpu()
+    indices, chunks, kept, done = sequence.annotated, [], [], 0
+    began = time.perf_counter()
+    for batch, frames in sequence.annotated_batches(batch_size):
+        masks = segment_frames(model, frames, size, tuple(truth.shape[-2:]))
         seconds += time.perf_counter() - began
-        chunks.append(score_channels(masks, truth[start:start + batch_size], boundary))
+        chunks.append(score_channels(masks, truth[done:done + len(batch)], boundary))
+        done += len(batch)
         if keep_masks:
             kept.append(masks)
-    began = time.perf_counter()
+        began = time.perf_counter()
     motion_channel = motion_contrast_channel(model, sequence, size)
     seconds += time.perf_counter() - began
     masks = SequenceMasks(sequence.name, torch.cat(kept), truth, motion_channel) if keep_masks else None
     return sequence_scores(sequence.name, indices, chunks, truth.shape[-2] * truth.shape[-1],
                            motion_channel=motion_channel, object_channel=model.object_channel,
                            seconds=seconds, masks=masks)
-
-
-def _truth(sequence) -> torch.Tensor:
-    """T,H,W bool ground truth of a sequence's annotated frames."""
-    return torch.stack([sequence.mask(i) for i in sequence.annotated])
 
 
 def _adapted(model: AMD, sequences: list, size, config: AdaptConfig) -> tuple[AMD, float]:
@@ -107,19 +99,13 @@ def _adapted(model: AMD, sequences: list, size, config: AdaptConfig) -> tuple[AM
     return tuned, time.perf_counter() - began
 
 
-def _score_motion_baseline(sequence, truth: torch.Tensor, scale: float, boundary: bool,
-                           keep: bool) -> SequenceScores:
+def _score_baseline(sequence, maps: Callable[[], torch.Tensor], truth: torch.Tensor, boundary: bool,
+                    keep: bool) -> SequenceScores:
+    """`SequenceScores` of a one-channel baseline whose T,H,W maps of the annotated frames
+    `maps()` makes; its time is the method's (the truth is loaded by the caller)."""
     began = time.perf_counter()
-    result = motion_sequence_masks([sequence], scale=scale)[0]
+    result = single_channel(sequence.name, maps(), truth)
     seconds = time.perf_counter() - began
-    return scores_of_masks(result, sequence.annotated, boundary, seconds=seconds, masks=result if keep else None)
-
-
-def _score_centre_prior(sequence, radius: float, boundary: bool, keep: bool) -> SequenceScores:
-    began = time.perf_counter()
-    masks = centre_prior_masks(sequence, radius)
-    seconds = time.perf_counter() - began
-    result = single_channel(sequence.name, masks, _truth(sequence))
     return scores_of_masks(result, sequence.annotated, boundary, seconds=seconds, masks=result if keep else None)
 
 
@@ -146,7 +132,7 @@ def zero_shot_vos(model: AMD, sequences, size: tuple[int, int] | None, tta: Adap
     shared = _adapted(model, sequences, size, tta) if tta.iterations > 0 and tta_unit == "dataset" else None
     total_frames = sum(len(s.annotated) for s in sequences)
     for sequence in sequences:
-        truth, kept = _truth(sequence), sequence.name in keep
+        truth, kept = sequence.truth(), sequence.name in keep
         radius_scores.append(centre_radius_scores(truth))
         methods[amd_name].append(score_sequence_amd(model, sequence, size, truth, boundary, kept))
         if tta.iterations > 0:
@@ -155,10 +141,14 @@ def zero_shot_vos(model: AMD, sequences, size: tuple[int, int] | None, tta: Adap
                 seconds *= len(sequence.annotated) / total_frames
             methods[tta_name].append(score_sequence_amd(tuned, sequence, size, truth, boundary, kept,
                                                         seconds=seconds))
-        methods[MOTION_METHOD].append(_score_motion_baseline(sequence, truth, motion_scale, boundary, kept))
+        motion = functools.partial(segment_sequence_motion, sequence, sequence.annotated, motion_scale)
+        methods[MOTION_METHOD].append(_score_baseline(sequence, motion, truth, boundary, kept))
     radius = best_centre_radius(radius_scores)["radius"]
-    methods[f"centre prior (r={radius:.2f})"] = [_score_centre_prior(s, radius, boundary, s.name in keep)
-                                                 for s in sequences]
+    # The truth is read again here: holding every sequence's until the radius is known would
+    # make memory grow with the set.
+    methods[f"centre prior (r={radius:.2f})"] = [
+        _score_baseline(s, functools.partial(centre_prior_masks, s, radius), s.truth(), boundary, s.name in keep)
+        for s in sequences]
     return methods
 
 

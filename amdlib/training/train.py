@@ -36,7 +36,7 @@ from torch import Tensor
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from torch.utils.data import DataLoader, Dataset, Sampler
 
-from ..io.atomic import atomic_write, remove_stale_temporaries
+from ..io.atomic import atomic_write
 from ..io.checkpoint import atomic_torch_save, checkpoint_contents
 from ..config import AMDConfig, TrainConfig
 from .optimizer import adam
@@ -254,8 +254,6 @@ def train(model_config: AMDConfig, config: TrainConfig, dataset: Dataset, out_di
     ema = (AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(config.ema_decay), use_buffers=True)
            if config.ema_decay else None)
     start, train_seconds = 0, 0.0
-    if resume and info.is_main:
-        remove_stale_temporaries(checkpoint_path)
     if resume and checkpoint_path.exists():
         state = torch.load(checkpoint_path, map_location=device, weights_only=True)
         changes = train_config_changes(state.get("train_config") or {}, config)
