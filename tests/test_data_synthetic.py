@@ -415,3 +415,73 @@ def test_distractors_and_objects_draw_from_their_texture_pools():
         scene = sample_scene(config, np.random.default_rng(seed), 3)
         for layer in scene.layers:
             assert _is_tinted_grayscale(layer.texture) == (not layer.foreground), (seed, layer.kind)
+
+
+V3_DIGEST = "4785d24f8a69972476190929aadc0d6715946afaab3af33af27d29a1d1098faf"
+"""SHA-256 of three items of the `cpu` preset as generator version 3 rendered them."""
+
+
+def test_default_look_renders_version_3_bytes():
+    """The appearance knobs of version 4 default to off: the `cpu` preset's videos are the
+    bytes version 3 wrote, so earlier runs and results stay comparable."""
+    config, digest = SyntheticConfig.profile("cpu"), hashlib.sha256()
+    for stream, index in (("davis2016", 0), ("youtube_vos", 3), ("duts_te", 1)):
+        video = render_item(config, stream, index, 4)
+        digest.update(video.frames.tobytes())
+        digest.update(video.masks.tobytes())
+    assert digest.hexdigest() == V3_DIGEST
+
+
+def test_shading_follows_the_light_and_keeps_the_centre():
+    from amdlib.data.scene import shade
+
+    flat = np.full((9, 9, 3), 0.5, np.float32)
+    lit = shade(flat, 0.4, light=(-1.0, 0.0))  # light from above
+    assert lit[4, 4, 0] == pytest.approx(0.5)  # u = 0 at the centre: factor 1
+    # top row centre: u = (-8/9, 0): 1 + 0.4 * 8/9 - 0.2 * (8/9)^2
+    u = 4 / 4.5
+    assert lit[0, 4, 0] == pytest.approx(0.5 * (1 + 0.4 * u - 0.2 * u * u), rel=1e-5)
+    assert lit[8, 4, 0] == pytest.approx(0.5 * (1 - 0.4 * u - 0.2 * u * u), rel=1e-5)
+    np.testing.assert_array_equal(shade(flat, 0.0), flat)
+
+
+def test_outline_darkens_only_the_rim():
+    from amdlib.data.scene import outline
+
+    alpha = np.zeros((21, 21), np.float32)
+    alpha[3:18, 3:18] = 1
+    texture = np.full((21, 21, 3), 0.8, np.float32)
+    drawn = outline(texture, alpha, 0.5, radius=10.0)  # rim width max(1, 0.6) = 1 pixel
+    # edge pixel: distance 1 to the outside -> rim 1 - (1 - 0.5) / 1 = 0.5, darkened by 0.5 * 0.5
+    assert drawn[3, 10, 0] == pytest.approx(0.8 * (1 - 0.5 * 0.5))
+    assert drawn[4, 10, 0] == pytest.approx(0.8)  # distance 2: past the rim
+    assert drawn[0, 0, 0] == pytest.approx(0.8)  # outside the silhouette (alpha hides it)
+
+
+def test_appearance_knobs_leave_the_geometry_alone():
+    """Shading, outline, background contrast and blur draw no random numbers: the same seed
+    gives the same masks, and different pixels."""
+    plain = render_scene(_scene(3, num_objects=(2, 2), num_distractors=(1, 1)))
+    styled = render_scene(_scene(3, num_objects=(2, 2), num_distractors=(1, 1), object_shading=0.6,
+                                 object_outline=0.5, background_contrast=0.5, background_blur=0.01))
+    np.testing.assert_array_equal(plain.masks, styled.masks)
+    np.testing.assert_array_equal(plain.owner, styled.owner)
+    assert np.abs(plain.frames.astype(int) - styled.frames).mean() > 2
+
+
+def test_background_pool_blur_and_contrast():
+    config = SceneConfig(image_size=(64, 64), background_textures="gray")
+    for seed in range(3):
+        assert _is_tinted_grayscale(sample_scene(config, np.random.default_rng(seed), 2).background)
+    sharp = _scene(5).background
+    soft = _scene(5, background_blur=0.02).background
+    flat = _scene(5, background_contrast=0.5).background
+    gradient = lambda image: np.abs(np.diff(image, axis=0)).mean()  # noqa: E731
+    assert gradient(soft) < 0.7 * gradient(sharp)
+    assert flat.std(axis=(0, 1)) == pytest.approx(0.5 * sharp.std(axis=(0, 1)), rel=0.05)
+    with pytest.raises(ValueError, match="background_textures"):
+        SceneConfig(background_textures="stripes")
+    with pytest.raises(ValueError, match="object_outline"):
+        SceneConfig(object_outline=1.5)
+    with pytest.raises(ValueError, match="background_blur"):
+        SceneConfig(background_blur=-0.1)

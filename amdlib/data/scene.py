@@ -89,8 +89,25 @@ class SceneConfig:
     moves and has to find it out from motion."""
     distractor_textures: str = "gray"
     """Texture pool of the static distractors (same choices as `object_textures`)."""
+    background_textures: str = "any"
+    """Texture pool of the background canvas (same choices as `object_textures`). With "gray"
+    the background and the moving objects come from different families, as in real footage
+    where the subject is a different kind of thing from the ground, walls and foliage behind
+    it: one frame then shows where an object is (docs/method.md section 8)."""
     texture_contrast: float = 1.0
     """Scales every texture's deviation from its mean colour (1 = photographs as they are)."""
+    background_contrast: float = 1.0
+    """Further scales the background's contrast (< 1: a flatter background, as behind a
+    subject in focus)."""
+    background_blur: float = 0.0
+    """Gaussian blur of the background canvas, sigma as a fraction of min(H, W) (defocus)."""
+    object_shading: float = 0.0
+    """Strength of the scene's light (`LIGHT`, from above left) baked into every sprite (objects
+    and distractors): the texture is multiplied by 1 + s * (u . light) - s/2 * |u|^2 at
+    normalised sprite point u, so a sprite reads as one solid, lit thing rather than a cut-out."""
+    object_outline: float = 0.0
+    """Darkening of a rim about 6 % of the radius wide inside every sprite's silhouette (0 = none,
+    1 = black): a coherent occluding contour around each thing."""
     noise_std: float = 0.01
     """Std of additive Gaussian pixel noise (image values in [0, 1])."""
 
@@ -115,16 +132,18 @@ class SceneConfig:
             raise ValueError(f"shapes must be a non-empty subset of {SHAPES}, got {self.shapes}")
         if self.placement not in PLACEMENTS:
             raise ValueError(f"placement must be one of {PLACEMENTS}, got {self.placement!r}")
-        for name in ("object_textures", "distractor_textures"):
+        for name in ("object_textures", "distractor_textures", "background_textures"):
             if getattr(self, name) not in TEXTURE_POOLS:
                 raise ValueError(f"{name} must be one of {TEXTURE_POOLS}, got {getattr(self, name)!r}")
         if not 0 <= self.leave_frame <= 1:
             raise ValueError(f"leave_frame must be a probability in [0, 1], got {self.leave_frame}")
         for name in ("object_speed", "object_turn", "object_rotation", "object_scale_change",
                      "camera_pan", "camera_zoom", "brightness_change", "texture_contrast",
-                     "noise_std"):
+                     "background_contrast", "background_blur", "object_shading", "noise_std"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
+        if not 0 <= self.object_outline <= 1:
+            raise ValueError(f"object_outline must be in [0, 1], got {self.object_outline}")
 
 
 @dataclass
@@ -227,6 +246,31 @@ def object_path(start: np.ndarray, steps: np.ndarray, camera: np.ndarray, zoom: 
     return position
 
 
+LIGHT = (-0.8, -0.6)
+"""(y, x) unit direction towards the light that shades every sprite: from above left, one light
+for the whole scene (so shading draws no random numbers and leaves the geometry's draws alone)."""
+
+
+def shade(texture: np.ndarray, strength: float, light: tuple[float, float] = LIGHT) -> np.ndarray:
+    """float32 S,S,3 texture lit from the (y, x) direction `light`: multiplied by
+    1 + strength * (u . light) - strength / 2 * |u|^2, u the sprite point over the half side."""
+    size = texture.shape[0]
+    u = (np.arange(size) - (size - 1) / 2) / max(size / 2, 1.0)
+    uy, ux = np.meshgrid(u, u, indexing="ij")
+    factor = 1 + strength * (uy * light[0] + ux * light[1]) - strength / 2 * (uy**2 + ux**2)
+    return np.clip(texture * factor[..., None], 0, 1).astype(np.float32)
+
+
+def outline(texture: np.ndarray, alpha: np.ndarray, darkness: float, radius: float) -> np.ndarray:
+    """float32 S,S,3 texture darkened by `darkness` on the rim of the S,S `alpha` silhouette
+    (the pixels within max(1, 0.06 radius) of its edge)."""
+    width = max(1.0, 0.06 * radius)
+    inside = alpha > 0.5
+    depth = ndimage.distance_transform_edt(inside)
+    rim = np.clip(1 - (depth - 0.5) / width, 0, 1) * inside
+    return (texture * (1 - darkness * rim)[..., None]).astype(np.float32)
+
+
 def sample_scene(config: SceneConfig, rng: np.random.Generator, num_frames: int) -> Scene:
     """Draw one video's scene (camera path, background, distractors, objects, brightness)."""
     if num_frames < 1:
@@ -253,7 +297,11 @@ def sample_scene(config: SceneConfig, rng: np.random.Generator, num_frames: int)
     high = (camera + half / zoom[:, None]).max(0) + 4
     canvas = np.ceil(high - low).astype(int)
     background, bg_source = cut_texture(rng, int(canvas[0]), int(canvas[1]),
-                                        contrast=config.texture_contrast)
+                                        contrast=config.texture_contrast * config.background_contrast,
+                                        pool=config.background_textures)
+    if config.background_blur > 0:
+        sigma = config.background_blur * unit
+        background = ndimage.gaussian_filter(background, (sigma, sigma, 0), mode="reflect")
 
     def make_layer(foreground: bool, start: np.ndarray, radius: float) -> Layer:
         kind = config.shapes[int(rng.integers(len(config.shapes)))]
@@ -261,6 +309,10 @@ def sample_scene(config: SceneConfig, rng: np.random.Generator, num_frames: int)
         size = sprite_size(radius)
         pool = config.object_textures if foreground else config.distractor_textures
         texture, _ = cut_texture(rng, size, size, contrast=config.texture_contrast, exclude=bg_source, pool=pool)
+        if config.object_shading > 0:
+            texture = shade(texture, config.object_shading)
+        if config.object_outline > 0:
+            texture = outline(texture, alpha, config.object_outline, radius)
         upright = kind == "horse"
         angle0 = rng.uniform(-0.25, 0.25) if upright else rng.uniform(0, 2 * np.pi)
         if not foreground:

@@ -72,8 +72,9 @@ from .scene import RenderedVideo, SceneConfig, render_scene, sample_scene
 from .voc import voc_palette
 
 GENERATOR = "amdlib.data.synthetic"
-GENERATOR_VERSION = 3
-"""Bump when a change to the rendering changes the bytes written: existing folders regenerate."""
+GENERATOR_VERSION = 4
+"""Bump when the generator changes (version 4: the appearance knobs of `SceneConfig`, off by
+default, which then renders version 3's bytes); existing folders regenerate."""
 DATASETS = ("youtube_vos", "davis2016", "fbms_sparse", "duts_te", "voc2012")
 _PREFIX = {"youtube_vos": "youtube_", "davis2016": "davis_", "fbms_sparse": "fbms_",
            "duts_te": "duts_", "voc2012": "voc_"}

@@ -618,3 +618,35 @@ def test_mask_loss_path_on_a_quadratic_loss_hand_computed(monkeypatch):
     assert rows[0]["descent_agrees_on_wrong"] == 1.0
     assert rows[0]["wrong_share"] == pytest.approx(4 / 16)  # the 2x2 top-left at 0.5 is not "wrong"; bottom-right is
     assert rows[2]["cos_descent_truth"] == 0.0  # at the truth the gradient vanishes
+
+
+def test_benchmark_cues_scores_against_hand_made_frames():
+    cues = load("benchmark_cues")
+    gray = np.full((1, 8, 8, 3), 100, np.uint8)
+    gray[0, 2:6, 2:6] = (200, 0, 0)  # a pure red square on gray
+    maps = cues.cue_maps(gray, smooth=0)
+    assert maps["saturation"][0, 0, 0] == 0 and maps["saturation"][0, 3, 3] == pytest.approx(1)
+    assert maps["colour_distance"][0, 0, 0] == 0  # the median colour is the gray
+    truth = np.zeros((1, 8, 8), bool)
+    truth[0, 2:6, 2:6] = True
+    best = cues.oracle_threshold_j([maps["saturation"]], [truth])
+    assert best["J"] == 1.0 and best["direction"] == ">"
+    inverted = cues.oracle_threshold_j([-maps["saturation"]], [truth])
+    assert inverted["J"] == 1.0 and inverted["direction"] == "<"
+    # J by hand: video 1 frames 1/2 and empty-vs-empty 1; video 2 one frame 0 -> mean(0.75, 0)
+    one = np.zeros((2, 2, 2), bool); one[0, 0] = True
+    guess = np.zeros((2, 2, 2), bool); guess[0, 0, 0] = True
+    assert cues.davis_j([guess, np.ones((1, 2, 2), bool)], [one, np.zeros((1, 2, 2), bool)]) == pytest.approx(0.375)
+    geometry = cues.geometry([truth])
+    assert geometry == {"area": pytest.approx(16 / 64), "border_contact": 0.0}
+
+
+def test_benchmark_cues_runs_on_a_preset(tmp_path, capsys):
+    cues = load("benchmark_cues")
+    cues.main(["--data", "smoke", "--val-videos", "2", "--out", str(tmp_path / "cues.json")])
+    result = json.loads((tmp_path / "cues.json").read_text())
+    assert result["videos"] == 2 and 0 < result["area"] < 1
+    assert all(0 <= result[cue]["J"] <= 1 for cue in cues.CUES)
+    assert "centre prior" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        cues.main(["--data", "no_such_preset"])
