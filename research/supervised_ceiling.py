@@ -12,6 +12,10 @@ On a machine with CUDA it trains there (as `amdlib.training.train.train` does). 
 <out>/eval.csv (one row per evaluation, the last iteration included) and <out>/checkpoint.pt (an
 amdlib checkpoint: `research/val_spread.py` scores it per video like the AMD runs').
 
+With the profile's weight average (`TrainConfig.ema_decay`, as the AMD runs) the average is
+what is scored and saved, and the raw weights are scored beside it (`*_raw_weights`);
+`--no-weight-average` scores the raw weights alone, as every run before `v4_lit_ema_*` did.
+
 It is an upper bound of a kind, not a target: what this network, input size and data reach
 when told the answer, i.e. how much of the gap to 0.6 is the network and how much is the
 unsupervised signal.
@@ -36,17 +40,18 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a plain checkout too
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from amdlib.io.atomic import atomic_write, write_json  # noqa: E402
 from amdlib.io.checkpoint import save_checkpoint  # noqa: E402
-from amdlib.config import BACKBONES, AMDConfig, profile  # noqa: E402
+from amdlib.config import AMP_MODES, BACKBONES, AMDConfig, profile  # noqa: E402
 from amdlib.data import DAVIS2016, generate, generate_all  # noqa: E402
 from amdlib.evaluation.channels import vos_channel_scores  # noqa: E402
 from amdlib.model.amd import AMD  # noqa: E402
-from amdlib.training.train import TrainConfig, training_pairs  # noqa: E402
+from amdlib.training.train import AMP_DTYPES, TrainConfig, training_pairs  # noqa: E402
 from emergence import (OUT, add_pair_options, data_variant, pair_changes, synthetic_preset,  # noqa: E402
                        validation_folder)  # (shared with the AMD runs)
 
@@ -68,6 +73,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--head-channels", type=int)
     parser.add_argument("--backbone", choices=BACKBONES, help="appearance backbone (default: the profile's)")
     parser.add_argument("--videos", type=int, help="training videos (default: the cpu preset's 300)")
+    parser.add_argument("--amp", choices=AMP_MODES, help="autocast the step (as emergence.py --amp; fp16 unscaled)")
+    parser.add_argument("--no-weight-average", action="store_true",
+                        help="score the raw weights only, not the profile's weight average (the runs before v4_lit_ema)")
     add_pair_options(parser)
     parser.add_argument("--val-videos", type=int,
                         help="score on this many DAVIS-layout videos of the preset, its own ten first (as emergence.py)")
@@ -91,6 +99,10 @@ def configs(args: argparse.Namespace) -> tuple[AMDConfig, TrainConfig]:
     changes = {"seed": args.seed, **pair_changes(args)}
     if args.lr:
         changes.update(lr=args.lr, min_lr=args.lr)
+    if args.no_weight_average:
+        changes.update(ema_decay=0.0)
+    if args.amp:
+        changes.update(amp=args.amp)
     return model_config, TrainConfig.profile(args.profile, **changes)
 
 
@@ -118,6 +130,8 @@ def main(argv: list[str] | None = None) -> None:
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")  # as amdlib.training.train.train
     model = AMD(model_config).to(device)
     optimizer = torch.optim.Adam(model.appearance.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    ema = (AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(config.ema_decay), use_buffers=True)
+           if config.ema_decay else None)  # as amdlib.training.train.train
     generator = torch.Generator().manual_seed(config.seed)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -137,15 +151,23 @@ def main(argv: list[str] | None = None) -> None:
             batch.append(pairs[order.pop()])
         frames = torch.stack([b[0] for b in batch]).flatten(0, 1).to(device)  # 2B,3,h,w
         truth = torch.stack([b[1] for b in batch]).flatten(0, 1).to(device)  # 2B,h,w
-        loss = supervised_loss(model.appearance(frames), truth)
+        with torch.autocast(device.type, dtype=AMP_DTYPES[config.amp], enabled=config.amp != "none"):
+            masks = model.appearance(frames)
+        loss = supervised_loss(masks.float(), truth)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
+        if ema is not None:
+            ema.update_parameters(model)
         seconds += time.perf_counter() - start
         if iteration % args.eval_every == 0 or iteration == args.iterations or seconds > 60 * args.minutes:
-            scores = vos_channel_scores(model, validation, eval_size, motion_contrast=False)
+            scores = vos_channel_scores(model if ema is None else ema.module, validation, eval_size,
+                                        motion_contrast=False)
             row = {"iteration": iteration, "train_minutes": seconds / 60, "loss": loss.item(),
                    **scores.as_row()}
+            if ema is not None:
+                raw = vos_channel_scores(model, validation, eval_size, motion_contrast=False)
+                row.update({f"{key}_raw_weights": value for key, value in raw.as_row().items()})
             rows.append(row)
             print(f"it {iteration} {seconds / 60:.1f} min loss {loss.item():.3f} "
                   f"J best channel {scores.best_channel_j:.3f} (channel {scores.best_channel})", flush=True)
@@ -154,7 +176,7 @@ def main(argv: list[str] | None = None) -> None:
             break
     # an amdlib checkpoint, so that load_checkpoint and research/val_spread.py read it as they
     # read the AMD runs'; only the appearance pathway is trained (the motion pathway is as initialised)
-    save_checkpoint(model, out / "checkpoint.pt", iteration=iteration)
+    save_checkpoint(model if ema is None else ema.module, out / "checkpoint.pt", iteration=iteration)
 
 
 if __name__ == "__main__":

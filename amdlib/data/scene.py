@@ -93,14 +93,9 @@ class SceneConfig:
     """Texture pool of the background canvas (same choices as `object_textures`). With "gray"
     the background and the moving objects come from different families, as in real footage
     where the subject is a different kind of thing from the ground, walls and foliage behind
-    it: one frame then shows where an object is (docs/method.md section 8)."""
+    it: one frame then shows where an object is (docs/method.md section 5)."""
     texture_contrast: float = 1.0
     """Scales every texture's deviation from its mean colour (1 = photographs as they are)."""
-    background_contrast: float = 1.0
-    """Further scales the background's contrast (< 1: a flatter background, as behind a
-    subject in focus)."""
-    background_blur: float = 0.0
-    """Gaussian blur of the background canvas, sigma as a fraction of min(H, W) (defocus)."""
     object_shading: float = 0.0
     """Strength of the scene's light (`LIGHT`, from above left) baked into every sprite (objects
     and distractors): the texture is multiplied by 1 + s * (u . light) - s/2 * |u|^2 at
@@ -139,7 +134,7 @@ class SceneConfig:
             raise ValueError(f"leave_frame must be a probability in [0, 1], got {self.leave_frame}")
         for name in ("object_speed", "object_turn", "object_rotation", "object_scale_change",
                      "camera_pan", "camera_zoom", "brightness_change", "texture_contrast",
-                     "background_contrast", "background_blur", "object_shading", "noise_std"):
+                     "object_shading", "noise_std"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
         if not 0 <= self.object_outline <= 1:
@@ -297,11 +292,8 @@ def sample_scene(config: SceneConfig, rng: np.random.Generator, num_frames: int)
     high = (camera + half / zoom[:, None]).max(0) + 4
     canvas = np.ceil(high - low).astype(int)
     background, bg_source = cut_texture(rng, int(canvas[0]), int(canvas[1]),
-                                        contrast=config.texture_contrast * config.background_contrast,
+                                        contrast=config.texture_contrast,
                                         pool=config.background_textures)
-    if config.background_blur > 0:
-        sigma = config.background_blur * unit
-        background = ndimage.gaussian_filter(background, (sigma, sigma, 0), mode="reflect")
 
     def make_layer(foreground: bool, start: np.ndarray, radius: float) -> Layer:
         kind = config.shapes[int(rng.integers(len(config.shapes)))]

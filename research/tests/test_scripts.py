@@ -234,6 +234,29 @@ def test_supervised_ceiling_end_to_end_evaluates_the_last_iteration_and_saves_a_
     assert all(torch.equal(model.state_dict()[k], v) for k, v in saved["model"].items())
 
 
+def test_supervised_ceiling_scores_the_weight_average_and_the_raw_weights(tmp_path, monkeypatch):
+    """With a weight average (the cpu profile's) both are scored, the average under the plain
+    names; --no-weight-average turns it off and scores the raw weights alone."""
+    ceiling = load("supervised_ceiling")
+    plain = ceiling.configs
+
+    def with_average(args):
+        model_config, config = plain(args)
+        return model_config, config if args.no_weight_average else config.replace(ema_decay=0.5)
+
+    monkeypatch.setattr(ceiling, "configs", with_average)
+    common = ["--profile", "smoke", "--data", "smoke", "--data-root", str(tmp_path / "data"),
+              "--iterations", "2", "--eval-every", "2", "--threads", "1"]
+    ceiling.main([*common, "--out", str(tmp_path / "avg")])
+    ceiling.main([*common, "--out", str(tmp_path / "raw"), "--no-weight-average"])
+    averaged = (tmp_path / "avg" / "eval.csv").read_text().splitlines()[0].split(",")
+    raw = (tmp_path / "raw" / "eval.csv").read_text().splitlines()[0].split(",")
+    assert "J_best_channel" in averaged and "J_best_channel_raw_weights" in averaged
+    assert "J_best_channel" in raw and not any(name.endswith("_raw_weights") for name in raw)
+    recorded = json.loads((tmp_path / "raw" / "config.json").read_text())
+    assert recorded["train"]["ema_decay"] == 0.0
+
+
 @pytest.mark.parametrize("script", ["emergence", "supervised_ceiling"])
 def test_zoom_and_flip_options_reach_the_schedule(script):
     module = load(script)
