@@ -58,8 +58,9 @@ def easy() -> SyntheticConfig:
 
 
 def cpu_variant(**changes):
-    """A preset: amdlib's `cpu` with scene fields changed (the benchmark's candidate looks)."""
-    return lambda: SyntheticConfig.profile("cpu").replace(**changes)
+    """A preset: amdlib's `cpu_v3` with scene fields changed (generator version 4's candidate
+    looks; `bg_gray_lit` became amdlib's `cpu`)."""
+    return lambda: SyntheticConfig.profile("cpu_v3").replace(**changes)
 
 
 RESEARCH_PRESETS = {
@@ -68,7 +69,7 @@ RESEARCH_PRESETS = {
     "bg_gray": cpu_variant(background_textures="gray"),
     "bg_gray_lit": cpu_variant(background_textures="gray", object_shading=0.6, object_outline=0.5),
 }
-"""Synthetic presets only the research scripts use, beside amdlib's (`smoke`, `cpu`)."""
+"""Synthetic presets only the research scripts use, beside amdlib's (`smoke`, `cpu`, `cpu_v3`)."""
 
 
 def synthetic_preset(name: str) -> SyntheticConfig:
@@ -84,7 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="generate the run's data and exit (the generator is not safe to run twice at once "
                              "on one folder: prepare once, then start runs side by side)")
     parser.add_argument("--profile", default="cpu", help="model + training profile to start from")
-    parser.add_argument("--data", default="cpu", help="synthetic preset (smoke, cpu, easy, bg_gray, bg_gray_lit)")
+    parser.add_argument("--data", default="cpu", help="synthetic preset (smoke, cpu, cpu_v3, easy, bg_gray, bg_gray_lit)")
     parser.add_argument("--data-root", default="data/generated")
     parser.add_argument("--data-workers", type=int, default=1,
                         help="processes generating missing synthetic data (the same files for any number)")

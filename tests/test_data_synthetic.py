@@ -421,15 +421,29 @@ V3_DIGEST = "4785d24f8a69972476190929aadc0d6715946afaab3af33af27d29a1d1098faf"
 """SHA-256 of three items of the `cpu` preset as generator version 3 rendered them."""
 
 
-def test_default_look_renders_version_3_bytes():
-    """The appearance knobs of version 4 default to off: the `cpu` preset's videos are the
-    bytes version 3 wrote, so earlier runs and results stay comparable."""
-    config, digest = SyntheticConfig.profile("cpu"), hashlib.sha256()
+def _preset_digest(name: str) -> str:
+    config, digest = SyntheticConfig.profile(name), hashlib.sha256()
     for stream, index in (("davis2016", 0), ("youtube_vos", 3), ("duts_te", 1)):
         video = render_item(config, stream, index, 4)
         digest.update(video.frames.tobytes())
         digest.update(video.masks.tobytes())
-    assert digest.hexdigest() == V3_DIGEST
+    return digest.hexdigest()
+
+
+def test_cpu_v3_renders_version_3_bytes():
+    """With the appearance knobs off, `cpu_v3` renders the bytes version 3 wrote for `cpu`, so
+    earlier runs and results stay reproducible."""
+    assert _preset_digest("cpu_v3") == V3_DIGEST
+
+
+def test_cpu_is_cpu_v3_with_the_version_4_look():
+    """The `cpu` preset changes only the look (gray backgrounds, shading, outline): counts,
+    geometry and motion are version 3's, so the centre prior and the area calibration stay."""
+    cpu, v3 = SyntheticConfig.profile("cpu"), SyntheticConfig.profile("cpu_v3")
+    look = {"background_textures": "gray", "object_shading": 0.6, "object_outline": 0.5}
+    assert {name: getattr(cpu.scene, name) for name in look} == look
+    assert cpu == v3.replace(**look) and cpu != v3
+    assert _preset_digest("cpu") != V3_DIGEST
 
 
 def test_shading_follows_the_light_and_keeps_the_centre():

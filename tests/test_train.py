@@ -218,6 +218,21 @@ def test_command_line_trains_the_smoke_profile_on_generated_data(tmp_path, monke
     assert (tmp_path / "run" / "eval.csv").read_text().startswith("iteration,train_seconds,J_channel_0")
 
 
+def test_command_line_stops_at_the_profiles_training_minutes(tmp_path, monkeypatch):
+    """`--minutes` defaults to the profile's `train_minutes` (the cpu profile's 20-minute budget):
+    with a budget of zero minutes the run stops after its first step."""
+    import dataclasses
+
+    from amdlib import config as amd_config
+    from amdlib.cli.train import main
+
+    timed = dataclasses.replace(amd_config.profile("smoke"), train_minutes=0.0)
+    monkeypatch.setitem(amd_config.PROFILES, "smoke", lambda: timed)
+    monkeypatch.chdir(tmp_path)
+    assert main(["--profile", "smoke", "--iterations", "3", "--out", "timed"]).iterations == 1
+    assert main(["--profile", "smoke", "--iterations", "3", "--minutes", "60", "--out", "untimed"]).iterations == 3
+
+
 def test_crop_size_from_json_lists_round_trips():
     config = TrainConfig(crop_size=[128, 96])  # as read back from JSON
     assert config.crop_size == (128, 96)

@@ -39,7 +39,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="with --resume: continue although a setting that changes the optimisation (lr, "
                              "batch size, iterations ...) differs from the checkpoint's; the changes are printed")
     parser.add_argument("--eval-root", help="DAVIS-2016-layout root evaluated every eval_every iterations")
-    parser.add_argument("--minutes", type=float, help="stop after this many training minutes")
+    parser.add_argument("--minutes", type=float,
+                        help="stop after this many training minutes (default: the profile's train_minutes, "
+                             "20 for cpu; none for smoke and paper, which run their iterations)")
     parser.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: cuda if available)")
     for name in ("iterations", "batch_size", "accumulation", "num_workers", "seed", "checkpoint_every", "eval_every"):
         parser.add_argument("--" + name.replace("_", "-"), type=int)
@@ -84,13 +86,14 @@ def main(argv: list[str] | None = None) -> TrainResult:
         data_root, split = datasets.youtube_vos, datasets.youtube_split
         eval_root = eval_root or datasets.davis2016
     pairs = training_pairs(data_root, split, config)
+    minutes = chosen.train_minutes if args.minutes is None else args.minutes
     evaluate = None
     if eval_root is not None:
         validation = DAVIS2016(eval_root)
         validation.check_readable()  # a broken evaluation set stops the run now, not at the first evaluation
         evaluate = lambda model: vos_channel_scores(model, validation, chosen.eval_size).as_row()  # noqa: E731
     return train(chosen.model, config, pairs, out, resume=args.resume,
-                 evaluate=evaluate, device=args.device, time_limit=None if args.minutes is None else 60 * args.minutes)
+                 evaluate=evaluate, device=args.device, time_limit=None if minutes is None else 60 * minutes)
 
 
 if __name__ == "__main__":  # through the dispatcher, so that input errors print one line

@@ -1,0 +1,82 @@
+"""Seed spreads of committed runs and the table that sets a run beside them (amdlib.reports.seed_runs)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from amdlib.data.io import DatasetError
+from amdlib.reports.seed_runs import (CEILING, REFERENCE_RUNS, against_references, j_versus_time_with_references,
+                                      read_eval_csv, reference_runs, seed_spread)
+
+REPOSITORY = Path(__file__).resolve().parents[1]
+
+
+def _run(folder: Path, rows: list[tuple[int, float, float]], time_column: str = "train_seconds") -> Path:
+    folder.mkdir(parents=True)
+    scale = 60.0 if time_column == "train_seconds" else 1.0
+    pd.DataFrame([{"iteration": i, time_column: minutes * scale, "J_best_channel": j, "J_motion_contrast_video": j - 0.01}
+                  for i, minutes, j in rows]).to_csv(folder / "eval.csv", index=False)
+    return folder
+
+
+def test_seconds_and_minutes_columns_both_read_as_minutes(tmp_path):
+    seconds = read_eval_csv(_run(tmp_path / "a", [(10, 2.0, 0.5)], "train_seconds"))
+    minutes = read_eval_csv(_run(tmp_path / "b", [(10, 2.0, 0.5)], "train_minutes"))
+    assert seconds["train_minutes"].tolist() == pytest.approx([2.0]) == minutes["train_minutes"].tolist()
+
+
+def test_a_missing_or_timeless_eval_csv_is_named(tmp_path):
+    with pytest.raises(DatasetError, match="nowhere.*eval.csv"):
+        read_eval_csv(tmp_path / "nowhere")
+    (tmp_path / "bad").mkdir()
+    pd.DataFrame({"iteration": [1], "J_best_channel": [0.1]}).to_csv(tmp_path / "bad" / "eval.csv", index=False)
+    with pytest.raises(DatasetError, match="bad.*train_seconds"):
+        read_eval_csv(tmp_path / "bad")
+
+
+def test_spread_matches_kth_evaluations_up_to_the_shortest_run(tmp_path):
+    runs = [read_eval_csv(_run(tmp_path / "s0", [(1000, 10.0, 0.4), (1700, 20.0, 0.6)])),
+            read_eval_csv(_run(tmp_path / "s1", [(1000, 12.0, 0.5), (1500, 20.0, 0.5), (1600, 21.0, 0.9)]))]
+    spread = seed_spread(runs)
+    assert len(spread) == 2  # the third row exists in one run only
+    final = spread.iloc[-1]
+    assert (final["iterations"], final["train_minutes"]) == (1600.0, 20.0)  # means of 1700 / 1500 and 20 / 20
+    assert (final["J_mean"], final["J_min"], final["J_max"]) == pytest.approx((0.55, 0.5, 0.6))
+    assert spread.iloc[0]["J_mean"] == pytest.approx(0.45) and final["seeds"] == 2
+    with pytest.raises(ValueError):
+        seed_spread([])
+
+
+def test_against_references_divides_by_the_ceiling(tmp_path):
+    references = {"AMD": [read_eval_csv(_run(tmp_path / "a0", [(1, 20.0, 0.5)])),
+                          read_eval_csv(_run(tmp_path / "a1", [(1, 20.0, 0.7)]))],
+                  CEILING: [read_eval_csv(_run(tmp_path / "c0", [(1, 20.0, 0.8)]))]}
+    own = {"label": "this run", "train_minutes": 20.0, "J_best_channel": 0.4, "J_motion_contrast_video": 0.39}
+    table = against_references(own, references, {"centre prior": 0.32}).set_index("method")
+    assert table.loc["AMD", "J_mean"] == pytest.approx(0.6) and table.loc["AMD", "of_ceiling"] == pytest.approx(0.75)
+    assert table.loc["AMD", "J_label_free"] == pytest.approx(0.59)
+    assert table.loc["this run", "of_ceiling"] == pytest.approx(0.5)
+    assert table.loc["centre prior", "of_ceiling"] == pytest.approx(0.4)
+    assert "of_ceiling" not in against_references(own, {}, {"centre prior": 0.32})  # no ceiling, no ratio
+    figure = j_versus_time_with_references(pd.DataFrame({"train_minutes": [20.0], "J": [0.4]}), "this run",
+                                           {label: seed_spread(runs) for label, runs in references.items()},
+                                           {"centre prior": 0.32})
+    assert len(figure.axes[0].lines) == 4  # two references, this run, one level
+
+
+def test_a_profile_without_references_has_none(tmp_path):
+    assert reference_runs("smoke", tmp_path) == {}
+
+
+@pytest.mark.skipif(not (REPOSITORY / "research" / "runs").is_dir(), reason="a checkout without research/runs")
+def test_the_committed_reference_runs_read_and_are_the_cpu_profiles_20_minutes():
+    references = reference_runs("cpu", REPOSITORY)
+    assert set(references) == set(REFERENCE_RUNS["cpu"]) and CEILING in references
+    for label, runs in references.items():
+        assert len(runs) == 3, label
+        final = seed_spread(runs).iloc[-1]
+        assert 18.0 <= final["train_minutes"] <= 20.5, label  # each stopped by the 20-minute budget (or 3,000 steps)
+        assert final["J_min"] <= final["J_mean"] <= final["J_max"]
