@@ -61,6 +61,7 @@ def test_against_references_divides_by_the_ceiling(tmp_path):
     assert table.loc["this run", "of_ceiling"] == pytest.approx(0.5)
     assert table.loc["centre prior", "of_ceiling"] == pytest.approx(0.4)
     assert "of_ceiling" not in against_references(own, {}, {"centre prior": 0.32})  # no ceiling, no ratio
+    assert against_references(None, references, {})["method"].tolist() == ["AMD", CEILING]
     figure = j_versus_time_with_references(pd.DataFrame({"train_minutes": [20.0], "J": [0.4]}), "this run",
                                            {label: seed_spread(runs) for label, runs in references.items()},
                                            {"centre prior": 0.32})

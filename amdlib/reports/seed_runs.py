@@ -73,15 +73,16 @@ def seed_spread(runs: Sequence[pd.DataFrame], column: str = "J_best_channel") ->
     return pd.DataFrame(rows)
 
 
-def against_references(own: dict[str, float], references: dict[str, list[pd.DataFrame]],
+def against_references(own: dict[str, float] | None, references: dict[str, list[pd.DataFrame]],
                        levels: dict[str, float]) -> pd.DataFrame:
-    """One row per method on the same validation set: this run (`own`: label, train_minutes,
+    """One row per method on the same validation set: this run (`own`, if given: label, train_minutes,
     J_best_channel and, if scored, J_motion_contrast_video), each reference's final evaluation as
     seed mean and range, and the untrained `levels` (label -> J). With a `CEILING` reference,
     `of_ceiling` is each mean J over the ceiling's."""
-    rows = [{"method": own["label"], "source": "this run", "seeds": 1, "train_minutes": own["train_minutes"],
-             "J_mean": own["J_best_channel"], "J_min": own["J_best_channel"], "J_max": own["J_best_channel"],
-             "J_label_free": own.get("J_motion_contrast_video")}]
+    rows = [] if own is None else [
+        {"method": own["label"], "source": "this run", "seeds": 1, "train_minutes": own["train_minutes"],
+         "J_mean": own["J_best_channel"], "J_min": own["J_best_channel"], "J_max": own["J_best_channel"],
+         "J_label_free": own.get("J_motion_contrast_video")}]
     for label, runs in references.items():
         final = seed_spread(runs).iloc[-1]
         label_free = (seed_spread(runs, "J_motion_contrast_video").iloc[-1]["J_mean"]

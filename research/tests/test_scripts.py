@@ -673,3 +673,20 @@ def test_benchmark_cues_runs_on_a_preset(tmp_path, capsys):
     assert "centre prior" in capsys.readouterr().out
     with pytest.raises(SystemExit):
         cues.main(["--data", "no_such_preset"])
+
+
+def test_reference_runs_remakes_the_committed_runs_with_their_own_command_lines():
+    """Each reference run's command is the one its committed config.json records, and the
+    research preset it names renders what amdlib's `cpu` preset renders."""
+    from amdlib.data.synthetic import SyntheticConfig
+
+    reference_runs, emergence = load("reference_runs"), load("emergence")
+    planned = reference_runs.planned_runs()
+    assert len(planned) == 6
+    for folder, command in planned:
+        record = folder / "config.json"
+        if record.is_file():  # committed with the repository
+            assert json.loads(record.read_text())["arguments"] == command[2:], folder.name
+    assert emergence.synthetic_preset(reference_runs.PRESET) == SyntheticConfig.profile("cpu")
+    args = emergence.build_parser().parse_args(reference_runs.amd_command(0)[2:])
+    assert (args.minutes, args.val_videos, args.seed) == (20, 50, 0)
