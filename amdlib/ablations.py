@@ -35,6 +35,7 @@ from typing import Any
 import pandas as pd
 
 from .evaluation.adapt import AdaptConfig
+from .data.io import data_identity
 from .io.atomic import write_json
 from .io.checkpoint import load_checkpoint, save_checkpoint
 from .config import AblationBudget, AMDConfig, TrainConfig, profile as named_profile
@@ -147,21 +148,6 @@ class AblationData:
             train_root, train_split = datasets.youtube_vos, train_split or datasets.youtube_split
         return cls(Path(train_root), None if train_split is None else Path(train_split),
                    Path(val_root or datasets.davis2016))
-
-
-def data_identity(path: str | os.PathLike | None) -> str | None:
-    """What identifies a dataset (or a split file) for caching: a generated dataset's SHA-256
-    from its manifest (it changes when the generator or its config does), a file's own SHA-256,
-    else the resolved path of a folder."""
-    if path is None:
-        return None
-    path = Path(path)
-    manifest = path / "manifest.json"
-    if manifest.is_file():
-        return "sha256:" + json.loads(manifest.read_text())["sha256"]
-    if path.is_file():
-        return "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
-    return str(path.resolve())
 
 
 def _normalised(settings: dict[str, Any]) -> Any:

@@ -105,3 +105,28 @@ def test_a_broken_eval_root_stops_before_training(tmp_path, data, capsys):
     line = one_line(capsys)
     assert line.startswith(f"amd train: {broken}: cannot read image header")
     assert not out.exists() or not (out / "checkpoint.pt").exists()
+
+
+def test_a_run_is_not_resumed_on_other_videos(tmp_path, data, capsys):
+    """The checkpoint stores the videos' fingerprint: resuming it on other videos (here one frame
+    rewritten, so its size changes) is one clear error, and the checkpoint is left as it was."""
+    out = tmp_path / "run"
+    assert amd(train_args(data, out)) == 0
+    before = (out / "checkpoint.pt").read_bytes()
+    assert torch.load(out / "checkpoint.pt", weights_only=True)["data_fingerprint"].startswith("listing:")
+    frame = data / "train_all_frames" / "JPEGImages" / "v1" / "00002.png"
+    Image.fromarray(np.zeros((24, 32, 3), np.uint8)).save(frame)
+    capsys.readouterr()
+    assert amd(train_args(data, out, "--resume")) == 1  # the same settings: only the videos differ
+    assert "was trained on other videos" in one_line(capsys)
+    assert (out / "checkpoint.pt").read_bytes() == before
+
+
+def test_generated_videos_are_fingerprinted_by_their_manifest(tmp_path):
+    from amdlib.data import YouTubeVOSPairs, generate_all
+    from amdlib.data.io import data_identity
+
+    datasets = generate_all(tmp_path / "smoke", "smoke")
+    pairs = YouTubeVOSPairs(datasets.youtube_vos, datasets.youtube_split, crop=(32, 32), short_side=36)
+    assert pairs.fingerprint == data_identity(datasets.youtube_vos)
+    assert pairs.fingerprint.startswith("sha256:") and len(pairs.fingerprint) == 7 + 64

@@ -21,6 +21,9 @@ missing file raises `DatasetFileNotFoundError`, which is also a `FileNotFoundErr
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -241,3 +244,18 @@ def load_mask(path: Path, size: tuple[int, int] | None = None, *, reference: Pat
     if size is not None:
         check_same_size(reference if reference is not None else Path("<frame>"), size, path, mask.shape)
     return torch.from_numpy(mask)
+
+
+def data_identity(path: str | os.PathLike | None) -> str | None:
+    """What identifies a dataset (or a split file) for caching: a generated dataset's SHA-256
+    from its manifest (it changes when the generator or its config does), a file's own SHA-256,
+    else the resolved path of a folder."""
+    if path is None:
+        return None
+    path = Path(path)
+    manifest = path / "manifest.json"
+    if manifest.is_file():
+        return "sha256:" + json.loads(manifest.read_text())["sha256"]
+    if path.is_file():
+        return "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
+    return str(path.resolve())

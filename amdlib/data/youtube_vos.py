@@ -27,6 +27,8 @@ order with a seeded generator too, e.g.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,7 +37,7 @@ import torch
 from torch import Tensor
 from torch.utils.data import Dataset
 
-from .io import (IMAGE_EXTENSIONS, DatasetError, DatasetFileNotFoundError, is_image, list_images,
+from .io import (IMAGE_EXTENSIONS, DatasetError, DatasetFileNotFoundError, data_identity, is_image, list_images,
                  read_lines, read_mask, read_rgb, require_dir, require_file)
 from .transforms import PairTransform
 
@@ -164,6 +166,22 @@ class YouTubeVOSPairs(Dataset):
 
     def __len__(self) -> int:
         return len(self.videos)
+
+    @functools.cached_property
+    def fingerprint(self) -> str:
+        """The videos the pairs come from: a generated set's SHA-256 from its manifest
+        (`data_identity`, every byte), else a hash of each listed frame's path under the root
+        and its size. `amdlib.training.train.train` stores it and refuses to resume a run on
+        other videos."""
+        identity = data_identity(self.root)
+        if identity.startswith("sha256:"):
+            return identity
+        digest = hashlib.sha256()
+        for video in self.videos:
+            for frame in video.frames:
+                name = frame.relative_to(self.root) if frame.is_relative_to(self.root) else frame
+                digest.update(f"{name}\t{frame.stat().st_size}\n".encode())
+        return "listing:" + digest.hexdigest()
 
     def set_epoch(self, epoch: int) -> None:
         """Select the epoch whose pairs and augmentations `__getitem__` returns."""

@@ -232,6 +232,8 @@ def train(model_config: AMDConfig, config: TrainConfig, dataset: Dataset, out_di
     afresh); a train config that differs from the checkpoint's in an optimisation field
     (`train_config_changes`) is used as given, and the changes are printed. `amd train --resume`
     is stricter: no checkpoint, or a changed config without `--allow-changed-config`, is an error.
+    A checkpoint trained on other videos (the dataset's `fingerprint`, when it has one) is never
+    resumed: a finished run on an older dataset would otherwise pass for one on the new.
 
     `stop_after` ends the process's work after that many iterations of this call, as an
     interruption would (used by tests of resume); the schedule still spans `config.iterations`.
@@ -254,8 +256,13 @@ def train(model_config: AMDConfig, config: TrainConfig, dataset: Dataset, out_di
     ema = (AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(config.ema_decay), use_buffers=True)
            if config.ema_decay else None)
     start, train_seconds = 0, 0.0
+    fingerprint = getattr(dataset, "fingerprint", None)  # YouTubeVOSPairs: which videos
     if resume and checkpoint_path.exists():
         state = torch.load(checkpoint_path, map_location=device, weights_only=True)
+        stored = state.get("data_fingerprint")
+        if stored is not None and fingerprint is not None and stored != fingerprint:
+            raise ValueError(f"{checkpoint_path} was trained on other videos (data fingerprint {stored}, now "
+                             f"{fingerprint}); move the run folder away to train afresh")
         changes = train_config_changes(state.get("train_config") or {}, config)
         if changes and info.is_main:
             print(f"{checkpoint_path}: resuming with changed settings: {describe_changes(changes)}", file=sys.stderr)
@@ -345,7 +352,8 @@ def train(model_config: AMDConfig, config: TrainConfig, dataset: Dataset, out_di
                 board.add_scalar("train/loss", loss_sum, done)
                 board.add_scalar("train/lr", lr, done)
         if saving:
-            _save_training_checkpoint(checkpoint_path, model, optimizer, done, train_seconds, config, info, ema)
+            _save_training_checkpoint(checkpoint_path, model, optimizer, done, train_seconds, config, info, ema,
+                                      fingerprint)
         if evaluating:
             with isolated_rng():
                 metrics = {}
@@ -388,7 +396,7 @@ def _check_losses(unchecked: list[tuple[int, Tensor]], info: ProcessInfo, checkp
 
 def _save_training_checkpoint(path: Path, model: AMD, optimizer: torch.optim.Optimizer, iteration: int,
                               train_seconds: float, config: TrainConfig, info: ProcessInfo,
-                              ema: AveragedModel | None = None) -> None:
+                              ema: AveragedModel | None = None, data_fingerprint: str | None = None) -> None:
     rng = rng_states()
     if info.distributed:
         gathered: list[Any] = [None] * info.world_size
@@ -397,6 +405,8 @@ def _save_training_checkpoint(path: Path, model: AMD, optimizer: torch.optim.Opt
     if not info.is_main:
         return
     extra = {} if ema is None else {"ema": ema.state_dict(), "inference_model": ema.module.state_dict()}
+    if data_fingerprint is not None:
+        extra["data_fingerprint"] = data_fingerprint
     atomic_torch_save(checkpoint_contents(model, optimizer=optimizer.state_dict(), iteration=iteration,
                                           train_seconds=train_seconds, train_config=config.to_dict(), rng=rng,
                                           **extra), path)
