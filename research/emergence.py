@@ -242,6 +242,16 @@ def relabel_checkpoint(path: Path, model: AMDConfig) -> None:
     atomic_torch_save(state, path)
 
 
+def forget_training_videos(path: Path) -> None:
+    """Drop the videos' fingerprint from the training checkpoint at `path` (atomically), so that a
+    curriculum's next phase resumes it on other videos (`train` refuses that otherwise)."""
+    from amdlib.io.checkpoint import atomic_torch_save
+
+    state = torch.load(path, weights_only=True)
+    if state.pop("data_fingerprint", None) is not None:
+        atomic_torch_save(state, path)
+
+
 def training_data(args: argparse.Namespace, preset: str, changes: dict) -> tuple[Path, SyntheticConfig]:
     """`data_variant` of a run's training videos: `--train-videos` applies to the run's own
     preset, not to a warm-up's."""
@@ -463,9 +473,11 @@ def main(argv: list[str] | None = None) -> None:
     if args.warmup_data and args.warmup_minutes > 0:  # phase 1 of a curriculum; phase 2 resumes from it
         train(model_config, train_config, pairs_of(args.warmup_data), out_dir, evaluate=evaluate,
               time_limit=args.warmup_minutes * 60, progress=False)
+        forget_training_videos(out_dir / "checkpoint.pt")
     if args.warmup_iterations > 0:  # phase 1: other training videos (--warmup-scene); phase 2 resumes
         train(model_config, train_config, pairs_of(args.data, changes=warmup_scene), out_dir, evaluate=evaluate,
               stop_after=args.warmup_iterations, progress=False)
+        forget_training_videos(out_dir / "checkpoint.pt")
     if args.dense_warmup > 0:  # phase 1: dense flow; phase 2 continues from its weights and optimiser
         dense = model_config.replace(segment_flow=False)
         train(dense, train_config, pairs_of(args.data), out_dir, progress=False,
