@@ -128,6 +128,12 @@ def family_variants(family: str, profile: str) -> list[Variant]:
     return [v for v in ABLATIONS[family] if v.applies_to(profile)]
 
 
+def variant_names(profile: str) -> list[tuple[str, str, bool]]:
+    """(family, variant name, whether it is the profile's default) for every variant under `profile`."""
+    return [(family, variant.name, variant.is_reference(profile))
+            for family in ABLATIONS for variant in family_variants(family, profile)]
+
+
 @dataclass(frozen=True)
 class AblationData:
     """Where the training videos (YouTube-VOS layout) and the validation set (DAVIS-2016 layout)

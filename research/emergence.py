@@ -27,6 +27,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a plain checkout too
 
 from amdlib import AMDConfig  # noqa: E402
+from amdlib.ablations import ABLATIONS, Variant  # noqa: E402
 from amdlib.config import AMP_MODES, FLOW_MASKS, PADDING_MODES, RETIRED_MODEL_OPTIONS, profile  # noqa: E402
 from amdlib.data import (DAVIS2016, SyntheticConfig, YouTubeVOSPairs, generate, generate_all,  # noqa: E402
                          generate_more_davis)
@@ -103,6 +104,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--eval-size", type=int,
                         help="validation frames resized to this (default: the profile's eval_size); when it "
                              "differs from the crop, the crop size is evaluated too (_at<crop>)")
+    parser.add_argument("--ablation", metavar="FAMILY/VARIANT",
+                        help="start from a variant of amdlib.ablations.ABLATIONS (e.g. masks/c=3, flow/dense): its "
+                             "model and training overrides, under the explicit flags; one that is scored with "
+                             "test-time adaptation is an evaluation, not a training, and is refused")
     parser.add_argument("--backbone")
     parser.add_argument("--num-masks", type=int)
     parser.add_argument("--head-channels", type=int)
@@ -183,11 +188,27 @@ def pair_changes(args: argparse.Namespace) -> dict:
     return changes
 
 
+def ablation_variant(name: str, profile_name: str) -> Variant:
+    """The trainable variant `FAMILY/VARIANT` of `ABLATIONS` under `profile_name`; SystemExit names a
+    bad one."""
+    family, _, variant = name.partition("/")
+    matches = [v for v in ABLATIONS.get(family, []) if v.name == variant]
+    if not matches:
+        choices = ", ".join(f"{f}/{v.name}" for f, variants in ABLATIONS.items() for v in variants if not v.tta)
+        raise SystemExit(f"--ablation {name}: no such variant; choose from {choices}")
+    if matches[0].tta or not matches[0].applies_to(profile_name):
+        raise SystemExit(f"--ablation {name}: not a training of the {profile_name} profile "
+                         "(test-time adaptation is scored on a trained model; some variants are for one profile)")
+    return matches[0]
+
+
 def configs(args: argparse.Namespace) -> tuple[AMDConfig, TrainConfig]:
+    variant = ablation_variant(args.ablation, args.profile) if args.ablation else Variant("profile")
     model = {k: v for k, v in {"backbone": args.backbone, "num_masks": args.num_masks,
                                 "head_channels": args.head_channels, "head_dilation": args.head_dilation,
                                 "padding_mode": args.padding_mode,
                                 "flow_masks": args.flow_masks}.items() if v is not None}
+    model = {**variant.model, **model}
     if args.scale_weights:
         model["scale_weights"] = tuple(float(w) for w in args.scale_weights.split(","))
     if args.size:
@@ -199,7 +220,7 @@ def configs(args: argparse.Namespace) -> tuple[AMDConfig, TrainConfig]:
                 if v is not None}
     if args.size:
         schedule.update(crop_size=(args.size, args.size), short_side=args.size)
-    schedule.update(pair_changes(args))
+    schedule = {**variant.train, **schedule, **pair_changes(args)}
     schedule["seed"] = args.seed
     return AMDConfig.profile(args.profile, **model), TrainConfig.profile(args.profile, **schedule)
 

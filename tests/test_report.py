@@ -36,6 +36,8 @@ def test_figures_are_png(tmp_path):
     path = save_figure(figure, tmp_path / "f.png")
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert to_markdown(pd.DataFrame({"a": [1]})) == "| a |\n|---|\n| 1 |"
+    assert to_markdown(pd.DataFrame({"a": [0.5, float("nan")], "b": ["x", None]})) == (
+        "| a | b |\n|---|---|\n| 0.500 | x |\n| - | - |")
 
 
 # ----------------------------------------------------------------------------------------------

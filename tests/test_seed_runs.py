@@ -8,8 +8,9 @@ import pandas as pd
 import pytest
 
 from amdlib.data.io import DatasetError
-from amdlib.reports.seed_runs import (CEILING, REFERENCE_RUNS, against_references, j_versus_time_with_references,
-                                      read_eval_csv, reference_runs, seed_spread)
+from amdlib.reports.seed_runs import (CEILING, REFERENCE_RUNS, against_references, against_the_default,
+                                      j_versus_time_with_references, read_eval_csv, reference_runs, seed_spread)
+from amdlib.reports.tables import to_markdown
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 
@@ -62,6 +63,8 @@ def test_against_references_divides_by_the_ceiling(tmp_path):
     assert table.loc["centre prior", "of_ceiling"] == pytest.approx(0.4)
     assert "of_ceiling" not in against_references(own, {}, {"centre prior": 0.32})  # no ceiling, no ratio
     assert against_references(None, references, {})["method"].tolist() == ["AMD", CEILING]
+    markdown = to_markdown(table.reset_index()[["method", "seeds", "J_label_free"]])
+    assert "| AMD | 2 | 0.590 |" in markdown and "| centre prior | - | 0.320 |" in markdown
     figure = j_versus_time_with_references(pd.DataFrame({"train_minutes": [20.0], "J": [0.4]}), "this run",
                                            {label: seed_spread(runs) for label, runs in references.items()},
                                            {"centre prior": 0.32})
@@ -81,3 +84,54 @@ def test_the_committed_reference_runs_read_and_are_the_cpu_profiles_20_minutes()
         final = seed_spread(runs).iloc[-1]
         assert 18.0 <= final["train_minutes"] <= 20.5, label  # each stopped by the 20-minute budget (or 3,000 steps)
         assert final["J_min"] <= final["J_mean"] <= final["J_max"]
+
+
+def test_variants_are_judged_against_the_defaults_seed_range(tmp_path):
+    """Default seeds end at 0.5 and 0.6: a variant whose range lies above or below that range
+    differs beyond the spread, one that overlaps it does not, one seed gets no verdict."""
+    def runs(name: str, values: list[float]) -> list[pd.DataFrame]:
+        return [read_eval_csv(_run(tmp_path / f"{name}{k}", [(500, 5.0, 0.1), (1000, 20.0, j)]))
+                for k, j in enumerate(values)]
+
+    default = runs("default", [0.5, 0.6])
+    committed = {"m/up": runs("up", [0.65, 0.7]), "m/overlap": runs("overlap", [0.55, 0.9]),
+                 "m/down": runs("down", [0.2, 0.45, 0.3]), "m/lone": runs("lone", [0.9])}
+    variants = [("m", "base", True), ("m", "up", False), ("m", "overlap", False), ("m", "down", False),
+                ("m", "lone", False), ("m", "absent", False)]
+    table = against_the_default(variants, default, committed).set_index("variant")
+    assert table["verdict"].to_dict() == {
+        "base (default)": "the default", "up": "higher beyond the spread", "overlap": "within the spread",
+        "down": "lower beyond the spread", "lone": "one seed: no verdict", "absent": "not run"}
+    assert (table.loc["down", "seeds"], table.loc["absent", "seeds"]) == (3, 0)
+    down = table.loc["down"]
+    assert (down["J_mean"], down["J_min"], down["J_max"]) == pytest.approx((0.95 / 3, 0.2, 0.45))
+    assert down["J_label_free"] == pytest.approx(0.95 / 3 - 0.01) and down["train_minutes"] == pytest.approx(20.0)
+    assert table.loc["base (default)", "J_mean"] == pytest.approx(0.55)
+
+
+def test_committed_ablation_runs_read_only_the_runs_that_exist(tmp_path, monkeypatch):
+    import amdlib.reports.seed_runs as seed_runs
+
+    monkeypatch.setitem(seed_runs.REFERENCE_RUNS, "toy", {"AMD, toy": ("d0", "d1")})
+    monkeypatch.setitem(seed_runs.DEFAULT_RUNS, "toy", "AMD, toy")
+    monkeypatch.setitem(seed_runs.ABLATION_RUNS, "toy", {"m/half": ("h0", "h1"), "m/none": ("n0",)})
+    for folder in ("d0", "d1", "h1"):
+        _run(tmp_path / folder, [(100, 20.0, 0.5)])
+    default, committed = seed_runs.ablation_runs("toy", tmp_path)
+    assert len(default) == 2 and {name: len(runs) for name, runs in committed.items()} == {"m/half": 1}
+    assert seed_runs.ablation_runs("smoke", tmp_path) == ([], {})
+    (tmp_path / "d1" / "eval.csv").unlink()  # the default's runs are required
+    with pytest.raises(DatasetError, match="d1"):
+        seed_runs.ablation_runs("toy", tmp_path)
+
+
+def test_ablation_runs_name_trainable_variants_of_their_profile():
+    from amdlib.ablations import variant_names
+    from amdlib.reports.seed_runs import ABLATION_RUNS, DEFAULT_RUNS
+
+    for profile, runs in ABLATION_RUNS.items():
+        assert DEFAULT_RUNS[profile] in REFERENCE_RUNS[profile]
+        trainable = {f"{family}/{name}" for family, name, is_default in variant_names(profile)
+                     if not is_default and family != "tta"}
+        assert set(runs) <= trainable, profile
+        assert all(len(folders) == 3 for folders in runs.values())

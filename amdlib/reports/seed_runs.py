@@ -17,8 +17,8 @@ import pandas as pd
 
 from ..data.io import DatasetError
 
-__all__ = ["CEILING", "REFERENCE_RUNS", "against_references", "read_eval_csv", "reference_runs", "seed_spread",
-           "j_versus_time_with_references"]
+__all__ = ["ABLATION_RUNS", "CEILING", "DEFAULT_RUNS", "REFERENCE_RUNS", "ablation_runs", "against_references",
+           "against_the_default", "read_eval_csv", "reference_runs", "seed_spread", "j_versus_time_with_references"]
 
 CEILING = "with labels: the same appearance network trained on the masks"
 """The label of the with-labels reference, what AMD's J is divided by (`of_ceiling`)."""
@@ -36,6 +36,24 @@ REFERENCE_RUNS = {
 AMD (research/emergence.py) and its with-labels ceiling (research/supervised_ceiling.py), each
 20 training minutes on 2 CPU threads, scored through the 0.995 weight average on 50 DAVIS-layout
 videos of the `cpu` preset (which the research scripts call `bg_gray_lit`)."""
+
+
+DEFAULT_RUNS = {"cpu": "AMD, profile cpu"}
+"""Per profile, the `REFERENCE_RUNS` entry that is the profile's default: every ablation
+variant equal to the default (`Variant.is_reference`) is read from those runs."""
+
+ABLATION_RUNS = {
+    "cpu": {
+        "flow/dense": ("research/runs/cpu/abl_flow_dense_s0", "research/runs/cpu/abl_flow_dense_s1",
+                       "research/runs/cpu/abl_flow_dense_s2"),
+        "masks/c=3": ("research/runs/cpu/abl_masks_c3_s0", "research/runs/cpu/abl_masks_c3_s1",
+                      "research/runs/cpu/abl_masks_c3_s2"),
+    },
+}
+"""Committed multi-seed runs of `amdlib.ablations.ABLATIONS` variants (`FAMILY/VARIANT` ->
+folders), made by research/reference_runs.py with research/emergence.py's `--ablation`: each like
+the default's runs (same data, threads, evaluation), 20 training minutes unless the run's
+`config.json` records fewer. Notebook 05 sets them against the default's seed spread."""
 
 
 def read_eval_csv(folder: str | os.PathLike) -> pd.DataFrame:
@@ -73,6 +91,54 @@ def seed_spread(runs: Sequence[pd.DataFrame], column: str = "J_best_channel") ->
     return pd.DataFrame(rows)
 
 
+def ablation_runs(profile: str, root: str | os.PathLike) -> tuple[list[pd.DataFrame], dict[str, list[pd.DataFrame]]]:
+    """The default's runs (`DEFAULT_RUNS`, all required) and those of `ABLATION_RUNS[profile]` that
+    exist under `root` (the repository; a run not made yet has no `eval.csv`); ([], {}) for a
+    profile without any."""
+    if profile not in DEFAULT_RUNS:
+        return [], {}
+    root = Path(root)
+    default = [read_eval_csv(root / folder) for folder in REFERENCE_RUNS[profile][DEFAULT_RUNS[profile]]]
+    committed = {name: [read_eval_csv(root / folder) for folder in folders if (root / folder / "eval.csv").is_file()]
+                 for name, folders in ABLATION_RUNS.get(profile, {}).items()}
+    return default, {name: runs for name, runs in committed.items() if runs}
+
+
+def against_the_default(variants: Sequence[tuple[str, str, bool]], default: Sequence[pd.DataFrame],
+                        committed: dict[str, list[pd.DataFrame]]) -> pd.DataFrame:
+    """One row per ablation variant (`variants`: family, variant name, whether it is the default),
+    from the final evaluation of its committed seeds (`committed["family/variant"]`; the default's
+    are `default`): seeds, mean minutes and iterations, J of the best fixed channel (mean, min, max),
+    the label-free motion-contrast J (mean), and the verdict against the default's seed range:
+    "higher" / "lower beyond the spread" when the two seed ranges do not overlap, else "within the
+    spread"; with one seed, "one seed: no verdict"; a variant without committed runs is "not run"."""
+    reference = seed_spread(default).iloc[-1] if default else None
+    rows = []
+    for family, name, is_default in variants:
+        runs = list(default) if is_default else committed.get(f"{family}/{name}", [])
+        row = {"family": family, "variant": f"{name} (default)" if is_default else name, "seeds": len(runs)}
+        if not runs:
+            rows.append({**row, "verdict": "not run"})
+            continue
+        final = seed_spread(runs).iloc[-1]
+        label_free = seed_spread(runs, "J_motion_contrast_video").iloc[-1]["J_mean"]
+        if is_default or reference is None or len(runs) < 2:
+            verdict = "the default" if is_default else ("no default runs" if reference is None
+                                                         else "one seed: no verdict")
+        elif final["J_min"] > reference["J_max"]:
+            verdict = "higher beyond the spread"
+        elif final["J_max"] < reference["J_min"]:
+            verdict = "lower beyond the spread"
+        else:
+            verdict = "within the spread"
+        rows.append({**row, "train_minutes": final["train_minutes"], "iterations": round(final["iterations"]),
+                     "J_mean": final["J_mean"], "J_min": final["J_min"], "J_max": final["J_max"],
+                     "J_label_free": label_free, "verdict": verdict})
+    columns = ["family", "variant", "seeds", "train_minutes", "iterations", "J_mean", "J_min", "J_max",
+               "J_label_free", "verdict"]
+    return pd.DataFrame(rows, columns=columns)
+
+
 def against_references(own: dict[str, float] | None, references: dict[str, list[pd.DataFrame]],
                        levels: dict[str, float]) -> pd.DataFrame:
     """One row per method on the same validation set: this run (`own`, if given: label, train_minutes,
@@ -94,6 +160,7 @@ def against_references(own: dict[str, float] | None, references: dict[str, list[
         rows.append({"method": label, "source": "computed here, no training", "seeds": None, "train_minutes": 0.0,
                      "J_mean": value, "J_min": value, "J_max": value, "J_label_free": value})
     table = pd.DataFrame(rows)
+    table["seeds"] = table["seeds"].astype("Int64")  # a count, missing for the untrained rows
     if CEILING in references:
         table["of_ceiling"] = table["J_mean"] / float(table.loc[table["method"] == CEILING, "J_mean"].iloc[0])
     return table

@@ -23,8 +23,11 @@ def write_table(table: pd.DataFrame, stem: str | os.PathLike, float_format: str 
 
 
 def to_markdown(table: pd.DataFrame, float_format: str = "{:.3f}") -> str:
-    """A GitHub-style Markdown table (no dependency on `tabulate`)."""
+    """A GitHub-style Markdown table (no dependency on `tabulate`); a missing value (None, NaN,
+    pd.NA) is written `-`."""
     def cell(value) -> str:
+        if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+            return "-"
         if isinstance(value, float):
             return float_format.format(value)
         return str(value).replace("|", "\\|")

@@ -56,6 +56,17 @@ def test_emergence_options_reach_the_configs_and_summaries_need_no_checkpoint(tm
     default_model, default_schedule = emergence.configs(emergence.parse_args(["--name", "x"]))
     assert default_model == emergence.AMDConfig.profile("cpu")
     assert default_schedule == emergence.TrainConfig.profile("cpu", seed=0)
+    # --ablation starts from a variant of amdlib.ablations.ABLATIONS; explicit flags still win
+    c3, c3_schedule = emergence.configs(emergence.parse_args(["--name", "x", "--ablation", "masks/c=3"]))
+    assert c3 == emergence.AMDConfig.profile("cpu", num_masks=3) and c3_schedule == default_schedule
+    _, no_flip = emergence.configs(emergence.parse_args(["--name", "x", "--ablation", "augmentation/no_flip"]))
+    assert no_flip == default_schedule.replace(flip=False)
+    _, flipped = emergence.configs(emergence.parse_args(["--name", "x", "--ablation", "augmentation/no_flip",
+                                                         "--flip"]))
+    assert flipped.flip
+    for bad in ("masks/c=4", "tta/with", "backbone/resnet50", "nonsense"):  # unknown, an evaluation, paper only
+        with pytest.raises(SystemExit, match="--ablation"):
+            emergence.configs(emergence.parse_args(["--name", "x", "--ablation", bad]))
     # A run folder as committed (no checkpoint) is summarised from its config.json.
     run = tmp_path / "run_a"
     run.mkdir()
@@ -678,11 +689,13 @@ def test_benchmark_cues_runs_on_a_preset(tmp_path, capsys):
 def test_reference_runs_remakes_the_committed_runs_with_their_own_command_lines():
     """Each reference run's command is the one its committed config.json records, and the
     research preset it names renders what amdlib's `cpu` preset renders."""
+    from amdlib import AMDConfig
     from amdlib.data.synthetic import SyntheticConfig
+    from amdlib.reports.seed_runs import ABLATION_RUNS
 
     reference_runs, emergence = load("reference_runs"), load("emergence")
     planned = reference_runs.planned_runs()
-    assert len(planned) == 6
+    assert len(planned) == 6 + 3 * len(ABLATION_RUNS["cpu"])
     for folder, command in planned:
         record = folder / "config.json"
         if record.is_file():  # committed with the repository
@@ -690,3 +703,8 @@ def test_reference_runs_remakes_the_committed_runs_with_their_own_command_lines(
     assert emergence.synthetic_preset(reference_runs.PRESET) == SyntheticConfig.profile("cpu")
     args = emergence.build_parser().parse_args(reference_runs.amd_command(0)[2:])
     assert (args.minutes, args.val_videos, args.seed) == (20, 50, 0)
+    dense = dict(planned)[reference_runs.REPOSITORY / ABLATION_RUNS["cpu"]["flow/dense"][1]]
+    args = emergence.build_parser().parse_args(dense[2:])
+    assert (args.ablation, args.minutes, args.seed, args.name) == ("flow/dense", 5.0, 1, "abl_flow_dense_s1")
+    model, schedule = emergence.configs(args)
+    assert not model.segment_flow and model.replace(segment_flow=True) == AMDConfig.profile("cpu")
