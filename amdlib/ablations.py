@@ -38,13 +38,14 @@ from .evaluation.adapt import AdaptConfig
 from .data.io import data_identity
 from .io.atomic import write_json
 from .io.checkpoint import load_checkpoint, save_checkpoint
-from .config import AblationBudget, AMDConfig, TrainConfig, profile as named_profile
-from .evaluation.channels import channel_scores, vos_channel_scores
+from .config import AblationBudget, AMDConfig, Profile, TrainConfig
+from .evaluation.channels import channel_scores
+from .evaluation.predict import vos_channel_scores
 from .model.amd import AMD
 from .evaluation.vos import amd_with_tta
 from .training.train import train, training_pairs
 
-ROW_VERSION = 1
+ROW_VERSION = 2
 """Bump when the meaning of a row changes (what is evaluated, how): cached rows are then redone."""
 
 SMOOTH_WEIGHT = 200.0
@@ -70,17 +71,16 @@ class Variant:
     profiles: tuple[str, ...] | None = None
     """Profiles this variant runs under (None: all)."""
 
-    def configs(self, profile: str, **train_changes: Any) -> tuple[AMDConfig, TrainConfig]:
+    def configs(self, profile: Profile, **train_changes: Any) -> tuple[AMDConfig, TrainConfig]:
         """The profile's configs with this variant's overrides (and `train_changes`) applied."""
-        return (AMDConfig.profile(profile, **self.model),
-                TrainConfig.profile(profile, **{**self.train, **train_changes}))
+        return (profile.model.replace(**self.model), profile.train.replace(**{**self.train, **train_changes}))
 
-    def applies_to(self, profile: str) -> bool:
-        return self.profiles is None or profile in self.profiles
+    def applies_to(self, profile: Profile) -> bool:
+        return self.profiles is None or profile.name in self.profiles
 
-    def is_reference(self, profile: str) -> bool:
+    def is_reference(self, profile: Profile) -> bool:
         """True when this variant is the profile's default: the same configs and no TTA."""
-        return not self.tta and self.configs(profile) == (AMDConfig.profile(profile), TrainConfig.profile(profile))
+        return not self.tta and self.configs(profile) == (profile.model, profile.train)
 
     def change(self, tta_iterations: int | None = None) -> str:
         """What the variant changes, in words for the table ("-": nothing)."""
@@ -121,14 +121,14 @@ ABLATIONS: dict[str, list[Variant]] = {
 }
 
 
-def family_variants(family: str, profile: str) -> list[Variant]:
+def family_variants(family: str, profile: Profile) -> list[Variant]:
     """The variants of `family` that run under `profile`."""
     if family not in ABLATIONS:
         raise ValueError(f"unknown ablation family {family!r}; choose from {sorted(ABLATIONS)}")
     return [v for v in ABLATIONS[family] if v.applies_to(profile)]
 
 
-def variant_names(profile: str) -> list[tuple[str, str, bool]]:
+def variant_names(profile: Profile) -> list[tuple[str, str, bool]]:
     """(family, variant name, whether it is the profile's default) for every variant under `profile`."""
     return [(family, variant.name, variant.is_reference(profile))
             for family in ABLATIONS for variant in family_variants(family, profile)]
@@ -182,15 +182,14 @@ def trained_model(model_config: AMDConfig, train_config: TrainConfig, data: Abla
     a third of the size) and `done.json`, written last.
     """
     settings = _normalised({"model": model_config.to_dict(), "train": train_config.to_dict(),
-                            "seconds": budget.seconds, "train_data": data_identity(data.train_root),
+                            "train_data": data_identity(data.train_root),
                             "train_split": data_identity(data.train_split)})
     run_dir = runs_dir / _digest(settings)
     done = _read_json(run_dir / "done.json")
     trained_now = done is None or done.get("settings") != settings or not (run_dir / "model.pt").is_file()
     if trained_now:
         pairs = training_pairs(data.train_root, data.train_split, train_config)
-        result = train(model_config, train_config, pairs, run_dir, resume=True, progress=progress,
-                       time_limit=budget.seconds)
+        result = train(model_config, train_config, pairs, run_dir, resume=True, progress=progress)
         save_checkpoint(result.model, run_dir / "model.pt", iteration=result.iterations)
         done = {"settings": settings, "iterations": result.iterations, "train_seconds": result.train_seconds}
         write_json(run_dir / "done.json", done)
@@ -200,7 +199,7 @@ def trained_model(model_config: AMDConfig, train_config: TrainConfig, data: Abla
                    "train_seconds": done["train_seconds"], "trained_now": trained_now}
 
 
-def run_variant(family: str, variant: Variant, profile: str, data: AblationData, out_dir: str | os.PathLike,
+def run_variant(family: str, variant: Variant, profile: Profile, data: AblationData, out_dir: str | os.PathLike,
                 budget: AblationBudget | None = None, seed: int = 0, progress: bool = False) -> dict[str, Any]:
     """Train `variant` from scratch (seeded: same initialisation draws and data order for every
     variant) and score its masks on the validation set; returns its row (see `ROW_COLUMNS`).
@@ -208,7 +207,7 @@ def run_variant(family: str, variant: Variant, profile: str, data: AblationData,
     Reuses `<out_dir>/<family>/<variant>/row.json` when its settings match, and a finished
     training of the same settings from any family (module docstring).
     """
-    budget = budget or named_profile(profile).ablation
+    budget = budget or profile.ablation
     out_dir = Path(out_dir)
     changes = {"seed": seed} if budget.iterations is None else {"seed": seed, "iterations": budget.iterations}
     if budget.ema_decay is not None:
@@ -219,8 +218,8 @@ def run_variant(family: str, variant: Variant, profile: str, data: AblationData,
     size = tuple(train_config.crop_size)
     tta = AdaptConfig(iterations=budget.tta_iterations, seed=seed) if variant.tta else None
     settings = _normalised({
-        "version": ROW_VERSION, "profile": profile, "model": model_config.to_dict(), "train": train_config.to_dict(),
-        "seconds": budget.seconds, "tta": dataclasses.asdict(tta) if tta else None,
+        "version": ROW_VERSION, "profile": profile.name, "model": model_config.to_dict(),
+        "train": train_config.to_dict(), "tta": dataclasses.asdict(tta) if tta else None,
         "train_data": data_identity(data.train_root), "train_split": data_identity(data.train_split),
         "val_data": data_identity(data.val_root), "val_split": data.val_split, "eval_size": size})
     row_path = out_dir / family / variant.name / "row.json"
@@ -260,7 +259,7 @@ channel with the best J (chosen with labels); oracle: the best channel in every 
 bound); centre prior: the best centred disk on the same frames."""
 
 
-def run_ablations(profile: str, data: AblationData, out_dir: str | os.PathLike,
+def run_ablations(profile: Profile, data: AblationData, out_dir: str | os.PathLike,
                   budget: AblationBudget | None = None, seed: int = 0, families: Iterable[str] | None = None,
                   log: Callable[[str], None] | None = print) -> pd.DataFrame:
     """Every variant of `families` (None: all of `ABLATIONS`) under `profile`: one row each."""
@@ -287,47 +286,3 @@ def ablation_table(rows: pd.DataFrame) -> pd.DataFrame:
         "training s": rows["train_seconds"].round(1),
         "iterations": rows["iterations"],
     })
-
-
-def ablation_figure(rows: pd.DataFrame, family: str, title: str = ""):
-    """Bar chart of one family: J (label-free) and best-channel J per variant, the default's
-    bars hatched, the centre prior as a dashed line, iterations reached under each name."""
-    import matplotlib.pyplot as plt
-    import numpy as np
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch
-
-    part = rows[rows["family"] == family].reset_index(drop=True)
-    x = np.arange(len(part))
-    figure, axis = plt.subplots(figsize=(1.3 * len(part) + 2.5, 3.6))
-    handles = []
-    for offset, key, label, colour in ((-0.2, "J_label_free", "J (label-free: motion contrast per video)", "C0"),
-                                       (0.2, "J_best_channel", "J (best fixed channel, uses labels)", "C1")):
-        bars = axis.bar(x + offset, part[key], width=0.4, color=colour)
-        for bar, reference in zip(bars, part["reference"]):
-            if reference:
-                bar.set_hatch("//")
-                bar.set_edgecolor("black")
-        handles.append(Patch(color=colour, label=label))
-    prior = float(part["J_centre_prior"].mean())
-    axis.axhline(prior, color="grey", linestyle="--")
-    handles += [Line2D([], [], color="grey", linestyle="--", label=f"centre prior (J {prior:.2f})"),
-                Patch(facecolor="white", edgecolor="black", hatch="//", label="default")]
-    names = [f"{v}{' (default)' if r else ''}\n{i} it" for v, r, i in
-             zip(part["variant"], part["reference"], part["iterations"])]
-    axis.set_xticks(x, names, fontsize=8)
-    top = max(0.5, float(part[["J_label_free", "J_best_channel", "J_centre_prior"]].to_numpy().max()) * 1.25)
-    axis.set(ylabel="J", ylim=(0, min(1.0, top)), title=title or f"ablation: {family}")
-    axis.legend(handles=handles, fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    figure.tight_layout()
-    return figure
-
-
-def save_ablation_figure(rows: pd.DataFrame, family: str, figures_dir: str | os.PathLike) -> Path | None:
-    """`ablation_figure` of `family` saved as `<figures_dir>/05_ablation_<family>.png`; None (and
-    no file) when `rows` holds no variant of that family (e.g. `families` left it out)."""
-    from .reports.tables import save_figure
-
-    if not (rows["family"] == family).any():
-        return None
-    return save_figure(ablation_figure(rows, family), Path(figures_dir) / f"05_ablation_{family}.png")

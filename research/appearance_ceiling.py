@@ -25,7 +25,7 @@ import torch.nn.functional as F
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a plain checkout too
 
 from amdlib.data.synthetic import SyntheticConfig, render_item  # noqa: E402
-from amdlib.evaluation.metrics import jaccard  # noqa: E402
+from amdlib.evaluation.vos_metrics import jaccard  # noqa: E402
 
 
 def through_resolution(mask: np.ndarray, size: int, mask_size: int | None) -> torch.Tensor:

@@ -32,7 +32,7 @@ from amdlib.config import AMP_MODES, FLOW_MASKS, PADDING_MODES, RETIRED_MODEL_OP
 from amdlib.data import (DAVIS2016, SyntheticConfig, YouTubeVOSPairs, generate, generate_all,  # noqa: E402
                          generate_more_davis)
 from amdlib.data.scene import SceneConfig  # noqa: E402
-from amdlib.evaluation.channels import vos_channel_scores  # noqa: E402
+from amdlib.evaluation.predict import vos_channel_scores  # noqa: E402
 from amdlib.training.train import TrainConfig, train, training_pairs  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "runs" / "cpu"

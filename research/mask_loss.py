@@ -52,7 +52,7 @@ from amdlib.io.atomic import atomic_write  # noqa: E402
 from amdlib.io.checkpoint import load_checkpoint  # noqa: E402
 from amdlib.data import DAVIS2016, generate_all, generate_more_davis  # noqa: E402
 from amdlib.data.transforms import resize_images  # noqa: E402
-from amdlib.evaluation.metrics import jaccard  # noqa: E402
+from amdlib.evaluation.vos_metrics import jaccard  # noqa: E402
 from amdlib.model.amd import AMD, AMDOutput  # noqa: E402
 from amdlib.training.train import TrainConfig, training_pairs  # noqa: E402
 

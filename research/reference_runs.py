@@ -1,6 +1,7 @@
-"""Make the committed multi-seed runs notebooks 01 and 05 draw beside their own, and tabulate them.
+"""Make the committed multi-seed runs notebooks 01 and 05 draw beside their own, collect their
+evaluations into results/reference_runs/cpu.csv (what the notebooks read), and tabulate them.
 
-`amdlib.reports.seed_runs.REFERENCE_RUNS["cpu"]` names six runs: AMD with the `cpu` profile
+`REFERENCE_RUNS["cpu"]` names six runs: AMD with the `cpu` profile
 (`emergence.py`) and the same appearance network trained with the ground-truth masks
 (`supervised_ceiling.py`), seeds 0-2 each, 20 training minutes each on 2 threads, scored on 50
 DAVIS-layout videos of the `cpu` preset (the runs' commands name it `bg_gray_lit`, the research
@@ -9,8 +10,8 @@ runs (`emergence.py --ablation FAMILY/VARIANT`, otherwise like AMD's). One after
 since two trainings side by side each run at a third of the speed: about 22 minutes a run. A run
 whose folder has an `eval.csv` is kept, so an interrupted call continues with the next missing run.
 
-    python research/reference_runs.py             # run what is missing, then print the tables
-    python research/reference_runs.py --dry-run   # print the commands and the tables of what exists
+    python research/reference_runs.py             # run what is missing, write the CSV, print the tables
+    python research/reference_runs.py --dry-run   # print the commands; write the CSV of what exists
 """
 
 from __future__ import annotations
@@ -23,16 +24,40 @@ from pathlib import Path
 import pandas as pd
 
 from amdlib.ablations import variant_names
-from amdlib.reports.seed_runs import (ABLATION_RUNS, CEILING, REFERENCE_RUNS, ablation_runs, against_references,
-                                      against_the_default, reference_runs)
+from amdlib.config import profile as named_profile
+from amdlib.io.atomic import write_text
+from amdlib.reports.seed_runs import (CEILING, against_references, against_the_default, read_eval_csv,
+                                      read_seed_runs, seed_run_rows)
 
 REPOSITORY = Path(__file__).resolve().parents[1]
+TABLE = REPOSITORY / "results" / "reference_runs" / "cpu.csv"
+"""The committed table of the runs' evaluations (amdlib.reports.seed_runs.SEED_RUN_COLUMNS)."""
+
+DEFAULT = "AMD, profile cpu"
+REFERENCE_RUNS = {
+    DEFAULT: ("research/runs/cpu/v4_lit_s0", "research/runs/cpu/v4_lit_s1", "research/runs/cpu/v4_lit_s2"),
+    CEILING: ("research/runs/cpu/supervised/v4_lit_ema_s0", "research/runs/cpu/supervised/v4_lit_ema_s1",
+              "research/runs/cpu/supervised/v4_lit_ema_s2"),
+}
+"""The `cpu` profile's AMD (emergence.py) and its with-labels ceiling (supervised_ceiling.py),
+each 20 training minutes on 2 CPU threads, scored through the 0.995 weight average on 50
+DAVIS-layout videos of the `cpu` preset."""
+
+ABLATION_RUNS = {
+    "flow/dense": ("research/runs/cpu/abl_flow_dense_s0", "research/runs/cpu/abl_flow_dense_s1",
+                   "research/runs/cpu/abl_flow_dense_s2"),
+    "masks/c=3": ("research/runs/cpu/abl_masks_c3_s0", "research/runs/cpu/abl_masks_c3_s1",
+                  "research/runs/cpu/abl_masks_c3_s2"),
+}
+"""Runs of `amdlib.ablations.ABLATIONS` variants (`FAMILY/VARIANT` -> folders, seeds 0-2), made
+with emergence.py's `--ablation`, otherwise like the default's runs."""
 SEEDS = (0, 1, 2)
 PRESET = "bg_gray_lit"  # = amdlib's `cpu` preset; the name the committed runs were made with
 ABLATION_MINUTES = {"flow/dense": 5.0}
-"""Ablations trained for less than the default's 20 minutes. Dense flow: the masks receive no
-gradient, so the appearance pathway keeps its initial weights and only its batch-norm statistics
-move (settled within a few hundred steps); 20 minutes would score the same network."""
+"""Ablations trained for less than the default's 20 minutes."""
+BUDGET_NOTES = {"flow/dense": "5 min, not 20: the masks get no gradient (only batch-norm statistics move), "
+                              "so more steps score the same network"}
+"""Why a group's budget differs from the default's: written into the table beside its verdict."""
 
 
 def amd_command(seed: int, name: str | None = None, ablation: str | None = None, minutes: float = 20.0) -> list[str]:
@@ -53,16 +78,38 @@ def planned_runs() -> list[tuple[Path, list[str]]]:
     commands = {folder: command for seed in SEEDS
                 for folder, command in ((f"research/runs/cpu/v4_lit_s{seed}", amd_command(seed)),
                                         (f"research/runs/cpu/supervised/v4_lit_ema_s{seed}", ceiling_command(seed)))}
-    for ablation, ablation_folders in ABLATION_RUNS["cpu"].items():
+    for ablation, ablation_folders in ABLATION_RUNS.items():
         for seed, folder in zip(SEEDS, ablation_folders):
             commands[folder] = amd_command(seed, Path(folder).name, ablation, ABLATION_MINUTES.get(ablation, 20.0))
-    folders = [folder for family in (*REFERENCE_RUNS["cpu"].values(), *ABLATION_RUNS["cpu"].values())
-               for folder in family]
+    folders = [folder for family in (*REFERENCE_RUNS.values(), *ABLATION_RUNS.values()) for folder in family]
     missing = sorted(set(folders) - set(commands))
     if missing:
         raise SystemExit(f"reference_runs.py: no command for {missing}: "
                          "REFERENCE_RUNS / ABLATION_RUNS and this script disagree")
     return [(REPOSITORY / folder, commands[folder]) for folder in folders]
+
+
+def seed_of(folder: str) -> int:
+    """The seed a run folder's name ends with (`..._s2` -> 2)."""
+    return int(folder.rsplit("_s", 1)[1])
+
+
+def collect(root: Path = REPOSITORY) -> pd.DataFrame:
+    """Every finished run's evaluations as rows of the committed table."""
+    parts = []
+    for kind_of, groups in (("reference", REFERENCE_RUNS), ("ablation", ABLATION_RUNS)):
+        for group, folders in groups.items():
+            kind = "default" if group == DEFAULT else kind_of
+            for folder in folders:
+                if (root / folder / "eval.csv").is_file():
+                    parts.append(seed_run_rows(group, kind, Path(folder).name, seed_of(folder),
+                                               read_eval_csv(root / folder), BUDGET_NOTES.get(group, "")))
+    return pd.concat(parts, ignore_index=True)
+
+
+def write_table(table: pd.DataFrame, path: Path = TABLE) -> Path:
+    """The committed table, atomically."""
+    return write_text(path, table.to_csv(index=False, float_format="%.6g"))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -76,15 +123,13 @@ def main(argv: list[str] | None = None) -> None:
         print(("would run" if args.dry_run else "running ") + " " + " ".join(command[1:]), flush=True)
         if not args.dry_run:
             subprocess.run(command, cwd=REPOSITORY, check=True)
-    if all((REPOSITORY / folder / "eval.csv").is_file() for family in REFERENCE_RUNS["cpu"].values()
-           for folder in family):
-        references = reference_runs("cpu", REPOSITORY)
-        with pd.option_context("display.width", 160, "display.max_columns", 20):
-            print(against_references(None, references, {}).to_string(index=False, float_format="{:.3f}".format))
-            print(f"of_ceiling: J_mean over the mean of '{CEILING}'\n")
-            default, committed = ablation_runs("cpu", REPOSITORY)
-            print(against_the_default(variant_names("cpu"), default, committed).to_string(
-                index=False, float_format="{:.3f}".format))
+    print(f"wrote {write_table(collect()).relative_to(REPOSITORY)}")
+    runs = read_seed_runs(TABLE)
+    with pd.option_context("display.width", 160, "display.max_columns", 20):
+        print(against_references(None, runs.references, {}).to_string(index=False, float_format="{:.3f}".format))
+        print(f"of_ceiling: J_mean over the mean of '{CEILING}'\n")
+        print(against_the_default(variant_names(named_profile("cpu")), runs.default_runs, runs.ablations,
+                                  runs.notes).to_string(index=False, float_format="{:.3f}".format))
 
 
 if __name__ == "__main__":

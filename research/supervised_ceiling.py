@@ -49,7 +49,7 @@ from amdlib.io.atomic import atomic_write, write_json  # noqa: E402
 from amdlib.io.checkpoint import save_checkpoint  # noqa: E402
 from amdlib.config import AMP_MODES, BACKBONES, AMDConfig, profile  # noqa: E402
 from amdlib.data import DAVIS2016, generate, generate_all  # noqa: E402
-from amdlib.evaluation.channels import vos_channel_scores  # noqa: E402
+from amdlib.evaluation.predict import vos_channel_scores  # noqa: E402
 from amdlib.model.amd import AMD  # noqa: E402
 from amdlib.training.train import AMP_DTYPES, TrainConfig, training_pairs  # noqa: E402
 from emergence import (OUT, add_pair_options, data_variant, pair_changes, synthetic_preset,  # noqa: E402

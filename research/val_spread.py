@@ -35,8 +35,9 @@ from amdlib.io.atomic import atomic_write  # noqa: E402
 from amdlib.io.checkpoint import load_checkpoint  # noqa: E402
 from amdlib.data import DAVIS2016, SyntheticConfig, generate_more_davis  # noqa: E402
 from amdlib.data.synthetic import davis_video_index, render_item  # noqa: E402
-from amdlib.evaluation.channels import attach_motion_channels, channel_scores, segment_sequences  # noqa: E402
-from amdlib.evaluation.metrics import jaccard  # noqa: E402
+from amdlib.evaluation.channels import channel_scores  # noqa: E402
+from amdlib.evaluation.predict import attach_motion_channels, segment_sequences  # noqa: E402
+from amdlib.evaluation.vos_metrics import jaccard  # noqa: E402
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -59,8 +59,12 @@ REPORT_STEP: str = "report"
 if str(REPO_ROOT) not in sys.path:  # amdlib from this checkout even without `make setup`
     sys.path.insert(0, str(REPO_ROOT))
 
-from amdlib.config import PROFILES, profile as named_profile  # noqa: E402
-from amdlib.reports.builder import LOG_NAME, read_log, write_report  # noqa: E402
+from amdlib.config import PROFILES, Profile  # noqa: E402
+from amdlib.data.io import DatasetError  # noqa: E402
+from amdlib.data.real import REAL_DATASETS, DataChoice, data_summary, resolve_data  # noqa: E402,F401
+from amdlib.io.progress import PROGRESS_VARIABLE  # noqa: E402
+from amdlib.reports.builder import COMMITTED_PROFILES, LOG_NAME, page_path, read_log, write_report  # noqa: E402
+from amdlib.session import resolve_profile, runs_folder  # noqa: E402
 
 
 TRAINING_NOTEBOOK: str = "01_train"
@@ -120,111 +124,7 @@ def write_atomic(path: Path, text: str) -> Path:
 
 
 # ----------------------------------------------------------------------------------------------
-# Real data under DATA_ROOT
-
-
-@dataclass(frozen=True)
-class RealDataset:
-    """A real dataset as ``python -m amdlib.io.download`` leaves it, and the notebooks' names for it."""
-
-    name: str
-    """Key in the log (and in the report's data lines)."""
-    title: str
-    resource: str
-    """The `amdlib.io.download.RESOURCES` entry that fetches it (its target folder is the base)."""
-    inner: str
-    """The folder the loaders read, relative to the resource's target folder ("" = the target)."""
-    required: tuple[str, ...]
-    """Paths inside that folder that must exist for it to be used."""
-    parameters: tuple[tuple[str, str], ...]
-    """(notebook parameter, path inside the folder: "" for the folder itself)."""
-    real_roots_key: str | None
-    """Key of 00_data's ``real_roots`` dict (None: 00_data does not show it)."""
-    synthetic: str
-    """What the notebooks use when it is absent."""
-    hint: str = ""
-    """What to do when the folder exists but lacks a required path."""
-
-
-REAL_DATASETS: tuple[RealDataset, ...] = (
-    RealDataset("youtube_vos", "YouTube-VOS 2019 train (training videos)", "youtube_vos_split", "",
-                ("ytb_2019.txt",), (("train_root", ""), ("train_split", "ytb_2019.txt")), None,
-                "synthetic YouTube-VOS-layout training videos",
-                "put the frames and the split file there: python -m amdlib.io.download youtube-vos"),
-    RealDataset("davis2016", "DAVIS-2016", "davis2016", "DAVIS", ("JPEGImages/480p", "Annotations/480p"),
-                (("davis_root", ""),), "davis2016", "synthetic DAVIS-2016-layout set"),
-    RealDataset("fbms59", "FBMS-59", "fbms59", "", ("JPEGImages", "Annotations"), (("fbms_root", ""),),
-                "fbms_sparse", "synthetic FBMS-layout set (sparse)",
-                "rearrange it into JPEGImages/<seq>/ + Annotations/<seq>/ (python -m amdlib.io.download list)"),
-    RealDataset("segtrackv2", "SegTrackv2", "segtrackv2", "SegTrackv2", ("JPEGImages", "Annotations"),
-                (("segtrack_root", ""),), None, "left out (no synthetic SegTrackv2 set)",
-                "merge its GroundTruth/ into Annotations/<seq>/ (python -m amdlib.io.download list)"),
-    RealDataset("duts_te", "DUTS-TE", "duts_te", "DUTS-TE", ("DUTS-TE-Image", "DUTS-TE-Mask"),
-                (("duts_root", ""),), "duts_te", "synthetic DUTS-TE-layout set"),
-    RealDataset("voc2012", "PASCAL VOC 2012", "voc2012", "", ("VOCdevkit/VOC2012",), (("voc_root", ""),),
-                "voc2012", "synthetic VOC-2012-layout set"),
-)
-"""Every real dataset the notebooks can take, in the order the pipeline uses them."""
-
-
-def _resource_folder(resource: str) -> str:
-    """The target folder of an `amdlib.io.download` resource, relative to DATA_ROOT."""
-    from amdlib.io.download import RESOURCES
-
-    return RESOURCES[resource].subfolder
-
-
-@dataclass(frozen=True)
-class DataChoice:
-    """What one dataset of the run is: a real folder, or the synthetic stand-in."""
-
-    dataset: RealDataset
-    path: Path | None
-    """The real folder used; None when synthetic."""
-    note: str = ""
-    """Why a folder that exists is not used (a required path is missing)."""
-
-    @property
-    def is_real(self) -> bool:
-        return self.path is not None
-
-    def record(self, profile: str) -> dict[str, Any]:
-        """How the log records it."""
-        if self.path is not None:
-            return {"source": "real", "title": self.dataset.title, "path": str(self.path)}
-        if self.dataset.name == "segtrackv2":
-            entry: dict[str, Any] = {"source": "none", "title": self.dataset.title, "used": self.dataset.synthetic}
-        else:
-            entry = {"source": "synthetic", "title": self.dataset.title, "used": self.dataset.synthetic,
-                     "preset": named_profile(profile).data}
-        if self.note:
-            entry["note"] = self.note
-        return entry
-
-
-def resolve_data(data_root: Path | None) -> list[DataChoice]:
-    """One `DataChoice` per `REAL_DATASETS` entry: real where its folder is complete under ``data_root``."""
-    if data_root is None:
-        return [DataChoice(d, None) for d in REAL_DATASETS]
-    data_root = Path(data_root).expanduser()
-    if not data_root.is_dir():
-        raise SetupError(f"DATA_ROOT {data_root} is not a folder (fill it with `python -m amdlib.io.download`)")
-    data_root = data_root.resolve()
-    choices = []
-    for dataset in REAL_DATASETS:
-        folder = data_root / _resource_folder(dataset.resource)
-        if dataset.inner:
-            folder = folder / dataset.inner
-        if not folder.is_dir():
-            choices.append(DataChoice(dataset, None))
-            continue
-        missing = [r for r in dataset.required if not (folder / r).exists()]
-        if missing:
-            note = f"{folder} lacks {', '.join(missing)}" + (f": {dataset.hint}" if dataset.hint else "")
-            choices.append(DataChoice(dataset, None, note))
-        else:
-            choices.append(DataChoice(dataset, folder))
-    return choices
+# The checkpoint
 
 
 def resolve_checkpoint(checkpoint: Path | None) -> Path | None:
@@ -237,27 +137,17 @@ def resolve_checkpoint(checkpoint: Path | None) -> Path | None:
     return path.resolve()
 
 
-def data_summary(choices: Sequence[DataChoice]) -> str:
-    """One line: which real datasets were found, which stay synthetic, which are left out."""
-    real = [f"{c.dataset.name} ({c.path})" for c in choices if c.is_real]
-    synthetic = [c.dataset.name + (f" [{c.note}]" if c.note else "") for c in choices
-                 if not c.is_real and c.dataset.name != "segtrackv2"]
-    left_out = [c.dataset.name + (f" [{c.note}]" if c.note else "") for c in choices
-                if not c.is_real and c.dataset.name == "segtrackv2"]
-    parts = [f"real: {', '.join(real) if real else 'none'}", f"synthetic: {', '.join(synthetic) or 'none'}"]
-    if left_out:
-        parts.append(f"left out: {', '.join(left_out)}")
-    return "data: " + "; ".join(parts)
-
-
 def notebook_parameters(declared: Collection[str], profile: str, results_dir: Path,
-                        data: Sequence[DataChoice] = (), checkpoint: Path | None = None) -> dict[str, Any]:
+                        data: Sequence[DataChoice] = (), checkpoint: Path | None = None,
+                        lift_time_guard: bool = False) -> dict[str, Any]:
     """The parameters to inject into a notebook whose parameters cell declares ``declared``.
 
     ``profile`` and ``results_dir`` always (every notebook takes them); the rest only where
     declared, and real-data ones only for datasets found.
     """
     optional: dict[str, Any] = {}
+    if lift_time_guard:
+        optional["lift_time_guard"] = True
     if checkpoint is not None:
         optional["checkpoint"] = str(checkpoint)
     real_roots: dict[str, str] = {}
@@ -342,13 +232,11 @@ def _papermill_failure_message(notebook: Path, output: Path, exc: BaseException)
     return "\n".join(lines)
 
 
-def trained_checkpoint(notebooks_dir: Path, profile: str) -> Path:
-    """Where the training notebook leaves its model: ``<runs_dir>/<profile>/checkpoint.pt``, with
-    the notebooks' own default ``runs_dir`` ($AMD_RUNS_DIR, else ``runs/`` beside the notebooks)."""
-    runs_dir = Path(os.environ.get("AMD_RUNS_DIR") or notebooks_dir.parent / "runs")
-    if not runs_dir.is_absolute():
-        runs_dir = notebooks_dir / runs_dir
-    return runs_dir / profile / "checkpoint.pt"
+def trained_checkpoint(layout: Layout, profile: Profile) -> Path:
+    """Where the training notebook leaves its model (`amdlib.session.runs_folder`): under this
+    checkout's `runs/` ($AMD_RUNS_DIR wins), or a test layout's own `runs/`."""
+    own = layout.repo_root.resolve() == REPO_ROOT.resolve()
+    return runs_folder(profile, None if own else layout.repo_root / "runs") / "checkpoint.pt"
 
 
 def missing_model_message(notebook: Path, path: Path) -> str:
@@ -360,7 +248,7 @@ def missing_model_message(notebook: Path, path: Path) -> str:
 
 def notebook_step(notebook: Path, profile: str, results_dir: Path, layout: Layout | None = None,
                   data: Sequence[DataChoice] = (), checkpoint: Path | None = None,
-                  needs_model: Path | None = None) -> Step:
+                  needs_model: Path | None = None, lift_time_guard: bool = False) -> Step:
     """A step that executes ``notebook`` with papermill into ``results_dir/notebooks`` and renders
     it to ``results_dir/html``; parameters as `notebook_parameters` says.
 
@@ -386,7 +274,7 @@ def notebook_step(notebook: Path, profile: str, results_dir: Path, layout: Layou
                              f"({type(exc).__name__}: {exc})") from exc
         if needs_model is not None and checkpoint is None and "checkpoint" in declared and not needs_model.is_file():
             raise StepFailed(missing_model_message(notebook, needs_model))
-        parameters = notebook_parameters(declared, profile, results_dir, data, checkpoint)
+        parameters = notebook_parameters(declared, profile, results_dir, data, checkpoint, lift_time_guard)
         step.details["parameters"] = parameters
         out_dir.mkdir(parents=True, exist_ok=True)
         try:
@@ -423,15 +311,20 @@ def notebook_step(notebook: Path, profile: str, results_dir: Path, layout: Layou
     return step
 
 
+QUICK_BENCH = ("--repeats", "2", "--no-rss")
+"""The core benchmark's arguments under `smoke`: every section, timed twice, without the
+per-process memory measurement (a check that it runs, in seconds)."""
+
+
 def bench_step(profile: str, results_dir: Path, bench_script: Path = BENCH_SCRIPT,
                layout: Layout | None = None) -> Step:
-    """A step that runs the core benchmark with this interpreter."""
+    """A step that runs the core benchmark with this interpreter (quickly under `smoke`)."""
     layout = layout or Layout()
     out = results_dir / "benchmarks.md"
 
     def run() -> str:
         out.parent.mkdir(parents=True, exist_ok=True)
-        cmd = [sys.executable, str(bench_script), "--out", str(out)]
+        cmd = [sys.executable, str(bench_script), "--out", str(out), *(QUICK_BENCH if profile == "smoke" else ())]
         proc = subprocess.run(cmd, cwd=layout.repo_root)
         if proc.returncode != 0:
             raise StepFailed(
@@ -444,7 +337,7 @@ def bench_step(profile: str, results_dir: Path, bench_script: Path = BENCH_SCRIP
 
 
 def plan(profile: str, results_dir: Path, layout: Layout | None = None, data: Sequence[DataChoice] = (),
-         checkpoint: Path | None = None) -> tuple[list[Step], list[Path]]:
+         checkpoint: Path | None = None, lift_time_guard: bool = False) -> tuple[list[Step], list[Path]]:
     """All steps of the main job for ``profile`` (the report aside), and the notebooks found."""
     layout = layout or Layout()
     notebooks = find_notebooks(layout.notebooks_dir)
@@ -456,9 +349,10 @@ def plan(profile: str, results_dir: Path, layout: Layout | None = None, data: Se
             print(f"reproduce: {nb.stem} skipped: --checkpoint {checkpoint} is evaluated instead of training one")
         notebooks = [nb for nb in notebooks if nb not in training]
     trains = checkpoint is None and any(nb.stem == TRAINING_NOTEBOOK for nb in notebooks)
-    model = trained_checkpoint(layout.notebooks_dir, profile) if trains else None
+    model = trained_checkpoint(layout, resolve_profile(profile)) if trains else None
     steps = [notebook_step(nb, profile, results_dir, layout, data, checkpoint,
-                           needs_model=None if nb.stem == TRAINING_NOTEBOOK else model) for nb in notebooks]
+                           needs_model=None if nb.stem == TRAINING_NOTEBOOK else model,
+                           lift_time_guard=lift_time_guard) for nb in notebooks]
     if layout.bench_script.is_file():
         steps.append(bench_step(profile, results_dir, layout.bench_script, layout))
     return steps, notebooks
@@ -550,28 +444,34 @@ def main(argv: list[str] | None = None, layout: Layout | None = None) -> int:
              "or report (only rebuild results/README.md)",
     )
     parser.add_argument("--data-root", type=Path, metavar="DIR",
-                        help="real datasets as `python -m amdlib.io.download` lays them out; those found "
+                        help="real datasets as `amd download` lays them out; those found "
                              "replace the synthetic sets (default: synthetic only)")
+    parser.add_argument("--lift-time-guard", action="store_true",
+                        help="let training run past the profile's time guard (it stops a run projected to take "
+                             "far longer than the profile is meant to, e.g. the paper profile on a CPU)")
     parser.add_argument("--checkpoint", type=Path, metavar="PATH",
                         help="the model the evaluation notebooks use (an amdlib checkpoint or the "
                              "authors' amd_pretrained.pth; default: the one 01_train trains)")
     args = parser.parse_args(argv)
     results_root = layout.results_root
 
+    chosen = resolve_profile(args.profile)
+    page = None if chosen.name in COMMITTED_PROFILES else chosen.name
     if args.only == REPORT_STEP:
-        path = write_report(results_root)
+        path = write_report(results_root, page)
         print(f"reproduce: report -> {layout.rel(path)}")
         return 0
 
     try:
         data = resolve_data(args.data_root)
         checkpoint = resolve_checkpoint(args.checkpoint)
-    except SetupError as exc:
+    except (SetupError, DatasetError) as exc:
         print(f"reproduce: {exc}; nothing was run", file=sys.stderr)
         return 2
+    os.environ[PROGRESS_VARIABLE] = "1"  # the notebooks' kernels print progress lines here too
 
     results_dir = (results_root / args.profile).resolve()
-    steps, notebooks = plan(args.profile, results_dir, layout, data, checkpoint)
+    steps, notebooks = plan(args.profile, results_dir, layout, data, checkpoint, args.lift_time_guard)
     order = [s.name for s in steps]
 
     if args.only is not None:
@@ -587,9 +487,15 @@ def main(argv: list[str] | None = None, layout: Layout | None = None) -> int:
     if not notebooks:
         print(f"reproduce [{args.profile}]: no notebooks yet: nothing to regenerate; ran: {ran}")
     else:
-        print(f"reproduce [{args.profile}]: {total} step(s) -> {layout.rel(results_dir)}/ and {layout.rel(results_root / 'README.md')}")
+        print(f"reproduce [{args.profile}]: {total} step(s) -> {layout.rel(results_dir)}/ and "
+              f"{layout.rel(page_path(results_root, page))}")
     print(f"reproduce [{args.profile}]: {data_summary(data)}"
           + (f"; checkpoint: {checkpoint}" if checkpoint else ""), flush=True)
+    synthetic = [c.dataset.name for c in data if not c.is_real and c.dataset.name != "segtrackv2"]
+    if chosen.real_data and synthetic:
+        print(f"reproduce [{args.profile}]: WARNING: this profile is meant for real data, but "
+              f"{', '.join(synthetic)} {'is' if len(synthetic) == 1 else 'are'} the SYNTHETIC stand-in: its numbers "
+              "are not the paper's (fetch the data with `amd download`, then pass --data-root)", flush=True)
 
     started = time.strftime("%Y-%m-%d %H:%M:%S")
     log: dict[str, Any] = {
@@ -599,7 +505,7 @@ def main(argv: list[str] | None = None, layout: Layout | None = None) -> int:
         "command": " ".join(["scripts/reproduce.py", *(argv if argv is not None else sys.argv[1:])]),
         "only": args.only,
         "data_root": str(args.data_root.expanduser().resolve()) if args.data_root else None,
-        "data": {c.dataset.name: c.record(args.profile) for c in data},
+        "data": {c.dataset.name: c.record(chosen.data) for c in data},
         "checkpoint": str(checkpoint) if checkpoint else None,
         "git": git_commit(layout.repo_root),
         "hardware": hardware_info(),
@@ -618,12 +524,14 @@ def main(argv: list[str] | None = None, layout: Layout | None = None) -> int:
             wrote = step.run()
         except StepFailed as exc:
             dt = time.perf_counter() - t0
-            records.append({"step": step.name, "status": "failed", "seconds": round(dt, 1), **step.details})
+            records.append({"step": step.name, "status": "failed", "seconds": round(dt, 1), "git": log["git"],
+                            **step.details})
             print(f"{'' if step.quiet else prefix + ' '}FAILED after {dt:.1f}s", flush=True)
             failure = (step, exc, i)
             break
         dt = time.perf_counter() - t0
-        records.append({"step": step.name, "status": "ok", "seconds": round(dt, 1), "wrote": wrote, **step.details})
+        records.append({"step": step.name, "status": "ok", "seconds": round(dt, 1), "wrote": wrote,
+                        "git": log["git"], **step.details})
         print(f"{'' if step.quiet else prefix + ' '}ok ({dt:.1f}s) -> {wrote}", flush=True)
 
     previous = read_log(results_dir) if args.only is not None else None
@@ -641,7 +549,7 @@ def main(argv: list[str] | None = None, layout: Layout | None = None) -> int:
 
     print(f"[{total}/{total}] {REPORT_STEP} ...", end=" ", flush=True)
     try:
-        report = write_report(results_root)
+        report = write_report(results_root, page)
         print(f"ok -> {layout.rel(report)}", flush=True)
     except Exception as exc:  # the report must not hide a notebook failure, nor crash silently
         print(f"FAILED ({type(exc).__name__}: {exc})", flush=True)

@@ -14,7 +14,7 @@ from amdlib.evaluation.centre_prior import centre_disk, centre_prior, centre_pri
 from amdlib.evaluation.baselines import (MotionSettings, clean_up, fit_background,
                               motion_segmentation, motion_sequence_masks, segment_sequence_motion, soft_foreground)
 from amdlib.evaluation.channels import channel_scores
-from amdlib.evaluation.metrics import jaccard
+from amdlib.evaluation.vos_metrics import jaccard
 
 HEIGHT, WIDTH, SQUARE = 96, 128, 28
 

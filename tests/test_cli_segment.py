@@ -15,6 +15,7 @@ from amdlib.cli import segment
 from amdlib.evaluation.adapt import AdaptConfig, adapt
 from amdlib.evaluation.channels import smallest_mean_area, smallest_mean_area_channel
 from amdlib.io.checkpoint import load_checkpoint
+from amdlib.io.video import open_video, read_video, to_float
 
 SIZE = (32, 32)
 
@@ -57,7 +58,7 @@ def read_masks(folder: Path) -> np.ndarray:
 
 def reference_masks(checkpoint: Path, video: Path, tta: int = 0) -> np.ndarray:
     """The whole-video computation: every frame in memory, masks at full size, then the rule."""
-    frames, _, _ = segment.read_video(video)
+    frames, _, _ = read_video(video)
     model = load_checkpoint(checkpoint)
     if tta:
         model = adapt(model, [segment.resize_images(frames, SIZE)], AdaptConfig(iterations=tta, lr=1e-4))
@@ -74,14 +75,14 @@ def test_streamed_masks_equal_the_whole_video_computation(tmp_path, checkpoint, 
     expected = reference_masks(checkpoint, clip, tta)
     assert streamed.shape == expected.shape == (9, 30, 40)
     assert (streamed != expected).mean() < 1e-3
-    video, names, fps = segment.read_video(out / "overlay.mp4")
+    video, names, fps = read_video(out / "overlay.mp4")
     assert video.shape == (9, 3, 30, 40) and fps == pytest.approx(25.0) and names[0] == "00000"
 
 
 def test_label_free_channel_from_per_chunk_areas_matches_the_whole_video_rule(checkpoint, clip):
     model = load_checkpoint(checkpoint).eval()
-    source = segment.open_video(clip)
-    frames, _, _ = segment.read_video(clip)
+    source = open_video(clip)
+    frames, _, _ = read_video(clip)
     masks = segment.segment_video(model, frames, SIZE, progress=False)
     areas = segment.channel_areas(model, source, SIZE, chunk=2)
     assert torch.allclose(areas.float(), (masks > 0.5).float().mean((2, 3)), atol=1e-6)
@@ -89,12 +90,12 @@ def test_label_free_channel_from_per_chunk_areas_matches_the_whole_video_rule(ch
 
 
 def test_tta_keeps_evenly_spaced_pairs_of_a_long_video(clip):
-    source = segment.open_video(clip)
+    source = open_video(clip)
     whole = segment.tta_videos(source, (8, 8), max_frames=9, chunk=4)
     assert len(whole) == 1 and whole[0].shape == (9, 3, 8, 8)
     pairs = segment.tta_videos(source, (8, 8), max_frames=4, chunk=4)
     assert [p.shape for p in pairs] == [(2, 3, 8, 8)] * 2
-    frames, _, _ = segment.read_video(clip)
+    frames, _, _ = read_video(clip)
     small = segment.resize_images(frames, (8, 8))
     assert torch.allclose(pairs[1], small[7:9])  # pairs start at 0 and T - 2
 
@@ -104,10 +105,27 @@ def test_frame_folders_are_read_in_natural_order(tmp_path, checkpoint):
     folder.mkdir()
     for t, frame in enumerate(moving_square(11), start=1):
         Image.fromarray(frame).save(folder / f"frame_{t}.png")
-    source = segment.open_video(folder)
+    source = open_video(folder)
     assert list(source.names()) == [f"frame_{t}" for t in range(1, 12)]
-    frames, _, _ = segment.read_video(folder)
-    assert torch.equal(frames[9], segment.to_float(np.array(Image.open(folder / "frame_10.png"))[None])[0])
+    frames, _, _ = read_video(folder)
+    assert torch.equal(frames[9], to_float(np.array(Image.open(folder / "frame_10.png"))[None])[0])
+
+
+def test_video_source_streams_uint8_frames_of_a_file_and_a_folder(tmp_path, clip):
+    """The decoder's public API (`amdlib.io.video`): size, length, frames by iteration or in chunks."""
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    for t, frame in enumerate(moving_square(5)):
+        Image.fromarray(frame).save(folder / f"{t:05d}.png")
+    for path, count in ((clip, 9), (folder, 5)):
+        source = open_video(path)
+        assert source.size == (30, 40) and source.length == count
+        frames = list(source)
+        assert len(frames) == count and all(f.dtype == np.uint8 and f.shape == (30, 40, 3) for f in frames)
+        chunks = list(source.chunks(4))
+        assert [len(c) for c in chunks] == [4] * (count // 4) + ([count % 4] if count % 4 else [])
+        assert np.array_equal(np.concatenate(chunks), np.stack(frames))
+    assert np.array_equal(list(open_video(folder))[2], moving_square(5)[2])  # PNG: lossless
 
 
 def last_line(capsys) -> tuple[str, str]:

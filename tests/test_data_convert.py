@@ -16,7 +16,8 @@ import pytest
 from PIL import Image
 
 from amdlib.data import DAVISLike, DatasetError, DatasetFileNotFoundError, read_mask, read_rgb
-from amdlib.data.convert import convert_fbms, convert_segtrackv2, main
+from amdlib.cli.convert import main
+from amdlib.data.convert import convert_fbms, convert_segtrackv2
 
 H, W = 12, 16
 WHITE, RED, GREEN = (255, 255, 255), (255, 0, 0), (0, 255, 0)

@@ -1,4 +1,5 @@
-"""amdlib.io.download, offline: archives made here, served by file:// URLs and a local HTTP server.
+"""amdlib.io.download, its table (amdlib.io.resources) and `amd download` (amdlib.cli.download), offline:
+archives made here, served by file:// URLs and a local HTTP server.
 
 Every digest the tests expect is computed with hashlib from the bytes the test wrote, never
 taken from the module under test.
@@ -9,9 +10,12 @@ from __future__ import annotations
 import functools
 import hashlib
 import http.server
+import importlib.util
+import inspect
 import io
 import json
 import socket
+import sys
 import tarfile
 import threading
 import zipfile
@@ -21,9 +25,12 @@ from pathlib import Path
 
 import pytest
 
+from amdlib.cli.download import main
 from amdlib.io import download as dl
-from amdlib.io.download import (MARKER, ChecksumError, DownloadError, RemoteFile, Resource,
-                             UnsafeArchiveError, download, extract, fetch, main)
+from amdlib.io.download import MARKER, ChecksumError, DownloadError, UnsafeArchiveError, download, extract, fetch
+from amdlib.io.resources import DEFAULT_ROOT, RESOURCES, RemoteFile, Resource, youtube_vos_instructions
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
 FILES = {
     "toy/JPEGImages/seq/00000.jpg": b"\xff\xd8frame zero" * 50,
@@ -289,7 +296,7 @@ def test_extract_refuses_to_overwrite_and_bad_archives(tmp_path: Path) -> None:
 def test_fetch_over_http_extracts_and_is_idempotent(tmp_path: Path, server: Server,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     data = make_zip(server.folder / "toy.zip", FILES)
-    monkeypatch.setitem(dl.RESOURCES, "toy", toy_resource(server.url("toy.zip"), sha=sha256(data)))
+    monkeypatch.setitem(RESOURCES, "toy", toy_resource(server.url("toy.zip"), sha=sha256(data)))
     root = tmp_path / "real"
     target = fetch("toy", root, progress=False)
     assert target == root / "toy"
@@ -309,12 +316,12 @@ def test_fetch_over_http_extracts_and_is_idempotent(tmp_path: Path, server: Serv
 def test_fetch_tar_with_md5_and_corrupted_fetch(tmp_path: Path, server: Server,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     data = make_tar(server.folder / "toy.tar", FILES, "w")
-    monkeypatch.setitem(dl.RESOURCES, "toy", toy_resource(server.url("toy.tar"), kind="tar",
+    monkeypatch.setitem(RESOURCES, "toy", toy_resource(server.url("toy.tar"), kind="tar",
                                                            digest_md5=md5(data), filename="toy.tar"))
     root = tmp_path / "real"
     assert_tree(fetch("toy", root, progress=False), FILES)
 
-    monkeypatch.setitem(dl.RESOURCES, "toy", toy_resource(server.url("toy.tar"), kind="tar",
+    monkeypatch.setitem(RESOURCES, "toy", toy_resource(server.url("toy.tar"), kind="tar",
                                                            digest_md5=md5(b"published"), filename="toy.tar"))
     other = tmp_path / "other"
     with pytest.raises(ChecksumError, match="toy.tar"):
@@ -326,7 +333,7 @@ def test_fetch_tar_with_md5_and_corrupted_fetch(tmp_path: Path, server: Server,
 def test_fetch_refuses_foreign_target_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     source = tmp_path / "toy.zip"
     make_zip(source, FILES)
-    monkeypatch.setitem(dl.RESOURCES, "toy", toy_resource(source.as_uri()))
+    monkeypatch.setitem(RESOURCES, "toy", toy_resource(source.as_uri()))
     (tmp_path / "real" / "toy").mkdir(parents=True)
     with pytest.raises(DownloadError, match="not unpacked by amdlib.io.download"):
         fetch("toy", tmp_path / "real", progress=False)
@@ -360,9 +367,9 @@ def test_unknown_resource(tmp_path: Path) -> None:
 
 
 def test_table_checksums_are_well_formed() -> None:
-    voc = dl.RESOURCES["voc2012"].files[0]
+    voc = RESOURCES["voc2012"].files[0]
     assert voc.md5 == "6cd6e144f989b92b3379bac3b3de84fd" and voc.unpack == "tar"
-    for resource in dl.RESOURCES.values():
+    for resource in RESOURCES.values():
         for spec in resource.files:
             dl.normalise_digest(spec.sha256, "sha256")
             dl.normalise_digest(spec.md5, "md5")
@@ -427,6 +434,62 @@ def test_amd_command_dispatches_download(capsys: pytest.CaptureFixture) -> None:
     assert "davis2016" in capsys.readouterr().out
 
 
+def test_usage_line_names_amd_download(capsys: pytest.CaptureFixture) -> None:
+    from amdlib.cli import main as amd
+
+    for run in (lambda: main(["--help"]), lambda: amd(["download", "--help"])):
+        with pytest.raises(SystemExit) as exit_info:
+            run()
+        assert exit_info.value.code == 0
+        out = capsys.readouterr().out
+        assert out.startswith("usage: amd download ") and "python -m" not in out
+    with pytest.raises(SystemExit):
+        main(["fetch", "--help"])
+    assert capsys.readouterr().out.startswith("usage: amd download fetch ")
+
+
+def test_default_root_is_the_repository_data_real_folder() -> None:
+    """<repo>/data/real, with <repo> found from this test file (tests/ is one level below it)."""
+    expected = REPO_ROOT / "data" / "real"
+    assert (REPO_ROOT / "amdlib" / "io" / "resources.py").is_file()  # the repository root indeed
+    assert DEFAULT_ROOT == expected
+    assert inspect.signature(fetch).parameters["root"].default == expected
+    assert f"{expected / 'youtube_vos'}/train_all_frames" in youtube_vos_instructions()
+
+
+def _load_reproduce_script(monkeypatch: pytest.MonkeyPatch):
+    """scripts/reproduce.py as a module (as tests/test_reproduce.py loads it)."""
+    spec = importlib.util.spec_from_file_location("reproduce_script_for_download",
+                                                  REPO_ROOT / "scripts" / "reproduce.py")
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, spec.name, module)  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_documented_recipe_fetches_davis_that_reproduce_finds_as_real_data(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """`amd download fetch davis2016 --root DATA_ROOT --url file://...` on a tiny DAVIS-layout zip, then
+    scripts/reproduce.py's `resolve_data(DATA_ROOT)` takes DAVIS-2016 as real data from where it landed."""
+    from amdlib.cli import main as amd
+
+    files = {"DAVIS/JPEGImages/480p/bear/00000.jpg": b"jpg", "DAVIS/Annotations/480p/bear/00000.png": b"png",
+             "DAVIS/ImageSets/480p/val.txt": b"/JPEGImages/480p/bear/00000.jpg /Annotations/480p/bear/00000.png\n"}
+    archive = tmp_path / "mirror" / "DAVIS-data.zip"
+    archive.parent.mkdir()
+    data = make_zip(archive, files)
+    root = tmp_path / "data" / "real"
+    assert amd(["download", "fetch", "davis2016", "--root", str(root), "--url", archive.as_uri(),
+                "--sha256", sha256(data), "--no-progress"]) == 0
+    assert_tree(root / "davis2016", files)
+    assert (root / "davis2016" / MARKER).is_file()
+
+    choices = {c.dataset.name: c for c in _load_reproduce_script(monkeypatch).resolve_data(root)}
+    davis = choices["davis2016"]
+    assert davis.is_real and davis.path == (root / "davis2016" / "DAVIS").resolve()
+    assert not any(c.is_real for name, c in choices.items() if name != "davis2016")
+
+
 # ------------------------------------------------------------------ damaged archives, wrong layout
 
 
@@ -446,7 +509,7 @@ def test_a_truncated_archive_is_moved_aside_and_the_retry_downloads_again(tmp_pa
     bad = tmp_path / "bad" / filename
     bad.parent.mkdir()
     bad.write_bytes(data[: len(data) * 2 // 3])
-    monkeypatch.setitem(dl.RESOURCES, "toy", layout_resource(bad.as_uri(), kind=kind, filename=filename))
+    monkeypatch.setitem(RESOURCES, "toy", layout_resource(bad.as_uri(), kind=kind, filename=filename))
     root = tmp_path / "real"
     with pytest.raises(DownloadError) as info:
         fetch("toy", root, progress=False)
@@ -471,7 +534,7 @@ def test_an_archive_without_the_expected_folder_is_not_ready(tmp_path: Path,
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     wrong = tmp_path / "toy.zip"
     make_zip(wrong, {"other/readme.txt": b"not the dataset"})
-    monkeypatch.setitem(dl.RESOURCES, "toy", layout_resource(wrong.as_uri()))
+    monkeypatch.setitem(RESOURCES, "toy", layout_resource(wrong.as_uri()))
     root = tmp_path / "real"
     with pytest.raises(DownloadError) as info:
         fetch("toy", root, progress=False)
@@ -489,7 +552,7 @@ def test_davis_layout_is_checked_for_the_real_table_entry(tmp_path: Path) -> Non
     make_zip(archive, {"DAVIS/JPEGImages/480p/bear/00000.jpg": b"x"})
     with pytest.raises(DownloadError, match="davis2016 needs DAVIS/Annotations/480p, DAVIS/ImageSets/480p"):
         fetch("davis2016", tmp_path / "real", url=archive.as_uri(), progress=False)
-    assert all(resource.layout for resource in dl.RESOURCES.values() if resource.is_archive)
+    assert all(resource.layout for resource in RESOURCES.values() if resource.is_archive)
 
 
 def test_cli_reports_a_corrupt_archive_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:

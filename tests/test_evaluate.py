@@ -4,9 +4,9 @@ import pytest
 import torch
 
 from amdlib.evaluation.centre_prior import centre_disk, centre_prior_j
-from amdlib.evaluation.channels import (SequenceMasks, channel_scores, foreground,
-                             motion_contrast_channel, segment_vectors)
-from amdlib.evaluation.metrics import channel_jaccard, jaccard
+from amdlib.evaluation.channels import SequenceMasks, channel_scores, foreground
+from amdlib.evaluation.predict import motion_contrast_channel, segment_vectors
+from amdlib.evaluation.vos_metrics import channel_jaccard, jaccard
 
 
 def test_jaccard_by_hand():
@@ -199,7 +199,7 @@ def test_dataset_object_channel_needs_every_motion_channel():
 
 
 def test_dataset_object_channel_from_model_runs_motion_contrast_per_sequence(monkeypatch):
-    import amdlib.evaluation.channels as evaluate
+    import amdlib.evaluation.predict as evaluate
 
     sequences = [SimpleNamespace(name=f"s{i}") for i in range(5)]
     scripted = dict(zip(["s0", "s1", "s2", "s3", "s4"], [2, 0, 2, 0, 1]))  # tie 2 / 0 -> 0
@@ -222,7 +222,7 @@ def test_dataset_object_channel_from_model_runs_motion_contrast_per_sequence(mon
 
 
 def test_dataset_object_channel_from_model_with_a_stand_in_model():
-    from amdlib.evaluation.channels import dataset_object_channel_from_model
+    from amdlib.evaluation.predict import dataset_object_channel_from_model
 
     model = _FixedMotionModel(areas=(0.85, 0.0, 0.15))
     model.config = SimpleNamespace(num_masks=3)

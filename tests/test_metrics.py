@@ -1,4 +1,5 @@
-"""amdlib.evaluation.metrics against hand-computed cases (docs/method.md section 6), and against PySODMetrics where installed.
+"""amdlib.evaluation.vos_metrics, saliency_metrics and segmentation_metrics against hand-computed
+cases (docs/method.md section 6), and against PySODMetrics where installed.
 
 Expected numbers are derived in the comments from the definitions, not from running the code.
 """
@@ -13,10 +14,11 @@ import torch
 from scipy.ndimage import binary_dilation
 from skimage.morphology import disk
 
-from amdlib.evaluation.metrics import (ConfusionMatrix, SaliencyMetrics, VOSScores, adaptive_e_measure, adaptive_f_beta,
-                            boundary_f, boundary_precision_recall, boundary_tolerance, davis_statistics,
-                            e_measure_curve, frame_jaccard, mae, precision_recall_curve, s_measure, saliency_map,
-                            seg2bmap)
+from amdlib.evaluation.saliency_metrics import (SaliencyMetrics, adaptive_e_measure, adaptive_f_beta, e_measure_curve,
+                                              mae, precision_recall_curve, s_measure, saliency_map)
+from amdlib.evaluation.segmentation_metrics import ConfusionMatrix
+from amdlib.evaluation.vos_metrics import (VOSScores, boundary_f, boundary_precision_recall, boundary_tolerance,
+                                         davis_statistics, frame_jaccard, seg2bmap)
 
 # ---------------------------------------------------------------------------------------------
 # J and the two set-level conventions (docs/method.md section 6b)
@@ -382,7 +384,7 @@ def test_pooled_two_class_miou_by_hand():
     """Two 2x2 frames. Frame 1: TP 1, FP 1, FN 1, TN 1; frame 2: all background, predicted
     empty (TN 4). Pooled: TP 1, FP 1, FN 1, TN 5: IoU_fg = 1/3, IoU_bg = 5/7, mIoU = 11/21 (a
     per-frame mean would give (1/3 + 1/3) / 2 and (1 + nan) for the second frame)."""
-    from amdlib.evaluation.metrics import foreground_counts, pooled_two_class_miou
+    from amdlib.evaluation.vos_metrics import foreground_counts, pooled_two_class_miou
 
     predictions = np.array([[[0.9, 0.8], [0.1, 0.2]], [[0.0, 0.0], [0.0, 0.0]]])
     truths = np.array([[[255, 0], [255, 0]], [[0, 0], [0, 0]]], dtype=np.uint8)
@@ -395,7 +397,7 @@ def test_pooled_two_class_miou_by_hand():
 
 
 def test_pooled_two_class_miou_matches_a_naive_loop_on_random_sets():
-    from amdlib.evaluation.metrics import foreground_counts, pooled_two_class_miou
+    from amdlib.evaluation.vos_metrics import foreground_counts, pooled_two_class_miou
 
     rng = np.random.default_rng(0)
     for _ in range(5):
@@ -409,7 +411,7 @@ def test_pooled_two_class_miou_matches_a_naive_loop_on_random_sets():
 
 
 def test_add_frames_keeps_precomputed_scores_like_add():
-    from amdlib.evaluation.metrics import VOSScores
+    from amdlib.evaluation.vos_metrics import VOSScores
 
     prediction = np.zeros((3, 8, 8), bool)
     prediction[:, 2:5, 2:6] = True

@@ -17,8 +17,8 @@ from amdlib.data import DAVIS2016, generate_all
 from amdlib.data.davis import VOSSequence
 from amdlib.evaluation.baselines import motion_sequence_masks
 from amdlib.evaluation.centre_prior import centre_prior_j, centre_prior_masks
-from amdlib.evaluation.channels import (CHANNEL_RULES, attach_motion_channels, dataset_object_channel, foreground,
-                                        segment_sequences, single_channel, vos_scores)
+from amdlib.evaluation.channels import CHANNEL_RULES, dataset_object_channel, foreground, vos_scores
+from amdlib.evaluation.predict import attach_motion_channels, segment_sequences, single_channel
 from amdlib.evaluation.vos import (AMD_METHOD, MOTION_METHOD, amd_with_tta, default_fixed_channel, tta_method,
                                    vos_table, zero_shot_vos)
 
@@ -35,7 +35,7 @@ def short(sequence: VOSSequence, frames: int) -> VOSSequence:
 
 def naive_davis_j(result, channel: int) -> float:
     """DAVIS J of one fixed channel, computed with numpy from the raw masks (independent of
-    amdlib.evaluation.metrics): per frame |P & G| / |P | G| (1 when both are empty), mean over frames."""
+    amdlib.evaluation.vos_metrics): per frame |P & G| / |P | G| (1 when both are empty), mean over frames."""
     scores = []
     for masks, truth in zip(result.masks.numpy(), result.truth.numpy()):
         prediction = masks[channel] > 0.5

@@ -286,7 +286,7 @@ def test_no_data_root_means_synthetic():
 
 
 def test_real_datasets_follow_download_resources():
-    from amdlib.io.download import RESOURCES
+    from amdlib.io.resources import RESOURCES
 
     for dataset in reproduce.REAL_DATASETS:
         assert dataset.resource in RESOURCES

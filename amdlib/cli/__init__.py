@@ -13,7 +13,7 @@ import sys
 COMMANDS = {
     "train": ("amdlib.cli.train", "train AMD on unlabeled video (synthetic by default; --resume continues a run)"),
     "segment": ("amdlib.cli.segment", "segment the moving object of your own video or frame folder"),
-    "download": ("amdlib.io.download", "fetch and verify the real datasets and the released checkpoint"),
+    "download": ("amdlib.cli.download", "fetch and verify the real datasets and the released checkpoint"),
 }
 
 

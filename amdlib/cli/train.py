@@ -21,8 +21,9 @@ import sys
 from pathlib import Path
 
 from . import CommandError
-from ..config import PROFILES, TrainConfig, profile
+from ..config import PROFILES, TrainConfig
 from ..io.atomic import remove_stale_temporaries
+from ..session import setup
 from ..training.train import (AMP_DTYPES, TrainResult, describe_changes, read_train_config, train,
                               train_config_changes, training_pairs)
 
@@ -39,9 +40,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="with --resume: continue although a setting that changes the optimisation (lr, "
                              "batch size, iterations ...) differs from the checkpoint's; the changes are printed")
     parser.add_argument("--eval-root", help="DAVIS-2016-layout root evaluated every eval_every iterations")
-    parser.add_argument("--minutes", type=float,
-                        help="stop after this many training minutes (default: the profile's train_minutes, "
-                             "20 for cpu; none for smoke and paper, which run their iterations)")
+    parser.add_argument("--lift-time-guard", action="store_true",
+                        help="train on past the profile's time guard (a run projected from its first steps to "
+                             "take longer than the profile's time_guard_minutes stops with an error, its "
+                             "checkpoint kept); the budget is always --iterations")
     parser.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: cuda if available)")
     for name in ("iterations", "batch_size", "accumulation", "num_workers", "seed", "checkpoint_every", "eval_every"):
         parser.add_argument("--" + name.replace("_", "-"), type=int)
@@ -69,31 +71,33 @@ def check_resume(checkpoint: Path, config: TrainConfig, allow_changed: bool) -> 
 
 def main(argv: list[str] | None = None) -> TrainResult:
     """Command line: `amd train ...`, `python -m amdlib.cli.train ...`, or under torchrun."""
-    from ..data import DAVIS2016, generate_all
-    from ..evaluation.channels import vos_channel_scores
+    from ..data import DAVIS2016
+    from ..evaluation.predict import vos_channel_scores
 
     args = parse_args(argv)
-    chosen = profile(args.profile)
+    run = setup(args.profile, generate=args.data_root is None)
+    chosen = run.profile
     changes = {k: v for k, v in vars(args).items()
                if k in {f.name for f in dataclasses.fields(TrainConfig)} and v is not None}
     config = chosen.train.replace(**changes)
-    out = Path(args.out) if args.out else Path("runs") / args.profile
+    out = Path(args.out) if args.out else run.run_dir
     if args.resume:
         check_resume(out / "checkpoint.pt", config, args.allow_changed_config)
     data_root, split, eval_root = args.data_root, args.split, args.eval_root
     if data_root is None:
-        datasets = generate_all(Path("data/generated") / chosen.data, chosen.data)
-        data_root, split = datasets.youtube_vos, datasets.youtube_split
-        eval_root = eval_root or datasets.davis2016
+        data_root, split = run.datasets.youtube_vos, run.datasets.youtube_split
+        eval_root = eval_root or run.datasets.davis2016
+    run.note_data("the training video set", args.data_root)
     pairs = training_pairs(data_root, split, config)
-    minutes = chosen.train_minutes if args.minutes is None else args.minutes
+    print(f"amd train: {pairs.describe()}; {config.iterations:,} iterations at batch {config.batch_size} "
+          f"-> {out}", flush=True)
     evaluate = None
     if eval_root is not None:
         validation = DAVIS2016(eval_root)
         validation.check_readable()  # a broken evaluation set stops the run now, not at the first evaluation
         evaluate = lambda model: vos_channel_scores(model, validation, chosen.eval_size).as_row()  # noqa: E731
-    return train(chosen.model, config, pairs, out, resume=args.resume,
-                 evaluate=evaluate, device=args.device, time_limit=None if minutes is None else 60 * minutes)
+    return train(chosen.model, config, pairs, out, resume=args.resume, evaluate=evaluate, device=args.device,
+                 time_guard=run.time_guard(args.lift_time_guard))
 
 
 if __name__ == "__main__":  # through the dispatcher, so that input errors print one line

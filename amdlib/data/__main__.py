@@ -1,5 +1,5 @@
 """Write the synthetic datasets: `python -m amdlib.data --profile cpu [--root DIR] [--seed N] [--force]`."""
 
-from .synthetic import main
+from ..cli.data import main
 
 main()

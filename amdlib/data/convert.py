@@ -2,10 +2,11 @@
 
 `DAVISLike` reads `JPEGImages/<seq>/<frame>.jpg|.png` + `Annotations/<seq>/<frame>.png`, masks
 matched to frames by file stem. Neither archive ships in that form (see the `fbms59` and
-`segtrackv2` entries of `amdlib.io.download`), so this module writes it:
+`segtrackv2` entries of `amdlib.io.resources`), so this module writes it (command line:
+`amdlib.cli.convert`):
 
-    python -m amdlib.data.convert fbms SOURCE DEST [--copy]
-    python -m amdlib.data.convert segtrackv2 SOURCE DEST [--copy] [--threshold N]
+    python -m amdlib.cli.convert fbms SOURCE DEST [--copy]
+    python -m amdlib.cli.convert segtrackv2 SOURCE DEST [--copy] [--threshold N]
 
 Frames are hard-linked (symlinked across file systems) unless `--copy`, so a converted copy
 costs almost no disk; frames in a format other than JPEG / PNG (SegTrackv2's .bmp, any .ppm)
@@ -36,12 +37,10 @@ naming the file and the problem.
 
 from __future__ import annotations
 
-import argparse
 import os
 import re
 import shutil
-import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -357,50 +356,3 @@ def convert_segtrackv2(source: str | Path, destination: str | Path, link: bool =
     for name in names:
         convert_segtrack_sequence(name, source, Path(destination), link, threshold)
     return names
-
-
-# --- command line ------------------------------------------------------------------------------
-
-def _summary(destination: Path, names: list[str]) -> list[str]:
-    """One line per written sequence: how many frames and masks it now holds."""
-    lines = []
-    for name in names:
-        frames = len(list_images(destination / "JPEGImages" / name))
-        masks = len(list_images(destination / "Annotations" / name))
-        lines.append(f"{name:24s} {frames:5d} frames {masks:5d} masks")
-    return lines
-
-
-def main(argv: list[str] | None = None) -> int:
-    """`python -m amdlib.data.convert {fbms,segtrackv2} SOURCE DEST [--copy]`; 0 on success."""
-    parser = argparse.ArgumentParser(
-        prog="python -m amdlib.data.convert",
-        description="Rearrange FBMS-59 / SegTrackv2 archives into JPEGImages/<seq>/ + Annotations/<seq>/ "
-                    "(read with amdlib.data.DAVISLike).")
-    commands = parser.add_subparsers(dest="dataset", required=True)
-    converters: dict[str, Callable[..., list[str]]] = {"fbms": convert_fbms, "segtrackv2": convert_segtrackv2}
-    for dataset, help_text in (("fbms", "FBMS-59: Trainingset/, Testset/ or a folder holding both"),
-                               ("segtrackv2", "SegTrackv2: the folder holding JPEGImages/ and GroundTruth/")):
-        command = commands.add_parser(dataset, help=help_text)
-        command.add_argument("source", type=Path, help="the unpacked archive")
-        command.add_argument("destination", type=Path, help="output folder (created)")
-        command.add_argument("--copy", action="store_true", help="copy the frames instead of hard-linking them")
-        if dataset == "segtrackv2":
-            command.add_argument("--threshold", type=int, default=0,
-                                 help="mask value above which a pixel is object (default 0: any non-zero)")
-    args = parser.parse_args(argv)
-    options = {"threshold": args.threshold} if args.dataset == "segtrackv2" else {}
-    try:
-        names = converters[args.dataset](args.source, args.destination, link=not args.copy, **options)
-    except DatasetError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 1
-    print("\n".join(_summary(args.destination, names)))
-    how = "copied" if args.copy else "linked"
-    print(f"wrote {len(names)} sequences to {args.destination} (frames {how}); "
-          f"read with amdlib.data.DAVISLike({str(args.destination)!r})")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

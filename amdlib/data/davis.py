@@ -134,14 +134,29 @@ def _match_masks(name: str, frames: list[Path], mask_dir: Path) -> dict[int, Pat
     return masks
 
 
+DAVIS_REQUIRED = ("JPEGImages/480p", "Annotations/480p")
+"""What a DAVIS-2016 root must hold; `ImageSets/480p` is optional (`DAVIS2016`)."""
+
+
+def davis_root_problem(root: str | Path) -> str | None:
+    """Why `root` is not a DAVIS-2016 root `DAVIS2016` can read (None: it is). The one check
+    shared by the loader and `scripts/reproduce.py`, so both accept the same folders."""
+    root = Path(root)
+    if not root.is_dir():
+        return f"{root}: not a folder"
+    missing = [r for r in DAVIS_REQUIRED if not (root / r).is_dir()]
+    return f"{root} lacks {', '.join(missing)}" if missing else None
+
+
 class DAVIS2016(_Sequences):
     """DAVIS-2016 sequences with dense annotation; item = `VOSSequence`."""
 
     def __init__(self, root: str | Path, split: str | None = "val", resolution: str = "480p", *,
                  split_file: str | Path | None = None) -> None:
         """
-        split: name of `ImageSets/<resolution>/<split>.txt`; None: every sequence folder in
-            `JPEGImages/<resolution>` (e.g. for a copy without ImageSets).
+        split: name of `ImageSets/<resolution>/<split>.txt`; None, or a root without an
+            `ImageSets/<resolution>` folder: every sequence folder in `JPEGImages/<resolution>`.
+            A root that has the folder but not the named file is an error.
         split_file: an explicit list file (either format) instead of `split`; its paths are
             relative to root.
         """
@@ -149,7 +164,7 @@ class DAVIS2016(_Sequences):
         self.resolution = resolution
         self.image_root = require_dir(self.root / "JPEGImages" / resolution, "DAVIS frame")
         self.mask_root = self.root / "Annotations" / resolution
-        if split_file is None and split is not None:
+        if split_file is None and split is not None and (self.root / "ImageSets" / resolution).is_dir():
             split_file = self.root / "ImageSets" / resolution / f"{split}.txt"
         if split_file is None:
             names = sorted(p.name for p in self.image_root.iterdir() if p.is_dir())

@@ -40,22 +40,19 @@ manifest matches the config and whose files are all there (`verify=True` re-hash
 rewrites it when the config differs. It refuses to overwrite a folder that has no manifest.
 One writer per root at a time (two concurrent writers would share the `.partial` folder).
 
-Command line: `python -m amdlib.data --profile cpu [--root DIR] [--seed N] [--force] [--verify]
-[--workers N]`
-(default root: <repo>/data/generated/<profile>, git-ignored). Measured on 2 shared CPU cores:
-smoke about 0.5 s (0.2 MB), cpu about 30 s (29 MB in 10,989 files).
+Command line (`amdlib.cli.data`): `python -m amdlib.data --profile cpu [--root DIR] [--seed N]
+[--force] [--verify] [--workers N]` (default root: <repo>/data/generated/<profile>, git-ignored).
+Measured on 2 shared CPU cores: smoke about 0.5 s (0.2 MB), cpu about 30 s (29 MB in 10,989 files).
 """
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import functools
 import hashlib
 import json
 import os
 import shutil
-import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -493,31 +490,3 @@ def generate_more_davis(root: str | Path, config: str | SyntheticConfig, videos:
     root = Path(root)
     return generate("davis2016", root.with_name(f"{root.name}-val{videos}"), config.replace(davis_videos=videos),
                     workers=workers)
-
-
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Write the synthetic datasets in the real layouts.")
-    parser.add_argument("--profile", default="smoke", choices=sorted(PRESETS))
-    parser.add_argument("--root", type=Path, default=None,
-                        help="output folder (default: <repo>/data/generated/<profile>)")
-    parser.add_argument("--seed", type=int, default=None)
-    parser.add_argument("--force", action="store_true", help="rewrite even if complete")
-    parser.add_argument("--verify", action="store_true", help="re-hash existing folders before reuse")
-    parser.add_argument("--workers", type=int, default=1,
-                        help="processes rendering videos (the files are the same for any number)")
-    args = parser.parse_args(argv)
-    config = SyntheticConfig.profile(args.profile)
-    if args.seed is not None:
-        config = config.replace(seed=args.seed)
-    root = args.root or DEFAULT_ROOT / args.profile
-    start = time.perf_counter()
-    paths = generate_all(root, config, force=args.force, verify=args.verify, workers=args.workers)
-    for kind in DATASETS:
-        summary = read_manifest(getattr(paths, kind)) or {}
-        print(f"{kind:12s} {getattr(paths, kind)}  {summary.get('num_files')} files, "
-              f"{summary.get('num_bytes', 0) / 1e6:.1f} MB")
-    print(f"done in {time.perf_counter() - start:.1f} s")
-
-
-if __name__ == "__main__":
-    main()  # prefer `python -m amdlib.data` (no runpy warning)

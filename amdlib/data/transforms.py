@@ -59,8 +59,8 @@ class PairTransform:
         height, width = frames.shape[-2:]
         size = self.output_size(height, width, draws[0])
         if size != (height, width):
-            # uint8 frames are resized as uint8 in NHWC (8.6x faster than in float32 on one
-            # thread at 720p, within one grey level of it: benchmarks/bench_loader.py).
+            # uint8 frames are resized as uint8 in NHWC: faster than in float32 and within one
+            # grey level of it (docs/method.md section 9).
             if frames.dtype == torch.uint8:
                 frames = frames.contiguous(memory_format=torch.channels_last)
             frames = F.interpolate(frames, size=size, mode="bilinear", align_corners=False, antialias=True)

@@ -167,6 +167,12 @@ class YouTubeVOSPairs(Dataset):
     def __len__(self) -> int:
         return len(self.videos)
 
+    def describe(self) -> str:
+        """What was found, in words: videos, frames and the frame pairs the gap allows."""
+        frames = sum(len(v.frames) for v in self.videos)
+        pairs = sum(len(v.frames) - self.gap for v in self.videos)
+        return f"{len(self.videos)} videos, {frames} frames, {pairs} frame pairs (gap {self.gap}) under {self.root}"
+
     @functools.cached_property
     def fingerprint(self) -> str:
         """The videos the pairs come from: a generated set's SHA-256 from its manifest

@@ -1,7 +1,7 @@
 """Classical motion segmentation, the baseline scored beside AMD in the same harness.
 
 Both produce foreground maps in [0,1] shaped like the ground truth (T,H,W), so the same metric
-code scores them as AMD's masks (threshold 0.5, `amdlib.evaluation.metrics.jaccard`, or `SequenceMasks` with
+code scores them as AMD's masks (threshold 0.5, `amdlib.evaluation.vos_metrics.jaccard`, or `SequenceMasks` with
 one channel for `amdlib.evaluation.channels.channel_scores`).
 
 - Classical motion segmentation (`motion_segmentation`, `segment_sequence_motion`): the
@@ -318,7 +318,7 @@ def segment_sequence_motion(sequence: VOSSequence, indices: list[int] | None = N
 def motion_sequence_masks(sequences, scale: float = 1.0, settings: MotionSettings | None = None,
                           **options) -> list[SequenceMasks]:
     """Motion segmentation of every annotated frame of every sequence, shaped as the results of
-    `amdlib.evaluation.channels.segment_sequences` with one channel (masks T,1,H,W), so
+    `amdlib.evaluation.predict.segment_sequences` with one channel (masks T,1,H,W), so
     `channel_scores(...)` scores it beside the centre prior exactly as it scores AMD."""
     results = []
     for sequence in sequences:

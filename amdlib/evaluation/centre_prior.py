@@ -13,7 +13,7 @@ from torch import Tensor
 
 from ..data.davis import VOSSequence
 from ..data.io import image_size
-from .metrics import jaccard
+from .vos_metrics import jaccard
 
 
 def gaussian_centre_prior(height: int, width: int, sigma: float = 0.35) -> Tensor:

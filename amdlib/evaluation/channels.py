@@ -1,6 +1,6 @@
-"""Evaluation of the masks the appearance pathway produces, one function per protocol.
+"""Choosing and scoring the object channel among the c masks the appearance pathway produces.
 
-`vos_channel_scores` measures how well each of the c mask channels segments the moving objects
+`channel_scores` measures how well each of the c mask channels segments the moving objects
 of a video object segmentation set (DAVIS-2016 layout; docs/method.md section 6b without test-time
 adaptation), and which channel rule gets which J:
 
@@ -12,8 +12,8 @@ adaptation), and which channel rule gets which J:
   the channel with the smallest mean area over the video's frames);
 - motion contrast, per video: label-free, from the model's own motion pathway: the channel
   whose segment flow departs most from the largest (background) segment's flow, averaged over
-  the video's consecutive frame pairs (`motion_contrast_channel`; needs the frames, not only
-  the masks, so it is attached by `attach_motion_channels`);
+  the video's consecutive frame pairs (`amdlib.evaluation.predict.motion_contrast_channel`;
+  needs the frames, not only the masks, so it is attached by `predict.attach_motion_channels`);
 - per-frame oracle: the best channel in every frame (uses labels; an upper bound only).
 
 Every number is reported beside the centre prior on the same frames: on object-centric data a
@@ -21,7 +21,9 @@ centred disk is a strong baseline that looks at no pixel.
 
 The rules work on masks held whole (`SequenceMasks`, `foreground`) or on per-frame, per-channel
 scores (`SequenceScores`, `picked_channels`, `rule_scores`), which pick the same channels without
-keeping any mask: what the set-sized protocol of `amdlib.evaluation.vos` uses.
+keeping any mask: what the set-sized protocol of `amdlib.evaluation.vos` uses. Nothing here runs
+the model: `amdlib.evaluation.predict` makes the masks (`segment_sequences`, `vos_channel_scores`)
+and imports this module, never the reverse.
 """
 
 from __future__ import annotations
@@ -32,20 +34,20 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 
-from ..data.transforms import resize_images
-from ..model.segment_flow import masked_average_pool
 from .centre_prior import centre_prior_j
-from .metrics import jaccard
-from ..model.amd import AMD
+from .saliency_metrics import SaliencyMetrics
+from .vos_metrics import VOSScores, boundary_f, foreground_counts, jaccard, pooled_two_class_miou
 
 MIN_OBJECT_AREA = 0.02
 
 
 @dataclass
 class SequenceMasks:
+    """One sequence's c soft masks and its ground truth, as the channel rules read them; made by
+    `predict.segment_sequences` (AMD), `predict.single_channel` or the baselines."""
+
     name: str
     masks: Tensor
     """T,c,H,W soft masks at ground-truth resolution, annotated frames only."""
@@ -59,33 +61,8 @@ class SequenceMasks:
         return self.masks.shape[1]
 
 
-@torch.no_grad()
-def segment_sequences(model: AMD, sequences, input_size: tuple[int, int] | None = None,
-                      batch_size: int = 16) -> list[SequenceMasks]:
-    """Run the appearance pathway on every annotated frame of every `VOSSequence`.
-
-    Frames are resized to `input_size` (H,W) when given, and masks back to the ground truth size.
-    """
-    model.eval()
-    results = []
-    for sequence in sequences:
-        truth = sequence.truth()
-        masks = [segment_frames(model, frames, input_size, tuple(truth.shape[-2:]))
-                 for _, frames in sequence.annotated_batches(batch_size)]
-        results.append(SequenceMasks(sequence.name, torch.cat(masks), truth))
-    return results
 
 
-@torch.no_grad()
-def segment_frames(model: AMD, frames: Tensor, input_size: tuple[int, int] | None,
-                   size: tuple[int, int] | None) -> Tensor:
-    """float32 B,c,*size soft masks on the CPU of B,3,H,W frames resized to `input_size` (when
-    given), computed on the model's device; `size` None keeps the model's output resolution
-    (`AMD.segment`). The model must be in eval mode."""
-    frames = frames.to(next(model.parameters()).device)
-    if input_size is not None:
-        frames = resize_images(frames, input_size)
-    return model.segment(frames, size=size).float().cpu()
 
 
 @dataclass
@@ -129,56 +106,10 @@ def smallest_mean_area_channel(masks: Tensor, threshold: float = 0.5) -> int:
     return smallest_mean_area((masks > threshold).float().mean((2, 3)))
 
 
-def segment_vectors(flow: Tensor, masks: Tensor) -> tuple[Tensor, Tensor]:
-    """B,2,h,w segment flow and the B,c,H',W' soft masks that segmented it -> (B,c,2 mean flow
-    of each channel, B,c mask area): formula (1) with the flow as the feature. Masks are resized
-    to the flow's grid first."""
-    masks = F.interpolate(masks.float(), size=flow.shape[-2:], mode="bilinear", align_corners=False)
-    return masked_average_pool(flow.float(), masks), masks.mean((2, 3))  # formula (1) on the flow
 
 
-@torch.no_grad()
-def motion_contrast_channel(model: AMD, sequence, input_size: tuple[int, int] | None = None,
-                            batch_size: int = 8) -> int:
-    """Label-free object channel of one `VOSSequence` from the model's own motion pathway.
-
-    Every consecutive frame pair goes through the whole model; the forward segment flow at the
-    finest scale (cut by `AMDOutput.flow_masks`: the second frame's masks in the release,
-    docs/method.md section 3) gives one motion vector per channel. The background is the
-    channel with the largest mean area; the object is the channel, among those covering at least
-    MIN_OBJECT_AREA on average, whose vector is farthest from the background's, on average over
-    the pairs: the segment whose flow departs most from the dominant, background motion. With
-    c = 2 this is the non-background channel.
-    """
-    model.eval()
-    device = next(model.parameters()).device
-    vectors, areas = [], []
-    for start in range(0, len(sequence) - 1, batch_size):
-        stop = min(start + batch_size, len(sequence) - 1)
-        frames = torch.stack([sequence.frame(i) for i in range(start, stop + 1)]).to(device)
-        if input_size is not None:
-            frames = resize_images(frames, input_size)
-        pairs = torch.stack((frames[:-1], frames[1:]), 1)  # B,2,3,H,W
-        output = model(pairs)
-        v, a = segment_vectors(output.flows[0][:, 0], output.flow_masks[:, 0])
-        vectors.append(v.cpu())
-        areas.append(a.cpu())
-    if not vectors:
-        raise ValueError(f"{sequence.name}: motion contrast needs at least two frames")
-    vectors, area = torch.cat(vectors), torch.cat(areas).mean(0)  # P,c,2 and c
-    background = int(area.argmax())
-    contrast = (vectors - vectors[:, background:background + 1]).norm(dim=2).mean(0)
-    contrast[area < MIN_OBJECT_AREA] = -1.0
-    contrast[background] = -2.0
-    return int(contrast.argmax())
 
 
-def attach_motion_channels(model: AMD, sequences, results: list[SequenceMasks],
-                           input_size: tuple[int, int] | None = None) -> list[SequenceMasks]:
-    """Set `motion_channel` of every result (same order as `sequences`); returns `results`."""
-    for sequence, result in zip(sequences, results):
-        result.motion_channel = motion_contrast_channel(model, sequence, input_size)
-    return results
 
 
 def majority_channel(channels: Sequence[int]) -> int:
@@ -209,21 +140,10 @@ def dataset_object_channel(results: Sequence[SequenceMasks] | Sequence["Sequence
     return majority_channel([result.motion_channel for result in results])
 
 
-def dataset_object_channel_from_model(model: AMD, sequences,
-                                      input_size: tuple[int, int] | None = None) -> int:
-    """`dataset_object_channel` computed from scratch: `motion_contrast_channel` of every
-    `VOSSequence` in `sequences` (frames resized to `input_size`, H,W), then the channel picked
-    in the most videos (ties: the lowest index). A model with c = 1 gives 0 without running."""
-    if model.config.num_masks == 1:
-        return 0
-    channels = [motion_contrast_channel(model, sequence, input_size) for sequence in sequences]
-    if not channels:
-        raise ValueError("no sequences to choose an object channel from")
-    return majority_channel(channels)
 
 
 def channel_scores(results: list[SequenceMasks], threshold: float = 0.5) -> ChannelScores:
-    """J of every channel rule (module docstring) for masks from `segment_sequences`."""
+    """J of every channel rule (module docstring) for masks from `predict.segment_sequences`."""
     per_sequence, smallest, smallest_video, oracle, motion = {}, [], [], [], []
     for result in results:
         j = jaccard(result.masks > threshold, result.truth.unsqueeze(1))  # T,c
@@ -240,17 +160,6 @@ def channel_scores(results: list[SequenceMasks], threshold: float = 0.5) -> Chan
     return ChannelScores(per_channel.tolist(), best, per_channel[best].item(), torch.stack(smallest).mean().item(),
                          torch.stack(smallest_video).mean().item(), torch.stack(oracle).mean().item(),
                          centre_prior_j([r.truth for r in results])["J"], per_sequence, motion_j)
-
-
-def vos_channel_scores(model: AMD, sequences, input_size: tuple[int, int] | None = None,
-                       motion_contrast: bool = True) -> ChannelScores:
-    """Segment a VOS set with `model` (no adaptation) and score every channel rule (the
-    motion-contrast rule too, unless `motion_contrast=False`: it runs the whole model on every
-    consecutive pair)."""
-    results = segment_sequences(model, sequences, input_size)
-    if motion_contrast:
-        attach_motion_channels(model, sequences, results, input_size)
-    return channel_scores(results)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -305,9 +214,7 @@ def foreground(results: list[SequenceMasks], rule: str, channel: int = 0, thresh
 
 
 def vos_scores(results: list[SequenceMasks], rule: str = "fixed", channel: int = 0, boundary: bool = True):
-    """`metrics.VOSScores` (J and DAVIS F per frame, both set conventions) of one channel rule."""
-    from .metrics import VOSScores
-
+    """`vos_metrics.VOSScores` (J and DAVIS F per frame, both set conventions) of one channel rule."""
     scores = VOSScores()
     for result, prediction in zip(results, foreground(results, rule, channel)):
         scores.add(result.name, prediction.numpy() > 0.5, result.truth.numpy(), boundary=boundary)
@@ -351,8 +258,6 @@ def score_channels(masks: Tensor, truth: Tensor, boundary: bool = True,
                    threshold: float = 0.5) -> tuple[Tensor, Tensor, Tensor, Tensor]:
     """(J, F, area, counts) of every channel: T,c,H,W soft masks and T,H,W bool truth -> T,c
     J (float32), T,c F (NaN unless `boundary`), T,c area and T,c,3 (TP, FP, FN) counts."""
-    from .metrics import boundary_f, foreground_counts
-
     binary, truth_np = masks > threshold, truth.numpy()
     j = jaccard(binary, truth.unsqueeze(1))
     area = binary.float().mean((2, 3))
@@ -392,10 +297,8 @@ def picked_channels(result: SequenceScores, rule: str, channel: int = 0) -> Tens
 
 
 def rule_scores(results: Sequence[SequenceScores], rule: str = "fixed", channel: int = 0):
-    """(`metrics.VOSScores`, pooled two-class mIoU) of one channel rule over a set scored one
+    """(`vos_metrics.VOSScores`, pooled two-class mIoU) of one channel rule over a set scored one
     sequence at a time; equals `vos_scores` (and the mIoU) on the masks themselves."""
-    from .metrics import VOSScores, pooled_two_class_miou
-
     if rule == "best_fixed":
         channel = best_fixed_channel(results)
     scores, counts, pixels = VOSScores(), [], []
@@ -409,37 +312,16 @@ def rule_scores(results: Sequence[SequenceScores], rule: str = "fixed", channel:
     return scores, miou
 
 
-def single_channel(name: str, maps: Tensor, truth: Tensor) -> SequenceMasks:
-    """Wrap a T,H,W foreground map (a baseline's) as one-channel masks."""
-    return SequenceMasks(name, maps.unsqueeze(1).float(), truth)
-
-
 # ----------------------------------------------------------------------------------------------
 # Zero-shot saliency (docs/method.md section 6a).
 
-@torch.no_grad()
-def saliency_channel_maps(model: AMD, dataset, input_size: tuple[int, int] | None = None) -> list[tuple[Tensor, Tensor]]:
-    """(c,H,W soft masks at the image's size, H,W bool truth) for every DUTS-TE-layout item."""
-    model.eval()
-    device = next(model.parameters()).device
-    maps = []
-    for index in range(len(dataset)):
-        image, truth = dataset[index][:2]
-        batch = image.unsqueeze(0).to(device)
-        if input_size is not None:
-            batch = resize_images(batch, input_size)
-        maps.append((model.segment(batch, size=tuple(truth.shape[-2:]))[0].float().cpu(), truth.bool()))
-    return maps
-
 
 def saliency_scores(channel_maps: list[tuple[Tensor, Tensor]], rule: str = "fixed", channel: int = 0) -> dict:
-    """Saliency metrics (max F-beta, MAE, S, E; `metrics.SaliencyMetrics`) of one channel rule.
+    """Saliency metrics (max F-beta, MAE, S, E; `saliency_metrics.SaliencyMetrics`) of one channel rule.
 
     Rules: `fixed` (hand-picked), `smallest_area` (label-free: the channel with the smallest mean
     area over the set), `best_fixed` (the channel with the best max F; uses labels).
     """
-    from .metrics import SaliencyMetrics
-
     def score(k: int):
         metrics = SaliencyMetrics()
         for maps, truth in channel_maps:

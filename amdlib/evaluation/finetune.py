@@ -19,7 +19,7 @@ from torch import Tensor, nn
 from ..model.appearance import IMAGENET_MEAN, IMAGENET_STD, FCNHead, build_trunk
 from ..config import AMDConfig
 from ..data.transforms import resize_images
-from .metrics import ConfusionMatrix
+from .segmentation_metrics import ConfusionMatrix
 from ..model.amd import AMD
 from ..training.optimizer import adam
 from ..training.train import isolated_rng

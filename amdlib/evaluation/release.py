@@ -4,7 +4,7 @@ The authors' test config (docs/method.md section 6): each frame's short side res
 400 x 0.98 = 392 with the aspect kept, ImageNet normalisation, the softmax channel
 `AMD.object_channel` (1 for the release) taken as the object, bilinearly resized to the
 annotation size, threshold 0.5, and one two-class mIoU pooled over the whole dataset
-(`metrics.pooled_two_class_miou`) instead of DAVIS's per-sequence J. The appearance pathway
+(`vos_metrics.pooled_two_class_miou`) instead of DAVIS's per-sequence J. The appearance pathway
 normalises with the ImageNet statistics itself (`AppearancePathway.logits`), so frames go in
 as [0,1] values and are not normalised twice.
 """
@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from .metrics import foreground_counts, pooled_two_class_miou
+from .vos_metrics import foreground_counts, pooled_two_class_miou
 from ..model.amd import AMD
 
 RELEASE_SHORT_SIDE = 392

@@ -27,10 +27,11 @@ import torch
 from .adapt import AdaptConfig, adapt, load_video
 from .baselines import segment_sequence_motion
 from .centre_prior import best_centre_radius, centre_prior_masks, centre_radius_scores
-from .channels import (CHANNEL_RULES, SequenceMasks, SequenceScores, attach_motion_channels,
-                       dataset_object_channel, motion_contrast_channel, rule_scores, score_channels,
-                       scores_of_masks, segment_frames, segment_sequences, sequence_scores, single_channel)
+from .channels import (CHANNEL_RULES, SequenceMasks, SequenceScores, dataset_object_channel, rule_scores,
+                       score_channels, scores_of_masks, sequence_scores)
 from ..model.amd import AMD
+from .predict import (attach_motion_channels, motion_contrast_channel, segment_frames, segment_sequences,
+                      single_channel)
 
 AMD_METHOD = "AMD"
 MOTION_METHOD = "motion baseline (DIS + RANSAC)"

@@ -10,33 +10,25 @@ is the one the authors used. So:
   again.
 - `extract` unpacks a zip or tar archive into a temporary folder and renames the result into
   place, refusing members that would land outside the target (`../x`, `/etc/x`, links out).
-- `fetch` does both for an entry of `RESOURCES` and writes `<target>/.amdlib-fetch.json`
-  recording what it unpacked, so a second `fetch` of a finished dataset does nothing.
+- `fetch` does both for an entry of `amdlib.io.resources.RESOURCES` and writes
+  `<target>/.amdlib-fetch.json` recording what it unpacked, so a second `fetch` of a finished
+  dataset does nothing.
 - Before unpacking, every archive is read through (`verify_archive`: each zip member's CRC,
   each tar member's bytes). A truncated or corrupt archive is moved aside to `<file>.corrupt`,
   so the next `fetch` downloads it again instead of reusing it. After unpacking, the folders
   the resource's loader needs (`Resource.layout`, e.g. `DAVIS/JPEGImages/480p`) must exist;
   otherwise the archive is moved aside to `<file>.rejected` and the error names what is missing.
 
-Checksums policy: a digest is written in `RESOURCES` only where it is published (PASCAL VOC
-2012's md5, the one torchvision also checks). Nothing else is invented: for a file without a
-published digest the download is kept and its computed sha256 is printed ("no published
-checksum; computed sha256 = ... (record it)"); pass `--sha256 HEX` (or `--md5 HEX`) to pin the
-value you recorded, and later downloads must match it. A digest you pass replaces the table's.
+Digests: a file is checked against the digests its `RemoteFile` entry publishes; where none is
+published the download is kept and its computed sha256 is printed ("no published checksum;
+computed sha256 = ... (record it)"). A digest passed to `fetch` (`amd download fetch NAME
+--sha256 HEX` or `--md5 HEX`) replaces the table's, and later downloads must match it.
 
-Command line (default root: `<repo>/data/real`, each resource in `<root>/<name>/`):
-
-    python -m amdlib.io.download list
-    python -m amdlib.io.download fetch davis2016 [--root data/real] [--url URL] [--sha256 HEX]
-    python -m amdlib.io.download youtube-vos          # YouTube-VOS needs a sign-in: instructions
-
-YouTube-VOS 2019 (the training videos) sits behind a CodaLab sign-in and is never downloaded
-here; `youtube_vos_instructions` says where to put it by hand.
+The resource table is `amdlib.io.resources`, the command line `amd download` (`amdlib.cli.download`).
 """
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import http.client
 import json
@@ -50,22 +42,20 @@ import urllib.request
 import zipfile
 import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, BinaryIO, Literal
 
 from tqdm import tqdm
 
-DEFAULT_ROOT = Path(__file__).resolve().parents[1] / "data" / "real"
-"""Where the command line puts real data by default: <repo>/data/real/<name>/."""
+from .resources import DEFAULT_ROOT, RESOURCES, RemoteFile, Resource
+
 ARCHIVE_DIR = "archives"
 """Downloaded archives are kept in <root>/archives/ (so a re-extraction needs no download)."""
 MARKER = ".amdlib-fetch.json"
 """Written into a target folder last: its presence means the folder is complete."""
 CHUNK_BYTES = 1 << 20
 DIGEST_LENGTHS = {"sha256": 64, "md5": 32}
-
-UnpackKind = Literal["zip", "tar", "none"]
 
 
 class DownloadError(RuntimeError):
@@ -78,117 +68,6 @@ class ChecksumError(DownloadError):
 
 class UnsafeArchiveError(DownloadError):
     """An archive member would be written outside the target folder (path traversal)."""
-
-
-@dataclass(frozen=True)
-class RemoteFile:
-    """One file of a resource: where it comes from and how to check and unpack it."""
-
-    filename: str
-    """Name the file is saved under (kept even when `--url` points elsewhere)."""
-    url: str | None
-    """Direct link; None where no non-interactive link exists (pass `--url`)."""
-    sha256: str | None = None
-    """Published sha256, lower-case hex; None where none is published."""
-    md5: str | None = None
-    """Published md5, lower-case hex; None where none is published."""
-    unpack: UnpackKind = "zip"
-    page: str = ""
-    """Web page a person can get the file from (when `url` is None or has moved)."""
-
-
-@dataclass(frozen=True)
-class Resource:
-    """A dataset or checkpoint: its files, its folder under the root, and how amdlib reads it."""
-
-    name: str
-    title: str
-    files: tuple[RemoteFile, ...]
-    subfolder: str
-    """Target folder, relative to the root."""
-    loader: str
-    """How to read the fetched data with amdlib (`<root>` stands for the root)."""
-    notes: str = ""
-    layout: tuple[str, ...] = ()
-    """Paths (relative to the target folder) the unpacked archives must hold before the fetch
-    counts as done: what the loader reads."""
-
-    def __post_init__(self) -> None:
-        kinds = {f.unpack == "none" for f in self.files}
-        if not self.files or len(kinds) != 1:
-            raise ValueError(f"resource {self.name!r}: files must be all archives or all plain files")
-
-    @property
-    def is_archive(self) -> bool:
-        return self.files[0].unpack != "none"
-
-
-_YTVOS_SPLIT_PAGE = "https://drive.google.com/file/d/15JX--24eHgM2OK4AK75teZTEiYgrrS8m/view?usp=sharing"
-_AMD_REPO = "https://github.com/rt219/The-Emergence-of-Objectness"
-
-RESOURCES: dict[str, Resource] = {r.name: r for r in (
-    Resource(
-        "davis2016", "DAVIS-2016 (480p, train + val, 50 sequences)",
-        (RemoteFile("DAVIS-data.zip", "https://graphics.ethz.ch/Downloads/Data/Davis/DAVIS-data.zip",
-                    page="https://davischallenge.org/davis2016/code.html"),),
-        "davis2016", 'amdlib.data.DAVIS2016("<root>/davis2016/DAVIS", split="val")',
-        "The archive unpacks to DAVIS/ with JPEGImages/480p, Annotations/480p and ImageSets/480p.",
-        ("DAVIS/JPEGImages/480p", "DAVIS/Annotations/480p", "DAVIS/ImageSets/480p")),
-    Resource(
-        "segtrackv2", "SegTrackv2 (14 sequences)",
-        (RemoteFile("SegTrackv2.zip", "https://web.engr.oregonstate.edu/~lif/SegTrack2/SegTrackv2.zip",
-                    page="https://web.engr.oregonstate.edu/~lif/SegTrack2/dataset.html"),),
-        "segtrackv2", 'amdlib.data.DAVISLike("<root>/segtrackv2/SegTrackv2", annotations="GroundTruth")',
-        "Unpacks to SegTrackv2/ (JPEGImages/, GroundTruth/). Multi-object sequences keep one mask "
-        "folder per object: `python -m amdlib.data.convert segtrackv2 <root>/segtrackv2/SegTrackv2 DEST` "
-        "merges them into DEST/Annotations/<seq>/ (read with DAVISLike(DEST)).",
-        ("SegTrackv2/JPEGImages", "SegTrackv2/GroundTruth")),
-    Resource(
-        "fbms59", "FBMS-59 (Freiburg-Berkeley Motion Segmentation, train + test)",
-        tuple(RemoteFile(f"FBMS_{part}.zip",
-                         f"https://lmb.informatik.uni-freiburg.de/resources/datasets/fbms/FBMS_{part}.zip",
-                         page="https://lmb.informatik.uni-freiburg.de/resources/datasets/moseg.en.html")
-              for part in ("Trainingset", "Testset")),
-        "fbms59", 'amdlib.data.DAVISLike("DEST") after `python -m amdlib.data.convert fbms <root>/fbms59 DEST`',
-        "Two archives (Trainingset/, Testset/: one folder per sequence, sparse ground truth every "
-        "~20th frame, colour label maps on a white background). `amdlib.data.convert` rearranges "
-        "them into JPEGImages/<seq>/ + Annotations/<seq>/ for DAVISLike. If the links have moved, "
-        "pass the two URLs from the page with --url twice, in this order.",
-        ("Trainingset", "Testset")),
-    Resource(
-        "duts_te", "DUTS-TE (5,019 saliency test images)",
-        (RemoteFile("DUTS-TE.zip", "http://saliencydetection.net/duts/download/DUTS-TE.zip",
-                    page="http://saliencydetection.net/duts/"),),
-        "duts_te", 'amdlib.data.DUTSTE("<root>/duts_te/DUTS-TE")',
-        "Unpacks to DUTS-TE/ with DUTS-TE-Image/ and DUTS-TE-Mask/.",
-        ("DUTS-TE/DUTS-TE-Image", "DUTS-TE/DUTS-TE-Mask")),
-    Resource(
-        "voc2012", "PASCAL VOC 2012 trainval (segmentation)",
-        (RemoteFile("VOCtrainval_11-May-2012.tar",
-                    "http://host.robots.ox.ac.uk/pascal/VOC/voc2012/VOCtrainval_11-May-2012.tar",
-                    md5="6cd6e144f989b92b3379bac3b3de84fd", unpack="tar",
-                    page="http://host.robots.ox.ac.uk/pascal/VOC/voc2012/"),),
-        "voc2012", 'amdlib.data.VOC2012("<root>/voc2012", split="val")',
-        "Unpacks to VOCdevkit/VOC2012/. The md5 is the one published with the dataset.",
-        ("VOCdevkit/VOC2012/JPEGImages", "VOCdevkit/VOC2012/SegmentationClass",
-         "VOCdevkit/VOC2012/ImageSets/Segmentation")),
-    Resource(
-        "amd_checkpoint", "AMD released model (YouTube-VOS trained, amd_pretrained.pth)",
-        (RemoteFile("amd_pretrained.pth",
-                    "https://frontiers.blob.core.windows.net/pretraining/checkpoints/amd_pretrained.pth",
-                    unpack="none", page=_AMD_REPO),),
-        "amd_checkpoint", 'amdlib.load_checkpoint("<root>/amd_checkpoint/amd_pretrained.pth")',
-        "The link is the one in the authors' README. If it no longer answers, get the file by hand "
-        "and pass --url file:///absolute/path/amd_pretrained.pth."),
-    Resource(
-        "youtube_vos_split", "YouTube-VOS 2019 train split of the authors (ytb_2019.txt)",
-        (RemoteFile("ytb_2019.txt", None, unpack="none", page=_YTVOS_SPLIT_PAGE),),
-        "youtube_vos",
-        'amdlib.data.YouTubeVOSPairs("<root>/youtube_vos", "<root>/youtube_vos/ytb_2019.txt")',
-        "Google Drive asks a person to click through, so there is no direct link: download it in a "
-        "browser, then fetch it with --url file:///absolute/path/ytb_2019.txt."),
-)}
-"""Every downloadable resource by name (`python -m amdlib.io.download list`)."""
 
 
 # ----------------------------------------------------------------------------------------------
@@ -510,7 +389,7 @@ def _as_list(value: str | Sequence[str] | None, count: int, what: str, resource:
 def _manual_download_error(resource: Resource, spec: RemoteFile) -> DownloadError:
     return DownloadError(
         f"{resource.name}: {spec.filename} has no direct download link. Download it in a browser from "
-        f"{spec.page}, then run: python -m amdlib.io.download fetch {resource.name} "
+        f"{spec.page}, then run: amd download fetch {resource.name} "
         f"--url file:///absolute/path/{spec.filename}")
 
 
@@ -654,103 +533,3 @@ def fetch(name: str, root: str | os.PathLike = DEFAULT_ROOT, url: str | Sequence
         result = _fetch_plain(resource, root, plans, progress)
     _say(f"{resource.name}: ready at {result}; read it with {resource.loader.replace('<root>', str(root))}")
     return result
-
-
-# ----------------------------------------------------------------------------------------------
-# YouTube-VOS: by hand
-
-
-def youtube_vos_instructions(root: str | os.PathLike = DEFAULT_ROOT) -> str:
-    """What to do for YouTube-VOS 2019, which only a signed-in person can download."""
-    base = Path(root) / "youtube_vos"
-    return f"""\
-YouTube-VOS 2019 (the training videos) cannot be downloaded by a script: it needs a CodaLab
-account and accepting the dataset's terms (see https://youtube-vos.org/dataset/ for the 2019
-challenge page on CodaLab).
-
-1. Sign in, accept the terms and download the 2019 training set with all frames
-   (train_all_frames).
-2. Unpack it so that the frames lie at
-       {base}/train_all_frames/JPEGImages/<video>/<frame>.jpg
-3. The authors' split file ytb_2019.txt is on Google Drive
-   ({_YTVOS_SPLIT_PAGE}); download it in a browser, then
-       python -m amdlib.io.download fetch youtube_vos_split --root {root} --url file:///absolute/path/ytb_2019.txt
-   which puts it at {base}/ytb_2019.txt. Each line is
-       train_all_frames/JPEGImages/<video> 00000.jpg 00001.jpg ...
-   Without a split file every video folder under train_all_frames/JPEGImages is used.
-4. Read it with
-       amdlib.data.YouTubeVOSPairs("{base}", "{base}/ytb_2019.txt")
-   or train on it:
-       python -m amdlib.training.train --profile paper --data-root {base} --split {base}/ytb_2019.txt
-"""
-
-
-# ----------------------------------------------------------------------------------------------
-# Command line
-
-
-def describe(resource: Resource, root: Path) -> str:
-    """Several lines about one resource for `list`: links, checksum status, folder, loader."""
-    lines = [f"{resource.name}: {resource.title}"]
-    for spec in resource.files:
-        digests = [f"{algo} {getattr(spec, algo)}" for algo in ("sha256", "md5") if getattr(spec, algo)]
-        lines.append(f"    {spec.filename}: {spec.url or '(no direct link: pass --url) ' + spec.page}")
-        lines.append(f"        checksum: {', '.join(digests) if digests else 'none published (pin with --sha256)'}")
-    lines.append(f"    into: {root / resource.subfolder}")
-    lines.append(f"    read: {resource.loader.replace('<root>', str(root))}")
-    if resource.notes:
-        lines.append(f"    note: {resource.notes}")
-    return "\n".join(lines)
-
-
-def _digest_arg(algorithm: str):
-    def parse(value: str) -> str:
-        try:
-            return normalise_digest(value, algorithm)
-        except ValueError as err:
-            raise argparse.ArgumentTypeError(str(err)) from None
-    parse.__name__ = algorithm  # argparse names the type in its error message
-    return parse
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m amdlib.io.download",
-                                     description="Download and verify the real datasets and the released checkpoint.")
-    commands = parser.add_subparsers(dest="command", required=True)
-    listing = commands.add_parser("list", help="show every resource, its links, checksums and folder")
-    listing.add_argument("--root", type=Path, default=DEFAULT_ROOT)
-    get = commands.add_parser("fetch", help="download + verify + unpack one resource")
-    get.add_argument("name", help=f"one of: {', '.join(RESOURCES)}")
-    get.add_argument("--root", type=Path, default=DEFAULT_ROOT, help="default: <repo>/data/real")
-    get.add_argument("--url", action="append", help="replace the link (repeat once per file, in order)")
-    get.add_argument("--sha256", action="append", type=_digest_arg("sha256"),
-                     help="pin the expected sha256 (repeat once per file); replaces the table's digests")
-    get.add_argument("--md5", action="append", type=_digest_arg("md5"), help="pin the expected md5")
-    get.add_argument("--no-progress", action="store_true", help="no progress bar")
-    get.add_argument("--remove-archives", action="store_true", help="delete the archives after unpacking")
-    ytvos = commands.add_parser("youtube-vos", help="how to get YouTube-VOS 2019 (needs a sign-in)")
-    ytvos.add_argument("--root", type=Path, default=DEFAULT_ROOT)
-    return parser
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Command line entry; returns the exit status (1 with a message on a download error)."""
-    args = _parser().parse_args(argv)
-    if args.command == "list":
-        print("\n\n".join(describe(r, args.root) for r in RESOURCES.values()))
-        print("\nyoutube-vos: needs a sign-in; run `python -m amdlib.io.download youtube-vos`")
-        return 0
-    if args.command == "youtube-vos":
-        print(youtube_vos_instructions(args.root), end="")
-        return 0
-    try:
-        fetch(args.name, args.root, url=args.url, sha256=args.sha256, md5=args.md5,
-              progress=not args.no_progress, keep_archives=not args.remove_archives)
-    except DownloadError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 1
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

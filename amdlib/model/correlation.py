@@ -17,9 +17,9 @@ channel order: vertical offset outer, horizontal inner. With ``d = max_displacem
 which is exactly ARFlow's ``spatial_correlation_sampler(kernel_size=1, patch_size=K)`` divided
 by the number of channels C. ARFlow needs a compiled CUDA extension for it; here it is plain
 PyTorch. On CPU it uses the tiled matmuls below; on CUDA tensors a batched method
-(`_correlation_batched`: a few whole-batch kernels, 2.9x faster per `cpu`-profile training step
-on an H100 than the tiled one, whose per-image launches set the pace on a GPU;
-results/gpu/README.md).
+(`_correlation_batched`: a few whole-batch kernels, since on a GPU the tiled path's per-image
+launches set the pace). The measured speed-ups behind these choices are in docs/method.md
+section 9.
 
 How the fast version works
 --------------------------
@@ -49,11 +49,9 @@ small matrix products instead, which run at matmul speed:
    destination (with NCHW-strided tiles it loops over the tiles one matmul at a time).
 
 The band costs ``(t + 2d) / (2d + 1)`` of the exact multiply count, which larger tiles trade
-for more efficient matmuls; ``t = 2d`` measured best at d = 4 (see ``_tile_width``). Everything
-is done one image at a time, so besides the output (forward) and the two gradients (backward)
-only per-image buffers are allocated. ``benchmarks/bench_core.py`` measures it at B = 4,
-C = 64, 48x80 and 96x160 on 2 CPU threads: forward+backward about 14x faster than
-:func:`correlation_naive`, at 0.57x its peak allocator memory.
+for more efficient matmuls (``_tile_width`` picks ``t``). Everything is done one image at a
+time, so besides the output (forward) and the two gradients (backward) only per-image buffers
+are allocated. ``benchmarks/bench_core.py`` compares it with :func:`correlation_naive`.
 """
 
 from __future__ import annotations
@@ -90,9 +88,9 @@ def correlation_naive(feat1: Tensor, feat2: Tensor, max_displacement: int = 4) -
 
 
 def _tile_width(max_displacement: int) -> int:
-    """Pixels per tile. ``t = 2d`` makes the windows (t + 2d rows) exactly two tiles long, so
-    the backward overlap-add needs no temporaries; measured fastest at d = 4, C = 64 (2 CPU
-    threads, t in 8..32). Small d gets at least 8 pixels so the matmuls are not too tiny."""
+    """Pixels per tile: ``t = 2d``, at least 8. ``t = 2d`` makes the windows (t + 2d rows)
+    exactly two tiles long, so the backward overlap-add needs no temporaries; the floor of 8
+    keeps the matmuls from being too tiny at small d (docs/method.md section 9)."""
     return max(8, 2 * max_displacement)
 
 
@@ -124,8 +122,8 @@ def _pixels_by_channels(image: Tensor) -> Tensor:
 
 def _copy_pixels(dst: Tensor, src: Tensor, chunk: int = 2048) -> None:
     """``dst.copy_(src)`` for two (pixels, C) tensors, ``chunk`` pixels at a time. When one side
-    is an NCHW view this is a transpose, and PyTorch's one-shot transposing copy measured
-    1.2-1.8x slower than 2048-pixel chunks (C = 64, 2 threads)."""
+    is an NCHW view this is a transpose, which runs faster in cache-sized chunks than in
+    PyTorch's one-shot transposing copy (docs/method.md section 9)."""
     for start in range(0, dst.shape[0], chunk):
         dst[start : start + chunk].copy_(src[start : start + chunk])
 
@@ -358,7 +356,7 @@ def _correlation_batched(feat1: Tensor, feat2: Tensor, d: int) -> Tensor:
     K*K times the features, which on a CPU is what the tiled path avoids, but its launch count
     does not grow with the batch or the image size: on a GPU the tiled path's per-image,
     per-offset matmuls (B*K*2 launches forward, more backward) are what a small model's step
-    waits on (results/gpu/README.md)."""
+    waits on (docs/method.md section 9)."""
     dtype = _compute_dtype(feat1, feat2)
     feat1, feat2 = feat1.to(dtype), feat2.to(dtype)
     k = 2 * d + 1

@@ -1,20 +1,23 @@
-"""The results page, `results/README.md`: built from what is on disk under `results/<profile>/`.
+"""The results pages: built from what is on disk under `results/<profile>/`.
 
-Each profile folder that holds a run log (`reproduce_log.json`, written by `scripts/reproduce.py`)
-is a profile of the page. The page reads, per profile:
+`results/README.md` covers the committed profiles (`COMMITTED_PROFILES`) that hold a run log
+(`reproduce_log.json`, written by `scripts/reproduce.py`); any other profile a user runs (`smoke`,
+`paper`) gets its own page, `results/<profile>/README.md`, in a folder git ignores, so running it
+never changes a tracked file. A page reads, per profile:
 
 - the log: status, times, hardware, commit, and per dataset whether the run used the real folder
   (`"source": "real"`, with its `"path"`) or the synthetic stand-in (`"used"`, `"preset"`);
 - the notebooks' headline values, `summaries/<notebook>.json`, through
   `amdlib.reports.summary.read_summaries` (never the notebooks' tables);
-- `tables/*.md` (+ CSV), `figures/*.png`, `notebooks/*.ipynb`, `html/*.html` when present,
-  `benchmarks.md`: embedded or linked in the details.
+- `tables/*.md` (+ CSV), `figures/*.png`, `notebooks/*.ipynb`, `benchmarks.md`: embedded or
+  linked in the details (the notebooks' HTML renderings are not committed and not linked).
 
 Order of the page: what ran (one table), the headline table per profile (the paper's number
 beside this repository's, with the data it was measured on; anything not measured on real data
 with the paper's kind of model is marked NOT comparable), then the details per profile.
 
-    write_report(Path("results"))     # -> results/README.md
+    write_report(Path("results"))             # -> results/README.md
+    write_report(Path("results"), "smoke")    # -> results/smoke/README.md
 """
 
 from __future__ import annotations
@@ -39,7 +42,10 @@ PERCENT_KEYS = frozenset({"davis2016_j", "segtrackv2_j", "fbms59_j", "voc2012_mi
 """Headlines whose value is a J or an mIoU: shown x 100 with one decimal, as the paper gives them."""
 TEXT_KEYS = frozenset({"masks_c"})
 """Headlines shown by their text alone (the answer names a variant, not a number)."""
-RESEARCH_LINK = "../research/README.md"
+RESEARCH_LINK = "research/README.md"
+"""Relative to the repository root; each page links it from where it lies."""
+COMMITTED_PROFILES = ("cpu",)
+"""Profiles whose results are committed and shown on results/README.md."""
 NOT_COMPARABLE = "NOT comparable"
 
 
@@ -84,9 +90,9 @@ def table_title(stem: str) -> str:
     return f"{number} · {text}" if number else text
 
 
-def _link(path: Path, results_root: Path) -> str:
-    """A relative, URL-quoted link target from results/README.md to `path`."""
-    return quote(path.relative_to(results_root).as_posix())
+def _link(path: Path, page_dir: Path) -> str:
+    """A relative, URL-quoted link target from the page in `page_dir` to `path`."""
+    return quote(Path(path).relative_to(page_dir).as_posix())
 
 
 def _duration(seconds: Any) -> str:
@@ -157,11 +163,20 @@ def status_text(log: dict[str, Any]) -> str:
     return str(log.get("status", "?"))
 
 
-def commit_text(log: dict[str, Any]) -> str:
-    git = log.get("git")
+def _commit(git: Any) -> str | None:
     if isinstance(git, dict) and git.get("commit"):
         return f"`{git['commit'][:12]}`" + (" with uncommitted changes" if git.get("uncommitted_changes") else "")
-    return "not recorded"
+    return None
+
+
+def commit_text(log: dict[str, Any]) -> str:
+    """The commits whose code produced the steps' outputs (each step records its own; a step
+    rerun alone with `--only` may come from a later commit than the others)."""
+    commits = [c for c in (_commit(s.get("git")) for s in _steps(log)) if c]
+    if not commits:
+        return _commit(log.get("git")) or "not recorded"
+    unique = list(dict.fromkeys(commits))
+    return unique[0] if len(unique) == 1 else ", ".join(unique) + " (per step below)"
 
 
 def hardware_text(log: dict[str, Any], short: bool = False) -> str:
@@ -307,7 +322,8 @@ def headline_table(log: dict[str, Any], headlines: dict[str, Headline],
     return lines
 
 
-def headline_section(results_root: Path, profiles: Sequence[str]) -> str:
+def headline_section(results_root: Path, profiles: Sequence[str], page_dir: Path | None = None,
+                     research_link: str = "../" + RESEARCH_LINK) -> str:
     """The paper's headline numbers beside this repository's, one table per profile."""
     lines = [
         "## Headline results", "",
@@ -333,7 +349,7 @@ def headline_section(results_root: Path, profiles: Sequence[str]) -> str:
     if comparisons:
         lines += ["What the paper compares with:", ""] + comparisons + [""]
     lines += [f"How the `cpu` profile's settings were found (the emergence research): "
-              f"[research/README.md]({RESEARCH_LINK}).", ""]
+              f"[research/README.md]({research_link}).", ""]
     return "\n".join(lines)
 
 
@@ -387,10 +403,11 @@ def run_section(profile: str, log: dict[str, Any], level: str = "###") -> str:
     lines = [f"{level} Run", "", "| | |", "|---|---|"]
     lines += [f"| {key} | {_cell(value)} |" for key, value in rows]
     steps = _steps(log)
-    lines += ["", "| step | status | time |", "|---|---|---|"]
-    lines += [f"| {_cell(s.get('step'))} | {_cell(s.get('status'))} | {_duration(s.get('seconds'))} |" for s in steps]
+    lines += ["", "| step | status | time | commit |", "|---|---|---|---|"]
+    lines += [f"| {_cell(s.get('step'))} | {_cell(s.get('status'))} | {_duration(s.get('seconds'))} | "
+              f"{_cell(_commit(s.get('git')) or _commit(log.get('git')) or '-')} |" for s in steps]
     if not steps:
-        lines.append("| (none recorded) | - | - |")
+        lines.append("| (none recorded) | - | - | - |")
     return "\n".join(lines + [""])
 
 
@@ -427,24 +444,15 @@ def figures_section(profile_dir: Path, results_root: Path, level: str = "###") -
 
 
 def files_section(profile_dir: Path, results_root: Path, level: str = "###") -> str:
-    """Links to the executed notebooks (and their HTML renderings where they are on disk; they
-    are not committed), the benchmark and other material with a README."""
+    """Links to the executed notebooks, the benchmark and other material with a README: files a
+    clone has (the HTML renderings in `html/` are not committed, so they are not linked)."""
     lines = [f"{level} Notebooks and other files", ""]
-    executed = {p.stem: p for p in sorted((profile_dir / "notebooks").glob("*.ipynb"))} \
-        if (profile_dir / "notebooks").is_dir() else {}
-    rendered = {p.stem: p for p in sorted((profile_dir / "html").glob("*.html"))} \
-        if (profile_dir / "html").is_dir() else {}
-    stems = sorted(set(executed) | set(rendered))
-    if stems:
-        header, rule = ("| notebook | executed | HTML (on this disk; not committed) |", "|---|---|---|") if rendered else \
-            ("| notebook | executed |", "|---|---|")
-        lines += [header, rule]
-        for stem in stems:
-            row = [stem, f"[{stem}.ipynb]({_link(executed[stem], results_root)})" if stem in executed else "-"]
-            if rendered:
-                row.append(f"[{stem}.html]({_link(rendered[stem], results_root)})" if stem in rendered else "-")
-            lines.append("| " + " | ".join(row) + " |")
-        lines.append("")
+    executed = sorted((profile_dir / "notebooks").glob("*.ipynb")) if (profile_dir / "notebooks").is_dir() else []
+    if executed:
+        lines += ["| notebook | executed |", "|---|---|"]
+        lines += [f"| {p.stem} | [{p.name}]({_link(p, results_root)}) |" for p in executed]
+        lines += ["", f"HTML renderings are written to `{profile_dir.name}/html/` on the machine that ran them "
+                      "(not committed).", ""]
     else:
         lines += ["No executed notebooks yet.", ""]
     extras = []
@@ -459,17 +467,18 @@ def files_section(profile_dir: Path, results_root: Path, level: str = "###") -> 
     return "\n".join(lines)
 
 
-def details_section(results_root: Path, profile: str) -> str:
+def details_section(results_root: Path, profile: str, page_dir: Path | None = None) -> str:
     """Everything else about one profile folder: the run, the values behind the headlines, the
-    tables, the figures and the files."""
+    tables, the figures and the files (linked from the page in `page_dir`, default `results_root`)."""
     profile_dir = Path(results_root) / profile
+    page_dir = Path(page_dir or results_root)
     log = read_log(profile_dir) or {}
     parts = [f"## {_details_heading(profile)}", "", run_section(profile, log)]
     behind = behind_section(read_summaries(profile_dir))
     if behind:
         parts.append(behind)
-    parts += [tables_section(profile_dir, Path(results_root)), figures_section(profile_dir, Path(results_root)),
-              files_section(profile_dir, Path(results_root))]
+    parts += [tables_section(profile_dir, page_dir), figures_section(profile_dir, page_dir),
+              files_section(profile_dir, page_dir)]
     return "\n".join(parts)
 
 
@@ -477,24 +486,43 @@ def details_section(results_root: Path, profile: str) -> str:
 # The page
 
 
-def build_report(results_root: Path) -> str:
-    """The whole of results/README.md, from what is on disk under `results_root`."""
+def page_profiles(results_root: Path, profile: str | None = None) -> list[str]:
+    """The profiles of one page: `profile` alone, or the committed ones that hold a log."""
+    found = report_profiles(results_root)
+    if profile is not None:
+        return [profile] if profile in found else []
+    return [p for p in found if p in COMMITTED_PROFILES]
+
+
+def page_path(results_root: Path, profile: str | None = None) -> Path:
+    """results/README.md for the committed profiles, results/<profile>/README.md for another."""
+    if profile is None or profile in COMMITTED_PROFILES:
+        return Path(results_root) / REPORT_NAME
+    return Path(results_root) / profile / REPORT_NAME
+
+
+def build_report(results_root: Path, profile: str | None = None) -> str:
+    """The page `page_path(results_root, profile)`, from what is on disk under `results_root`."""
     results_root = Path(results_root)
-    profiles = report_profiles(results_root)
+    page_dir = page_path(results_root, profile).parent
+    profiles = page_profiles(results_root, None if profile in COMMITTED_PROFILES else profile)
+    research = "../" * len(page_dir.relative_to(results_root.parent).parts) + RESEARCH_LINK
     lines = [
         "# Results", "",
-        "What this is: what this repository measured, per profile (`smoke`: a check of minutes; `cpu`: the "
-        "default main job, on the **synthetic** benchmark; `paper`: the release's settings, for real data "
-        "and a GPU), headline numbers first, beside the paper's.  ",
+        ("What this is: what this repository measured with the committed profile(s) "
+         f"({', '.join(f'`{p}`' for p in COMMITTED_PROFILES)}: the default main job, on the **synthetic** "
+         "benchmark), headline numbers first.  " if page_dir == results_root else
+         f"What this is: the `{profile}` profile as run on this machine (not committed; git ignores this "
+         "folder).  "),
         "_Generated by `scripts/reproduce.py` (`make reproduce`; `python scripts/reproduce.py --only report` "
         "rebuilds just this page) from `results/<profile>/`. Do not edit by hand._", "",
         what_ran_section(results_root, profiles),
-        headline_section(results_root, profiles),
+        headline_section(results_root, profiles, page_dir, research),
     ]
-    lines += [details_section(results_root, profile) for profile in profiles]
+    lines += [details_section(results_root, p, page_dir) for p in profiles]
     return "\n".join(lines).rstrip() + "\n"
 
 
-def write_report(results_root: Path) -> Path:
-    """Write results/README.md atomically; returns its path."""
-    return write_text(Path(results_root) / REPORT_NAME, build_report(results_root))
+def write_report(results_root: Path, profile: str | None = None) -> Path:
+    """Write the page of `profile` (None: the committed profiles' results/README.md) atomically."""
+    return write_text(page_path(results_root, profile), build_report(results_root, profile))

@@ -46,7 +46,7 @@ def vos_strip(frames: Sequence[Tensor], truths: Sequence[Tensor], predictions: S
     """Frames (3,H,W) above their foreground probability (H,W in [0,1]) on one fixed 0-1 colour
     scale with a colour bar, the ground truth (H,W) outlined, and J (prediction > 0.5) in each
     panel's title: a fixed scale keeps an empty prediction black instead of stretching it."""
-    from ..evaluation.metrics import jaccard
+    from ..evaluation.vos_metrics import jaccard
 
     count = len(frames)
     rows = 2 * ((count + columns - 1) // columns)

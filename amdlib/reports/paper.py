@@ -68,7 +68,8 @@ PAPER_RESULTS: tuple[PaperResult, ...] = (
         "duts_saliency", "zero-shot saliency, DUTS", "max F and MAE",
         "beats the low-level-cue baselines on max F and MAE", None, "-", "duts_te"),
     PaperResult(
-        "masks_c", "number of masks c", "best c in the sweep", "5 was best in the sweep", 5.0, "-", ""),
+        "masks_c", "number of masks c", "J per c over seeds, against the default's spread",
+        "5 was best in the sweep", 5.0, "-", ""),
 )
 """Every headline result of the paper (docs/method.md section 7), in its order."""
 

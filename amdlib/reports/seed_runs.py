@@ -1,14 +1,17 @@
-"""Several seeds of one run, read from their `eval.csv` files and summarised as mean and range.
+"""Several seeds of one run, read from a committed table of their evaluations and summarised
+as mean and range.
 
-Notebook 01 trains one seed in the main job's time; the seed spread beside it comes from
-committed runs of the same profile on the same data (`REFERENCE_RUNS`), made by the research
-scripts with amdlib's training loop. Each run's k-th evaluation is matched with the others'
-k-th, since runs stopped by a time budget end at different iterations.
+Notebook 01 trains one seed in the main job's budget; the seed spread beside it comes from
+committed runs of the same profile on the same data. Those runs are made by the research
+scripts with amdlib's training loop, and their evaluations are collected into one CSV file per
+profile under `results/reference_runs/` (`SEED_RUN_COLUMNS`), which the notebooks read with
+`read_seed_runs`. Each run's k-th evaluation is matched with the others' k-th.
 """
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
@@ -17,43 +20,18 @@ import pandas as pd
 
 from ..data.io import DatasetError
 
-__all__ = ["ABLATION_RUNS", "CEILING", "DEFAULT_RUNS", "REFERENCE_RUNS", "ablation_runs", "against_references",
-           "against_the_default", "read_eval_csv", "reference_runs", "seed_spread", "j_versus_time_with_references"]
+__all__ = ["CEILING", "SEED_RUN_COLUMNS", "SeedRuns", "against_references", "against_the_default",
+           "read_eval_csv", "read_seed_runs", "seed_run_rows", "seed_spread", "j_versus_time_with_references"]
 
 CEILING = "with labels: the same appearance network trained on the masks"
 """The label of the with-labels reference, what AMD's J is divided by (`of_ceiling`)."""
 
-REFERENCE_RUNS = {
-    "cpu": {
-        "AMD, profile cpu": ("research/runs/cpu/v4_lit_s0", "research/runs/cpu/v4_lit_s1",
-                             "research/runs/cpu/v4_lit_s2"),
-        CEILING: (
-            "research/runs/cpu/supervised/v4_lit_ema_s0", "research/runs/cpu/supervised/v4_lit_ema_s1",
-            "research/runs/cpu/supervised/v4_lit_ema_s2"),
-    },
-}
-"""Committed multi-seed runs per profile, relative to the repository root: the `cpu` profile's
-AMD (research/emergence.py) and its with-labels ceiling (research/supervised_ceiling.py), each
-20 training minutes on 2 CPU threads, scored through the 0.995 weight average on 50 DAVIS-layout
-videos of the `cpu` preset (which the research scripts call `bg_gray_lit`)."""
-
-
-DEFAULT_RUNS = {"cpu": "AMD, profile cpu"}
-"""Per profile, the `REFERENCE_RUNS` entry that is the profile's default: every ablation
-variant equal to the default (`Variant.is_reference`) is read from those runs."""
-
-ABLATION_RUNS = {
-    "cpu": {
-        "flow/dense": ("research/runs/cpu/abl_flow_dense_s0", "research/runs/cpu/abl_flow_dense_s1",
-                       "research/runs/cpu/abl_flow_dense_s2"),
-        "masks/c=3": ("research/runs/cpu/abl_masks_c3_s0", "research/runs/cpu/abl_masks_c3_s1",
-                      "research/runs/cpu/abl_masks_c3_s2"),
-    },
-}
-"""Committed multi-seed runs of `amdlib.ablations.ABLATIONS` variants (`FAMILY/VARIANT` ->
-folders), made by research/reference_runs.py with research/emergence.py's `--ablation`: each like
-the default's runs (same data, threads, evaluation), 20 training minutes unless the run's
-`config.json` records fewer. Notebook 05 sets them against the default's seed spread."""
+SEED_RUN_COLUMNS = ("group", "kind", "run", "seed", "iteration", "train_minutes", "J_best_channel",
+                    "J_motion_contrast_video", "note")
+"""One row per evaluation of a committed run. group: the method's label (a reference such as
+`CEILING`) or an ablation variant's `FAMILY/VARIANT`; kind: "default" (the profile's own
+recipe: its runs are also the default of every ablation family), "reference" or "ablation";
+run: the run's name; note: why a group's budget differs from the default's, if it does."""
 
 
 def read_eval_csv(folder: str | os.PathLike) -> pd.DataFrame:
@@ -70,10 +48,57 @@ def read_eval_csv(folder: str | os.PathLike) -> pd.DataFrame:
     return table
 
 
-def reference_runs(profile: str, root: str | os.PathLike) -> dict[str, list[pd.DataFrame]]:
-    """`REFERENCE_RUNS[profile]` read from under `root` (the repository), {} for a profile without any."""
-    return {label: [read_eval_csv(Path(root) / folder) for folder in folders]
-            for label, folders in REFERENCE_RUNS.get(profile, {}).items()}
+def seed_run_rows(group: str, kind: str, run: str, seed: int, evaluations: pd.DataFrame,
+                  note: str = "") -> pd.DataFrame:
+    """A run's evaluations (`read_eval_csv`) as rows of the committed table (`SEED_RUN_COLUMNS`)."""
+    table = pd.DataFrame({"group": group, "kind": kind, "run": run, "seed": seed,
+                          "iteration": evaluations["iteration"].astype(int),
+                          "train_minutes": evaluations["train_minutes"],
+                          "J_best_channel": evaluations["J_best_channel"],
+                          "J_motion_contrast_video": evaluations.get("J_motion_contrast_video", float("nan")),
+                          "note": note})
+    return table[list(SEED_RUN_COLUMNS)]
+
+
+@dataclass
+class SeedRuns:
+    """The committed runs of one profile: each group's runs as evaluation tables (oldest first)."""
+
+    references: dict[str, list[pd.DataFrame]] = field(default_factory=dict)
+    """Label -> runs: the profile's default recipe and the references drawn beside it."""
+    ablations: dict[str, list[pd.DataFrame]] = field(default_factory=dict)
+    """`FAMILY/VARIANT` -> runs."""
+    default: str | None = None
+    """The `references` label that is the profile's own recipe."""
+    notes: dict[str, str] = field(default_factory=dict)
+    """Group -> why its budget differs from the default's."""
+
+    @property
+    def default_runs(self) -> list[pd.DataFrame]:
+        return self.references.get(self.default, []) if self.default else []
+
+
+def read_seed_runs(path: str | os.PathLike | None) -> SeedRuns:
+    """The committed table at `path` (`SEED_RUN_COLUMNS`); an empty `SeedRuns` for None or a
+    missing file (a profile without committed runs). DatasetError names a malformed file."""
+    if path is None or not Path(path).is_file():
+        return SeedRuns()
+    table = pd.read_csv(path, keep_default_na=False, na_values=[""])
+    missing = [c for c in SEED_RUN_COLUMNS if c not in table]
+    if missing:
+        raise DatasetError(f"{path}: lacks the columns {missing}")
+    runs = SeedRuns()
+    for (group, kind, _), rows in table.groupby(["group", "kind", "run"], sort=False):
+        rows = rows.sort_values("iteration").reset_index(drop=True)
+        if kind not in ("default", "reference", "ablation"):
+            raise DatasetError(f"{path}: group {group!r} has kind {kind!r} (default, reference or ablation)")
+        (runs.ablations if kind == "ablation" else runs.references).setdefault(group, []).append(rows)
+        if kind == "default":
+            runs.default = group
+        note = rows["note"].dropna()
+        if len(note) and str(note.iloc[0]):
+            runs.notes[group] = str(note.iloc[0])
+    return runs
 
 
 def seed_spread(runs: Sequence[pd.DataFrame], column: str = "J_best_channel") -> pd.DataFrame:
@@ -91,27 +116,16 @@ def seed_spread(runs: Sequence[pd.DataFrame], column: str = "J_best_channel") ->
     return pd.DataFrame(rows)
 
 
-def ablation_runs(profile: str, root: str | os.PathLike) -> tuple[list[pd.DataFrame], dict[str, list[pd.DataFrame]]]:
-    """The default's runs (`DEFAULT_RUNS`, all required) and those of `ABLATION_RUNS[profile]` that
-    exist under `root` (the repository; a run not made yet has no `eval.csv`); ([], {}) for a
-    profile without any."""
-    if profile not in DEFAULT_RUNS:
-        return [], {}
-    root = Path(root)
-    default = [read_eval_csv(root / folder) for folder in REFERENCE_RUNS[profile][DEFAULT_RUNS[profile]]]
-    committed = {name: [read_eval_csv(root / folder) for folder in folders if (root / folder / "eval.csv").is_file()]
-                 for name, folders in ABLATION_RUNS.get(profile, {}).items()}
-    return default, {name: runs for name, runs in committed.items() if runs}
-
-
 def against_the_default(variants: Sequence[tuple[str, str, bool]], default: Sequence[pd.DataFrame],
-                        committed: dict[str, list[pd.DataFrame]]) -> pd.DataFrame:
+                        committed: dict[str, list[pd.DataFrame]], notes: dict[str, str] | None = None) -> pd.DataFrame:
     """One row per ablation variant (`variants`: family, variant name, whether it is the default),
     from the final evaluation of its committed seeds (`committed["family/variant"]`; the default's
     are `default`): seeds, mean minutes and iterations, J of the best fixed channel (mean, min, max),
     the label-free motion-contrast J (mean), and the verdict against the default's seed range:
     "higher" / "lower beyond the spread" when the two seed ranges do not overlap, else "within the
-    spread"; with one seed, "one seed: no verdict"; a variant without committed runs is "not run"."""
+    spread"; with one seed, "one seed: no verdict"; a variant without committed runs is "not run".
+    `notes` ("family/variant" -> text) says why a variant's budget differs from the default's."""
+    notes = notes or {}
     reference = seed_spread(default).iloc[-1] if default else None
     rows = []
     for family, name, is_default in variants:
@@ -131,11 +145,11 @@ def against_the_default(variants: Sequence[tuple[str, str, bool]], default: Sequ
             verdict = "lower beyond the spread"
         else:
             verdict = "within the spread"
-        rows.append({**row, "train_minutes": final["train_minutes"], "iterations": round(final["iterations"]),
+        rows.append({**row, "train_minutes": final["train_minutes"], "iterations": int(round(final["iterations"])),
                      "J_mean": final["J_mean"], "J_min": final["J_min"], "J_max": final["J_max"],
-                     "J_label_free": label_free, "verdict": verdict})
+                     "J_label_free": label_free, "verdict": verdict, "budget": notes.get(f"{family}/{name}", "")})
     columns = ["family", "variant", "seeds", "train_minutes", "iterations", "J_mean", "J_min", "J_max",
-               "J_label_free", "verdict"]
+               "J_label_free", "verdict", "budget"]
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -153,7 +167,7 @@ def against_references(own: dict[str, float] | None, references: dict[str, list[
         final = seed_spread(runs).iloc[-1]
         label_free = (seed_spread(runs, "J_motion_contrast_video").iloc[-1]["J_mean"]
                       if all("J_motion_contrast_video" in run for run in runs) else None)
-        rows.append({"method": label, "source": "committed runs (REFERENCE_RUNS)", "seeds": int(final["seeds"]),
+        rows.append({"method": label, "source": "committed runs (results/reference_runs)", "seeds": int(final["seeds"]),
                      "train_minutes": final["train_minutes"], "J_mean": final["J_mean"], "J_min": final["J_min"],
                      "J_max": final["J_max"], "J_label_free": label_free})
     for label, value in levels.items():

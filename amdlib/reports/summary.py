@@ -10,6 +10,11 @@ paper result it measures (keys of `amdlib.reports.paper.PAPER_RESULTS`). The res
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
+
 import json
 import os
 from dataclasses import asdict, dataclass, field
@@ -122,19 +127,20 @@ def semantic_headline(rows: list[dict[str, Any]], ours: str, reference: str) -> 
                     {reference: other})
 
 
-def masks_headline(scores: list[tuple[int, float]]) -> Headline | None:
-    """Notebook 05: the best number of masks c >= 2 from (c, label-free J) pairs of the "masks"
-    ablation family. With c = 1 the one mask is the whole frame: its J is only the object's share
-    of the frame, the floor the others must beat, not a candidate."""
-    scored = sorted((int(c), float(j)) for c, j in scores)
-    candidates = [(c, j) for c, j in scored if c >= 2]
-    if not candidates:
+def masks_headline(spread: "pd.DataFrame") -> Headline | None:
+    """Notebook 05: the number of masks c from the committed seed runs
+    (`seed_runs.against_the_default`'s table): each c that has runs, its mean J over seeds and
+    its verdict against the default's seed spread. None when no c other than the default has runs:
+    a one-seed sweep before emergence ranks nothing, so it never makes this headline."""
+    rows = spread[(spread["family"] == "masks") & (spread["seeds"] > 0)]
+    others = rows[rows["verdict"] != "the default"]
+    if others.empty:
         return None
-    best = max(candidates, key=lambda cj: cj[1])
-    text = f"best among c >= 2: **c={best[0]}** (J label-free {best[1]:.3f}); " + ", ".join(
-        f"c={c}: {j:.3f}" for c, j in candidates)
-    floor = [j for c, j in scored if c == 1]
-    if floor:
-        text += f"; c=1 (one mask covering the frame, the floor): {floor[0]:.3f}"
+    parts = []
+    for _, row in rows.iterrows():
+        parts.append(f"{row['variant']}: J {row['J_mean']:.3f} ({row['J_min']:.3f}-{row['J_max']:.3f}, "
+                     f"{int(row['seeds'])} seeds){'' if row['verdict'] == 'the default' else ', ' + row['verdict']}")
+    text = "; ".join(parts) + "; other c not run yet"
     return Headline("masks_c", None, text, "", ("youtube_vos", "davis2016"),
-                    {"best_c": best[0], "J_label_free": {str(c): j for c, j in scored}})
+                    {str(v): {"J_mean": float(j), "seeds": int(n), "verdict": str(d)}
+                     for v, j, n, d in zip(rows["variant"], rows["J_mean"], rows["seeds"], rows["verdict"])})

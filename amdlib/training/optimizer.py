@@ -2,8 +2,7 @@
 
 The release optimises with Adam (docs/method.md section 5). The fused implementation updates all
 parameters in one kernel instead of a loop of per-tensor operations: the same update up to
-rounding, 4.4x faster on the paper model's 30.5 M parameters on 2 CPU threads (107 -> 24 ms per
-step, benchmarks/bench_paper.py's per-part table shows its share of a step).
+rounding, in a fraction of the time (docs/method.md section 9).
 """
 
 from __future__ import annotations

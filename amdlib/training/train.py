@@ -37,6 +37,7 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from torch.utils.data import DataLoader, Dataset, Sampler
 
 from ..io.atomic import atomic_write
+from ..io.progress import Throttle, say
 from ..io.checkpoint import atomic_torch_save, checkpoint_contents
 from ..config import AMDConfig, TrainConfig
 from .optimizer import adam
@@ -48,6 +49,34 @@ AMP_DTYPES = {"none": None, "bf16": torch.bfloat16, "fp16": torch.float16}
 
 class NonFiniteLossError(RuntimeError):
     """The loss became NaN or infinite; the last good checkpoint is left as it was."""
+
+
+class TrainingTooSlowError(RuntimeError):
+    """The run is projected (from its first steps) or found to exceed its time guard; a
+    checkpoint at the last finished iteration is written first, so the run resumes."""
+
+
+GUARD_STEPS = 5
+"""Steps timed (after the first, which warms up) before the whole run is projected."""
+
+
+def _hours(seconds: float) -> str:
+    return f"{seconds / 3600:.1f} h" if seconds >= 3600 else f"{seconds / 60:.1f} min"
+
+
+def guard_message(stop: int, done: int, seconds_per_step: float | None, train_seconds: float,
+                  guard_seconds: float, device: torch.device) -> str:
+    """Why the time guard stopped a run, and how to override it (one line)."""
+    if seconds_per_step is not None:
+        projected = train_seconds + seconds_per_step * (stop - done)
+        what = (f"{stop:,} iterations are projected to take {_hours(projected)} on {device.type} "
+                f"({seconds_per_step:.2f} s per iteration over the first {GUARD_STEPS} timed steps)")
+    else:
+        what = f"training has run {_hours(train_seconds)} and reached iteration {done:,} of {stop:,}"
+    return (f"{what}, more than the time guard of {_hours(guard_seconds)}; a checkpoint at iteration {done} "
+            "is kept and resumes. Run it where it fits (a GPU for the paper profile), or lift the guard: "
+            "`make reproduce LIFT_TIME_GUARD=1`, `amd train --lift-time-guard`, or lift_time_guard=True in "
+            "notebook 01")
 
 
 def poly_lr(iteration: int, config: TrainConfig) -> float:
@@ -219,7 +248,7 @@ class TrainResult:
 def train(model_config: AMDConfig, config: TrainConfig, dataset: Dataset, out_dir: str | os.PathLike,
           resume: bool = False, evaluate: Callable[[AMD], dict[str, float]] | None = None,
           device: str | torch.device | None = None, progress: bool = True,
-          stop_after: int | None = None, time_limit: float | None = None,
+          stop_after: int | None = None, time_guard: float | None = None,
           on_evaluation: Callable[[int, AMD], None] | None = None) -> TrainResult:
     """Train AMD on `dataset` (items: 2,3,H,W float pairs in [0,1]) and write `out_dir`:
     `checkpoint.pt` (latest), `log.csv`, `eval.csv` (if `evaluate`), TensorBoard events.
@@ -237,8 +266,12 @@ def train(model_config: AMDConfig, config: TrainConfig, dataset: Dataset, out_di
 
     `stop_after` ends the process's work after that many iterations of this call, as an
     interruption would (used by tests of resume); the schedule still spans `config.iterations`.
-    `time_limit` (seconds of training, evaluation excluded, counted across resumes) ends the run
-    early in the same way, with a checkpoint and an evaluation at the last iteration.
+    `time_guard` (seconds of training, evaluation excluded, counted across resumes) is a guard,
+    not a budget: after `GUARD_STEPS` timed steps the run is projected to its end, and a run
+    projected or found past the guard writes a checkpoint and raises `TrainingTooSlowError`.
+    The budget is always `config.iterations`, so the same commit gives the same weights on any
+    machine of the same CPU type. Progress lines go to the main job's terminal
+    (`amdlib.io.progress`).
     """
     info = init_from_environment()
     device = torch.device(device or (f"cuda:{info.local_rank}" if torch.cuda.is_available() else "cpu"))
@@ -297,6 +330,9 @@ def train(model_config: AMDConfig, config: TrainConfig, dataset: Dataset, out_di
 
     model.train()
     batches = iter(loader)
+    throttle = Throttle(30.0)
+    guard_started: float | None = None  # train_seconds after the first step of this call
+    say(f"train: {stop - start:,} iterations from {start:,} to {stop:,} -> {checkpoint_path}")
     unchecked: list[tuple[int, Tensor]] = []  # (iteration, loss) not yet read back from the device
     for iteration in range(start, stop):
         tic = time.perf_counter()
@@ -328,8 +364,20 @@ def train(model_config: AMDConfig, config: TrainConfig, dataset: Dataset, out_di
         train_seconds += time.perf_counter() - tic
         unchecked.append((iteration, loss_sum))
         done = iteration + 1
-        if time_limit is not None and all_agree(train_seconds >= time_limit, info):
-            stop = done
+        if time_guard is not None:
+            if done == start + 1:
+                guard_started = train_seconds
+            per_step = None
+            if done == start + 1 + GUARD_STEPS and guard_started is not None:
+                per_step = (train_seconds - guard_started) / GUARD_STEPS
+            over = (per_step is not None and train_seconds + per_step * (stop - done) > time_guard) \
+                or train_seconds > time_guard
+            if all_agree(over, info) and done < stop:
+                _check_losses(unchecked, info, checkpoint_path)
+                _save_training_checkpoint(checkpoint_path, model, optimizer, done, train_seconds, config, info, ema,
+                                          fingerprint)
+                raise TrainingTooSlowError(guard_message(stop, done, per_step, train_seconds, time_guard,
+                                                         device))
 
         if bar is not None:
             bar.update(1)
@@ -344,6 +392,8 @@ def train(model_config: AMDConfig, config: TrainConfig, dataset: Dataset, out_di
         loss_sum = mean_over_ranks(loss_value, info)
         if bar is not None:
             bar.set_postfix(loss=f"{loss_sum:.4f}", lr=f"{lr:.2e}")
+        if throttle(force=done == stop):
+            say(f"train: iteration {done:,}/{stop:,}, loss {loss_sum:.4f}, {_hours(train_seconds)} of training")
         if log is not None and logging:
             row = {"iteration": done, "loss": loss_sum, "lr": lr, "train_seconds": round(train_seconds, 3)}
             row.update({f"photometric_{s}": v for s, v in enumerate(terms_sum.tolist())})

@@ -597,7 +597,7 @@ def test_mask_loss_end_to_end_on_the_smoke_preset(tmp_path):
     pairs = torch.stack((frames[:-2], frames[2:]), 1)
     with torch.no_grad():
         assert videos.loc[0, "loss_model"] == pytest.approx(model(pairs).loss.item(), rel=1e-5)
-    from amdlib.evaluation.channels import segment_sequences
+    from amdlib.evaluation.predict import segment_sequences
 
     result = segment_sequences(model, [sequence], (32, 32))
     row = spread.video_rows("x", result)[0]
