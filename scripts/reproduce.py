@@ -246,6 +246,12 @@ def missing_model_message(notebook: Path, path: Path) -> str:
             "`make reproduce`), or pass --checkpoint PATH")
 
 
+KERNEL_ARGUMENTS = ("--IPKernelApp.log_level=CRITICAL",)
+"""Each notebook's kernel logs only what stops it: its start-up warnings (plain-TCP transport on
+a local kernel) would otherwise interleave with the progress lines; a cell's error still reaches
+the executed notebook and the step's failure message."""
+
+
 def notebook_step(notebook: Path, profile: str, results_dir: Path, layout: Layout | None = None,
                   data: Sequence[DataChoice] = (), checkpoint: Path | None = None,
                   needs_model: Path | None = None, lift_time_guard: bool = False) -> Step:
@@ -286,6 +292,7 @@ def notebook_step(notebook: Path, profile: str, results_dir: Path, layout: Layou
                 cwd=str(notebook.parent),
                 progress_bar=False,
                 log_output=False,
+                extra_arguments=list(KERNEL_ARGUMENTS),
             )
         except Exception as exc:  # papermill.PapermillExecutionError and anything else
             message = _papermill_failure_message(notebook, output, exc)

@@ -10,12 +10,16 @@ import torch
 
 import amdlib.ablations as ablations
 from amdlib import AMD, AMDConfig
-from amdlib.ablations import (ABLATIONS, AblationData, Variant, ablation_figure, ablation_table,
+from amdlib.reports.ablation_figures import ablation_figure, save_ablation_figure, seed_spread_figure
+from amdlib.ablations import (ABLATIONS, AblationData, Variant, ablation_table,
                               family_variants, run_variant)
 from amdlib.config import PROFILES
 from amdlib.data import generate_all
 from amdlib.model.motion import MotionPathway
 from amdlib.config import AblationBudget, TrainConfig, profile
+from amdlib.config import profile as named
+
+SMOKE = named("smoke")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -73,8 +77,9 @@ def test_dense_flow_adds_no_parameters(profile):
 # ---------------------------------------------------------------------------------------------
 # The variant table.
 
-@pytest.mark.parametrize("profile", sorted(PROFILES))
-def test_every_family_has_exactly_one_default_and_every_override_is_a_config_field(profile):
+@pytest.mark.parametrize("name", sorted(PROFILES))
+def test_every_family_has_exactly_one_default_and_every_override_is_a_config_field(name):
+    profile = named(name)
     for family in ABLATIONS:
         variants = family_variants(family, profile)
         assert len(variants) >= 2, family
@@ -93,18 +98,21 @@ def test_families_cover_the_issue():
     assert any(v.model.get("segment_flow") is False for v in ABLATIONS["flow"])
     assert any(v.train.get("flip") for v in ABLATIONS["augmentation"])
     assert any(v.tta for v in ABLATIONS["tta"])
-    assert {v.model["backbone"] for v in family_variants("backbone", "cpu")} == {"small", "resnet18"}
+    assert {v.model["backbone"] for v in family_variants("backbone", named("cpu"))} == {"small", "resnet18"}
     with pytest.raises(ValueError, match="unknown ablation family"):
-        family_variants("nope", "cpu")
+        family_variants("nope", named("cpu"))
 
 
-def test_budgets():
-    assert profile("smoke").ablation.iterations is not None  # deterministic in CI
-    assert 90 <= profile("cpu").ablation.seconds <= 120  # equal training time per variant
-    assert profile("cpu").ablation.replace(seconds=5).seconds == 5
-    assert profile("cpu").ablation.replace(seconds=None) == profile("cpu").ablation  # None: the profile's value
-    with pytest.raises(ValueError):
-        AblationBudget(seconds=None, iterations=None, tta_iterations=1)
+def test_budgets_are_iterations_and_equal_for_every_variant():
+    assert profile("smoke").ablation.iterations == 3 and profile("smoke").ablation.sweep
+    cpu = profile("cpu")
+    assert cpu.ablation.iterations is None and not cpu.ablation.sweep  # the default's own 1,611 iterations
+    for family in ABLATIONS:
+        for variant in family_variants(family, cpu):
+            assert variant.configs(cpu)[1].iterations == cpu.train.iterations, (family, variant.name)
+    assert cpu.ablation.replace(iterations=5).iterations == 5
+    assert cpu.ablation.replace(iterations=None) == cpu.ablation  # None: the profile's value
+    assert not hasattr(AblationBudget(iterations=1, tta_iterations=1), "seconds")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -130,30 +138,30 @@ def counted_train(monkeypatch):
 
 def test_run_variant_end_to_end_then_cached_then_retrained_when_settings_change(tmp_path, data, counted_train):
     budget = profile("smoke").ablation.replace(iterations=2)
-    row = run_variant("flow", Variant("segment"), "smoke", data, tmp_path, budget)
+    row = run_variant("flow", Variant("segment"), SMOKE, data, tmp_path, budget)
     assert not row["cached"] and row["reference"] and row["iterations"] == 2 and len(counted_train) == 1
     for key in ("J_label_free", "J_best_channel", "J_oracle_frame", "J_centre_prior", "train_seconds"):
         assert math.isfinite(row[key]) and row[key] >= 0, key
     assert 0 <= row["J_label_free"] <= row["J_oracle_frame"] <= 1
     assert json.loads((tmp_path / "flow" / "segment" / "row.json").read_text())["J_best_channel"] == row["J_best_channel"]
 
-    again = run_variant("flow", Variant("segment"), "smoke", data, tmp_path, budget)
+    again = run_variant("flow", Variant("segment"), SMOKE, data, tmp_path, budget)
     assert again["cached"] and len(counted_train) == 1
     assert {k: again[k] for k in ablations.ROW_COLUMNS} == {k: row[k] for k in ablations.ROW_COLUMNS}
 
     # Same training under another family's name: a new row, the training is reused.
-    shared = run_variant("loss", Variant("release"), "smoke", data, tmp_path, budget)
+    shared = run_variant("loss", Variant("release"), SMOKE, data, tmp_path, budget)
     assert not shared["cached"] and shared["run"] == row["run"] and len(counted_train) == 1
     assert shared["J_best_channel"] == row["J_best_channel"]
 
     run_dir = tmp_path / "runs" / row["run"]
     assert sorted(p.name for p in run_dir.iterdir() if p.suffix in (".pt", ".json")) == ["done.json", "model.pt"]
 
-    longer = run_variant("flow", Variant("segment"), "smoke", data, tmp_path, dataclasses.replace(budget, iterations=3))
+    longer = run_variant("flow", Variant("segment"), SMOKE, data, tmp_path, dataclasses.replace(budget, iterations=3))
     assert not longer["cached"] and longer["iterations"] == 3 and len(counted_train) == 2
-    reseeded = run_variant("flow", Variant("segment"), "smoke", data, tmp_path, budget, seed=1)
+    reseeded = run_variant("flow", Variant("segment"), SMOKE, data, tmp_path, budget, seed=1)
     assert not reseeded["cached"] and len(counted_train) == 3 and counted_train[-1].seed == 1
-    averaged = run_variant("flow", Variant("segment"), "smoke", data, tmp_path, dataclasses.replace(budget, ema_decay=0.5))
+    averaged = run_variant("flow", Variant("segment"), SMOKE, data, tmp_path, dataclasses.replace(budget, ema_decay=0.5))
     assert not averaged["cached"] and len(counted_train) == 4 and counted_train[-1].ema_decay == 0.5
     assert counted_train[0].ema_decay == TrainConfig.profile("smoke").ema_decay  # None: the profile's
 
@@ -168,10 +176,10 @@ def test_an_interrupted_training_resumes_to_the_same_weights(tmp_path, data, mon
 
     monkeypatch.setattr(ablations, "train", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        run_variant("flow", Variant("segment"), "smoke", data, tmp_path / "a", budget)
+        run_variant("flow", Variant("segment"), SMOKE, data, tmp_path / "a", budget)
     monkeypatch.setattr(ablations, "train", real)
-    resumed = run_variant("flow", Variant("segment"), "smoke", data, tmp_path / "a", budget)
-    straight = run_variant("flow", Variant("segment"), "smoke", data, tmp_path / "b", budget)
+    resumed = run_variant("flow", Variant("segment"), SMOKE, data, tmp_path / "a", budget)
+    straight = run_variant("flow", Variant("segment"), SMOKE, data, tmp_path / "b", budget)
     assert resumed["iterations"] == straight["iterations"] == 3
     weights = [torch.load(tmp_path / d / "runs" / r["run"] / "model.pt", weights_only=True)["model"]
                for d, r in (("a", resumed), ("b", straight))]
@@ -181,18 +189,18 @@ def test_an_interrupted_training_resumes_to_the_same_weights(tmp_path, data, mon
 
 def test_tta_and_dense_variants_run(tmp_path, data, counted_train):
     budget = profile("smoke").ablation.replace(iterations=2, tta_iterations=1)
-    without = run_variant("tta", Variant("without"), "smoke", data, tmp_path, budget)
-    adapted = run_variant("tta", Variant("with", tta=True), "smoke", data, tmp_path, budget)
+    without = run_variant("tta", Variant("without"), SMOKE, data, tmp_path, budget)
+    adapted = run_variant("tta", Variant("with", tta=True), SMOKE, data, tmp_path, budget)
     assert len(counted_train) == 1 and adapted["run"] == without["run"]  # the same trained model
     assert adapted["tta_iterations"] == 1 and not adapted["reference"] and math.isfinite(adapted["J_label_free"])
-    dense = run_variant("flow", Variant("dense", {"segment_flow": False}), "smoke", data, tmp_path, budget)
+    dense = run_variant("flow", Variant("dense", {"segment_flow": False}), SMOKE, data, tmp_path, budget)
     assert len(counted_train) == 2 and math.isfinite(dense["J_best_channel"])
 
 
 def test_same_seed_gives_every_variant_the_same_data_order():
     for family in ABLATIONS:
         for variant in ABLATIONS[family]:
-            schedule = variant.configs("cpu", seed=3)[1]
+            schedule = variant.configs(named("cpu"), seed=3)[1]
             assert schedule.seed == 3 and schedule.batch_size == TrainConfig.profile("cpu").batch_size
 
 
@@ -209,7 +217,25 @@ def test_table_and_figure_from_rows(tmp_path):
     assert len(figure.axes[0].patches) == 6
     import matplotlib.pyplot as plt
     plt.close(figure)
-    assert ablations.save_ablation_figure(rows, "masks", tmp_path).name == "05_ablation_masks.png"
-    assert ablations.save_ablation_figure(rows, "loss", tmp_path) is None
+    assert save_ablation_figure(rows, "masks", tmp_path).name == "05_ablation_masks.png"
+    assert save_ablation_figure(rows, "loss", tmp_path) is None
     assert sorted(p.name for p in tmp_path.iterdir()) == ["05_ablation_masks.png"]
+    plt.close("all")
+
+
+def test_seed_spread_figure_draws_one_error_bar_per_variant_with_runs():
+    import matplotlib.pyplot as plt
+
+    table = pd.DataFrame([
+        {"family": "m", "variant": "a (default)", "seeds": 3, "J_mean": 0.55, "J_min": 0.5, "J_max": 0.6,
+         "verdict": "the default"},
+        {"family": "m", "variant": "b", "seeds": 3, "J_mean": 0.14, "J_min": 0.13, "J_max": 0.15,
+         "verdict": "lower beyond the spread"},
+        {"family": "m", "variant": "c", "seeds": 0, "J_mean": None, "J_min": None, "J_max": None, "verdict": "not run"}])
+    figure = seed_spread_figure(table)
+    axis = figure.axes[0]
+    assert len(axis.containers) == 2  # error bars for a and b, none for c
+    low, high = axis.containers[1].lines[2][0].get_segments()[0][:, 0]
+    assert (low, high) == pytest.approx((0.13, 0.15))
+    assert [t.get_text() for t in axis.texts] == ["not run"]
     plt.close("all")

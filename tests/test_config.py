@@ -58,7 +58,10 @@ def test_one_profile_table_binds_every_per_profile_value():
             profile("paper").finetune_iterations) == (2, 300, 2000)
     assert (profile("smoke").data, profile("cpu").data, profile("paper").data) == ("smoke", "cpu", "cpu")
     assert (profile("smoke").val_videos, profile("cpu").val_videos) == (4, 50)
-    assert (profile("smoke").train_minutes, profile("cpu").train_minutes, profile("paper").train_minutes) == (None, 20.0, None)
+    # Budgets are iterations; the time guard only stops a run that would take far longer.
+    assert (profile("smoke").train.iterations, profile("cpu").train.iterations) == (4, 1611)
+    assert profile("cpu").time_guard_minutes == 60.0 and profile("paper").time_guard_minutes == 24 * 60.0
+    assert profile("paper").real_data and not profile("cpu").real_data
     assert profile("cpu").eval_size == (128, 128) and profile("paper").eval_size == profile("paper").train.crop_size
     assert TrainConfig.profile("cpu", lr=1e-3).lr == 1e-3 and profile("cpu").train.lr == 3e-4
     with pytest.raises(ValueError, match="choose from"):

@@ -8,8 +8,9 @@ import pandas as pd
 import pytest
 
 from amdlib.data.io import DatasetError
-from amdlib.reports.seed_runs import (CEILING, REFERENCE_RUNS, against_references, against_the_default,
-                                      j_versus_time_with_references, read_eval_csv, reference_runs, seed_spread)
+from amdlib.reports.seed_runs import (CEILING, SEED_RUN_COLUMNS, against_references, against_the_default,
+                                      j_versus_time_with_references, read_eval_csv, read_seed_runs, seed_run_rows,
+                                      seed_spread)
 from amdlib.reports.tables import to_markdown
 
 REPOSITORY = Path(__file__).resolve().parents[1]
@@ -71,17 +72,46 @@ def test_against_references_divides_by_the_ceiling(tmp_path):
     assert len(figure.axes[0].lines) == 4  # two references, this run, one level
 
 
-def test_a_profile_without_references_has_none(tmp_path):
-    assert reference_runs("smoke", tmp_path) == {}
+def test_a_profile_without_a_committed_table_has_no_runs(tmp_path):
+    runs = read_seed_runs(tmp_path / "smoke.csv")
+    assert (runs.references, runs.ablations, runs.default, runs.default_runs) == ({}, {}, None, [])
+    assert read_seed_runs(None).references == {}
 
 
-@pytest.mark.skipif(not (REPOSITORY / "research" / "runs").is_dir(), reason="a checkout without research/runs")
-def test_the_committed_reference_runs_read_and_are_the_cpu_profiles_20_minutes():
-    references = reference_runs("cpu", REPOSITORY)
-    assert set(references) == set(REFERENCE_RUNS["cpu"]) and CEILING in references
-    for label, runs in references.items():
-        assert len(runs) == 3, label
-        final = seed_spread(runs).iloc[-1]
+def test_the_committed_table_round_trips_runs_by_group_and_kind(tmp_path):
+    """Rows written with `seed_run_rows` read back as the same runs, grouped by kind; a note is
+    kept per group; a malformed table is named."""
+    a0 = read_eval_csv(_run(tmp_path / "a0", [(1000, 10.0, 0.4), (1611, 20.0, 0.6)]))
+    a1 = read_eval_csv(_run(tmp_path / "a1", [(1000, 10.0, 0.5), (1611, 20.0, 0.7)]))
+    c0 = read_eval_csv(_run(tmp_path / "c0", [(1611, 20.0, 0.8)]))
+    d0 = read_eval_csv(_run(tmp_path / "d0", [(587, 5.0, 0.1)]))
+    table = pd.concat([seed_run_rows("AMD", "default", "a_s0", 0, a0), seed_run_rows("AMD", "default", "a_s1", 1, a1),
+                       seed_run_rows(CEILING, "reference", "c_s0", 0, c0),
+                       seed_run_rows("flow/dense", "ablation", "d_s0", 0, d0, "shorter: no gradient")])
+    assert tuple(table.columns) == SEED_RUN_COLUMNS
+    path = tmp_path / "cpu.csv"
+    table.to_csv(path, index=False)
+    runs = read_seed_runs(path)
+    assert runs.default == "AMD" and list(runs.references) == ["AMD", CEILING] and list(runs.ablations) == ["flow/dense"]
+    assert [r["J_best_channel"].tolist() for r in runs.default_runs] == [[0.4, 0.6], [0.5, 0.7]]
+    assert runs.notes == {"flow/dense": "shorter: no gradient"}
+    assert seed_spread(runs.default_runs).iloc[-1]["J_mean"] == pytest.approx(0.65)
+    table.drop(columns=["kind"]).to_csv(path, index=False)
+    with pytest.raises(DatasetError, match="cpu.csv.*kind"):
+        read_seed_runs(path)
+
+
+COMMITTED = REPOSITORY / "results" / "reference_runs" / "cpu.csv"
+
+
+@pytest.mark.skipif(not COMMITTED.is_file(), reason="a checkout without the committed seed runs")
+def test_the_committed_reference_runs_read_and_are_the_cpu_profiles_budget():
+    """The default and the ceiling: three seeds each, stopped at about the cpu profile's budget."""
+    runs = read_seed_runs(COMMITTED)
+    assert runs.default == "AMD, profile cpu" and CEILING in runs.references
+    for label, seeds in runs.references.items():
+        assert len(seeds) == 3, label
+        final = seed_spread(seeds).iloc[-1]
         assert 18.0 <= final["train_minutes"] <= 20.5, label  # each stopped by the 20-minute budget (or 3,000 steps)
         assert final["J_min"] <= final["J_mean"] <= final["J_max"]
 
@@ -109,29 +139,23 @@ def test_variants_are_judged_against_the_defaults_seed_range(tmp_path):
     assert table.loc["base (default)", "J_mean"] == pytest.approx(0.55)
 
 
-def test_committed_ablation_runs_read_only_the_runs_that_exist(tmp_path, monkeypatch):
-    import amdlib.reports.seed_runs as seed_runs
-
-    monkeypatch.setitem(seed_runs.REFERENCE_RUNS, "toy", {"AMD, toy": ("d0", "d1")})
-    monkeypatch.setitem(seed_runs.DEFAULT_RUNS, "toy", "AMD, toy")
-    monkeypatch.setitem(seed_runs.ABLATION_RUNS, "toy", {"m/half": ("h0", "h1"), "m/none": ("n0",)})
-    for folder in ("d0", "d1", "h1"):
-        _run(tmp_path / folder, [(100, 20.0, 0.5)])
-    default, committed = seed_runs.ablation_runs("toy", tmp_path)
-    assert len(default) == 2 and {name: len(runs) for name, runs in committed.items()} == {"m/half": 1}
-    assert seed_runs.ablation_runs("smoke", tmp_path) == ([], {})
-    (tmp_path / "d1" / "eval.csv").unlink()  # the default's runs are required
-    with pytest.raises(DatasetError, match="d1"):
-        seed_runs.ablation_runs("toy", tmp_path)
-
-
-def test_ablation_runs_name_trainable_variants_of_their_profile():
+@pytest.mark.skipif(not COMMITTED.is_file(), reason="a checkout without the committed seed runs")
+def test_committed_ablation_runs_name_trainable_variants_of_their_profile():
     from amdlib.ablations import variant_names
-    from amdlib.reports.seed_runs import ABLATION_RUNS, DEFAULT_RUNS
+    from amdlib.config import profile
 
-    for profile, runs in ABLATION_RUNS.items():
-        assert DEFAULT_RUNS[profile] in REFERENCE_RUNS[profile]
-        trainable = {f"{family}/{name}" for family, name, is_default in variant_names(profile)
-                     if not is_default and family != "tta"}
-        assert set(runs) <= trainable, profile
-        assert all(len(folders) == 3 for folders in runs.values())
+    runs = read_seed_runs(COMMITTED)
+    trainable = {f"{family}/{name}" for family, name, is_default in variant_names(profile("cpu"))
+                 if not is_default and family != "tta"}
+    assert runs.ablations and set(runs.ablations) <= trainable
+    assert all(len(seeds) in (2, 3) for seeds in runs.ablations.values())
+
+
+def test_a_shorter_budget_is_stated_in_the_table(tmp_path):
+    default = [read_eval_csv(_run(tmp_path / f"d{k}", [(1611, 20.0, j)])) for k, j in enumerate([0.5, 0.6])]
+    dense = [read_eval_csv(_run(tmp_path / f"n{k}", [(587, 5.0, j)])) for k, j in enumerate([0.1, 0.2])]
+    table = against_the_default([("f", "segment", True), ("f", "dense", False)], default, {"f/dense": dense},
+                                {"f/dense": "5 min: no gradient"}).set_index("variant")
+    assert table.loc["dense", "budget"] == "5 min: no gradient" and table.loc["segment (default)", "budget"] == ""
+    assert table.loc["dense", "iterations"] == 587
+    assert "| 587 |" in to_markdown(table.reset_index()[["variant", "iterations"]])  # a count, not 587.000

@@ -39,10 +39,21 @@ def test_saliency_semantic_and_masks_headlines():
                                  "AMD full", "random full")
     assert semantic.value == 0.25 and semantic.details == {"random full": 0.2} and "20.0" in semantic.text
 
-    masks = masks_headline([(1, 0.15), (2, 0.30), (3, 0.35), (5, 0.32)])
-    assert masks.details["best_c"] == 3 and "c=1 (one mask covering the frame, the floor): 0.150" in masks.text
-    assert masks_headline([(1, 0.9), (2, 0.1)]).details["best_c"] == 2  # c = 1 is the floor, never the best
-    assert masks_headline([(1, 0.2)]) is None
+    import pandas as pd
+
+    spread = pd.DataFrame([
+        {"family": "masks", "variant": "c=1", "seeds": 0, "J_mean": None, "J_min": None, "J_max": None, "verdict": "not run"},
+        {"family": "masks", "variant": "c=2 (default)", "seeds": 3, "J_mean": 0.55, "J_min": 0.51, "J_max": 0.60,
+         "verdict": "the default"},
+        {"family": "masks", "variant": "c=3", "seeds": 2, "J_mean": 0.50, "J_min": 0.47, "J_max": 0.53,
+         "verdict": "within the spread"},
+        {"family": "flow", "variant": "dense", "seeds": 3, "J_mean": 0.14, "J_min": 0.13, "J_max": 0.15,
+         "verdict": "lower beyond the spread"}])
+    masks = masks_headline(spread)
+    assert masks.text.startswith("c=2 (default): J 0.550 (0.510-0.600, 3 seeds); c=3: J 0.500 (0.470-0.530, 2 seeds), "
+                                 "within the spread")
+    assert set(masks.details) == {"c=2 (default)", "c=3"}  # c = 1 has no runs; flow is another family
+    assert masks_headline(spread[spread["variant"] != "c=3"]) is None  # the default alone ranks nothing
 
 
 def test_summaries_round_trip_and_bad_files_are_skipped(tmp_path):

@@ -109,7 +109,7 @@ def attach_motion_channels(model: AMD, sequences, results: list[SequenceMasks],
 
 def dataset_object_channel_from_model(model: AMD, sequences,
                                       input_size: tuple[int, int] | None = None) -> int:
-    """`dataset_object_channel` computed from scratch: `motion_contrast_channel` of every
+    """`channels.dataset_object_channel` computed from scratch: `motion_contrast_channel` of every
     `VOSSequence` in `sequences` (frames resized to `input_size`, H,W), then the channel picked
     in the most videos (ties: the lowest index). A model with c = 1 gives 0 without running."""
     if model.config.num_masks == 1:

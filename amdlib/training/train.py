@@ -56,8 +56,10 @@ class TrainingTooSlowError(RuntimeError):
     checkpoint at the last finished iteration is written first, so the run resumes."""
 
 
-GUARD_STEPS = 5
-"""Steps timed (after the first, which warms up) before the whole run is projected."""
+GUARD_STEPS = 20
+"""Steps timed (after the first, which warms up) before the whole run is projected; sooner
+when `GUARD_SECONDS` of training pass first (a slow step is slow enough to judge)."""
+GUARD_SECONDS = 60.0
 
 
 def _hours(seconds: float) -> str:
@@ -65,12 +67,12 @@ def _hours(seconds: float) -> str:
 
 
 def guard_message(stop: int, done: int, seconds_per_step: float | None, train_seconds: float,
-                  guard_seconds: float, device: torch.device) -> str:
+                  guard_seconds: float, device: torch.device, timed: int = 0) -> str:
     """Why the time guard stopped a run, and how to override it (one line)."""
     if seconds_per_step is not None:
         projected = train_seconds + seconds_per_step * (stop - done)
         what = (f"{stop:,} iterations are projected to take {_hours(projected)} on {device.type} "
-                f"({seconds_per_step:.2f} s per iteration over the first {GUARD_STEPS} timed steps)")
+                f"({seconds_per_step:.2f} s per iteration, the median of {timed} timed steps)")
     else:
         what = f"training has run {_hours(train_seconds)} and reached iteration {done:,} of {stop:,}"
     return (f"{what}, more than the time guard of {_hours(guard_seconds)}; a checkpoint at iteration {done} "
@@ -267,7 +269,8 @@ def train(model_config: AMDConfig, config: TrainConfig, dataset: Dataset, out_di
     `stop_after` ends the process's work after that many iterations of this call, as an
     interruption would (used by tests of resume); the schedule still spans `config.iterations`.
     `time_guard` (seconds of training, evaluation excluded, counted across resumes) is a guard,
-    not a budget: after `GUARD_STEPS` timed steps the run is projected to its end, and a run
+    not a budget: after `GUARD_STEPS` timed steps (or a minute) the run is projected to its end
+    from their median, and a run
     projected or found past the guard writes a checkpoint and raises `TrainingTooSlowError`.
     The budget is always `config.iterations`, so the same commit gives the same weights on any
     machine of the same CPU type. Progress lines go to the main job's terminal
@@ -331,7 +334,7 @@ def train(model_config: AMDConfig, config: TrainConfig, dataset: Dataset, out_di
     model.train()
     batches = iter(loader)
     throttle = Throttle(30.0)
-    guard_started: float | None = None  # train_seconds after the first step of this call
+    step_seconds: list[float] | None = []  # this call's step times after its first, until the projection
     say(f"train: {stop - start:,} iterations from {start:,} to {stop:,} -> {checkpoint_path}")
     unchecked: list[tuple[int, Tensor]] = []  # (iteration, loss) not yet read back from the device
     for iteration in range(start, stop):
@@ -365,11 +368,11 @@ def train(model_config: AMDConfig, config: TrainConfig, dataset: Dataset, out_di
         unchecked.append((iteration, loss_sum))
         done = iteration + 1
         if time_guard is not None:
-            if done == start + 1:
-                guard_started = train_seconds
             per_step = None
-            if done == start + 1 + GUARD_STEPS and guard_started is not None:
-                per_step = (train_seconds - guard_started) / GUARD_STEPS
+            if done > start + 1 and step_seconds is not None:
+                step_seconds.append(time.perf_counter() - tic)
+                if len(step_seconds) >= GUARD_STEPS or sum(step_seconds) >= GUARD_SECONDS:
+                    per_step, timed, step_seconds = float(np.median(step_seconds)), len(step_seconds), None
             over = (per_step is not None and train_seconds + per_step * (stop - done) > time_guard) \
                 or train_seconds > time_guard
             if all_agree(over, info) and done < stop:
@@ -377,7 +380,7 @@ def train(model_config: AMDConfig, config: TrainConfig, dataset: Dataset, out_di
                 _save_training_checkpoint(checkpoint_path, model, optimizer, done, train_seconds, config, info, ema,
                                           fingerprint)
                 raise TrainingTooSlowError(guard_message(stop, done, per_step, train_seconds, time_guard,
-                                                         device))
+                                                         device, timed if per_step is not None else 0))
 
         if bar is not None:
             bar.update(1)
