@@ -253,7 +253,7 @@ def run_variant(family: str, variant: Variant, profile: Profile, data: AblationD
 ROW_COLUMNS = ("family", "variant", "change", "reference", "iterations", "train_seconds", "tta_iterations",
                "J_label_free", "J_best_channel", "J_oracle_frame", "J_centre_prior")
 """The scalar fields of a row. J_label_free: per video, the channel whose segment flow departs
-most from the background's (`channels.motion_contrast_channel`), which holds for any c (the
+most from the background's (`predict.motion_contrast_channel`), which holds for any c (the
 smallest-area rule picks a nearly empty or clutter channel once c > 2); best channel: the fixed
 channel with the best J (chosen with labels); oracle: the best channel in every frame (an upper
 bound); centre prior: the best centred disk on the same frames."""

@@ -21,7 +21,7 @@ PADDING_MODES = ("zeros", "reflect")
 AMP_MODES = ("none", "bf16", "fp16")
 RETIRED_MODEL_OPTIONS: dict[str, Any] = {"head_context": False, "channel0_prior": None,
                                          "mask_logit_penalty": 0.0, "fine_segment_flow": False}
-"""Options measured and not adopted (research/README.md), with the value that meant "off": older
+"""Options measured and not adopted (docs/method.md section 9), with the value that meant "off": older
 checkpoints store them."""
 
 
@@ -330,7 +330,7 @@ def _paper() -> Profile:
 def _cpu() -> Profile:
     """The default main job on 2 CPU cores: 1,611 iterations (about 20 minutes). Each change from the
     release is listed with its reason in docs/method.md section 9 and was measured before it was
-    adopted (research/README.md):
+    adopted:
 
     - model: the `small` appearance net, c = 2 masks, a 64x64 flow input, the pyramid from 1/16,
       the normalised cost volume, reflect padding, and each flow cut by the masks of the frame

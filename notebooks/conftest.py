@@ -1,7 +1,8 @@
 """pytest + nbval settings for the notebooks: CI executes every notebook (`--nbval-lax`, set in
-pyproject.toml) under the `smoke` profile, which each notebook's `parameters` cell reads from
-AMD_PROFILE. Results and checkpoints go to a temporary folder, so a test run never touches the
-committed results/ or a user's runs/; an AMD_* variable set by the caller wins."""
+pyproject.toml) under the `smoke` profile: each notebook leaves `profile` None and
+`amdlib.setup` then reads AMD_PROFILE. Results and checkpoints go to a temporary folder
+(AMD_RESULTS_DIR, AMD_RUNS_DIR), so a test run never touches the committed results/ or a user's
+runs/; an AMD_* variable set by the caller wins."""
 
 from __future__ import annotations
 

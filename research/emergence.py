@@ -1,14 +1,15 @@
 """Emergence benchmark: does objectness emerge, and how fast, on the synthetic benchmark?
 
-Trains AMD from scratch on the synthetic YouTube-VOS-layout videos for a fixed budget of
-training time on this machine's CPU and evaluates, every `eval_every` iterations, the J of every
+Trains AMD from scratch on the synthetic YouTube-VOS-layout videos for a budget of iterations
+(`--iterations`, default the profile's: 1,611 for `cpu`) and evaluates, every `eval_every`
+iterations, the J of every
 channel rule (amdlib.evaluation.channels) on the synthetic DAVIS-layout validation set, beside
 the centre prior. Writes `<out>/<name>/{config.json, eval.csv, log.csv, j_vs_time.png,
 masks.png, checkpoint.pt}` (default out: research/runs/cpu; what was measured:
 research/README.md).
 
-    python research/emergence.py --name default --minutes 20
-    python research/emergence.py --name r18 --backbone resnet18 --minutes 20
+    python research/emergence.py --name default                 # the cpu profile's 1,611 iterations
+    python research/emergence.py --name r18 --backbone resnet18 --minutes 60   # 60: a time guard, not a budget
     python research/emergence.py --summarize      # one table of every run under --out
 """
 
@@ -91,7 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--data-workers", type=int, default=1,
                         help="processes generating missing synthetic data (the same files for any number)")
     parser.add_argument("--out", default=str(OUT))
-    parser.add_argument("--minutes", type=float, default=20.0)
+    parser.add_argument("--minutes", type=float,
+                        help="time guard: the run stops with an error (checkpoint kept) when its first steps "
+                             "project it past this many training minutes; the budget is --iterations")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--size", type=int, help="training crop and flow input size (square)")
     parser.add_argument("--crop-size", type=int,
@@ -135,16 +138,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--train-scene", action="append", default=[], metavar="FIELD=VALUE",
                         help="... of the training videos only (a training-data curriculum; validation unchanged)")
     parser.add_argument("--warmup-data", help="curriculum: first train on this synthetic preset (e.g. easy)")
-    parser.add_argument("--warmup-minutes", type=float, default=0.0, help="... for this many of the minutes")
     parser.add_argument("--warmup-scene", action="append", default=[], metavar="FIELD=VALUE",
                         help="curriculum: the first --warmup-iterations train on videos with this SceneConfig "
                              "change (on top of --scene), e.g. object_speed=0.08; then the run's own videos")
-    parser.add_argument("--warmup-iterations", type=int, default=0, help="... for this many iterations")
+    parser.add_argument("--warmup-iterations", type=int, default=0,
+                        help="... for this many iterations (with --warmup-data or --warmup-scene)")
     parser.add_argument("--dense-warmup", type=int, default=0,
                         help="curriculum: the first N iterations use dense per-pixel flow (segment_flow=False), "
                              "so the motion pathway learns correspondence before the masks enter the loss")
-    parser.add_argument("--switch-minutes", type=float,
-                        help="curriculum: after this many training minutes continue (same run, same optimiser) "
+    parser.add_argument("--switch-iterations", type=int,
+                        help="curriculum: after this many iterations continue (same run, same optimiser) "
                              "with the --switch-* settings")
     parser.add_argument("--switch-crop-size", type=int,
                         help="... appearance crop from then on (the flow input keeps its size)")
@@ -196,7 +199,7 @@ def ablation_variant(name: str, profile_name: str) -> Variant:
     if not matches:
         choices = ", ".join(f"{f}/{v.name}" for f, variants in ABLATIONS.items() for v in variants if not v.tta)
         raise SystemExit(f"--ablation {name}: no such variant; choose from {choices}")
-    if matches[0].tta or not matches[0].applies_to(profile_name):
+    if matches[0].tta or not matches[0].applies_to(profile(profile_name)):
         raise SystemExit(f"--ablation {name}: not a training of the {profile_name} profile "
                          "(test-time adaptation is scored on a trained model; some variants are for one profile)")
     return matches[0]
@@ -446,11 +449,13 @@ def main(argv: list[str] | None = None) -> None:
     if not args.name and not args.prepare_only:
         raise SystemExit("--name is required (or --summarize, --prepare-only)")
     if args.resume and (args.warmup_data or args.warmup_iterations or args.dense_warmup
-                        or args.switch_minutes is not None):
+                        or args.switch_iterations is not None):
         raise SystemExit("--resume continues a one-phase run; it cannot be combined with a warm-up or a switch")
-    if bool(args.warmup_scene) != (args.warmup_iterations > 0):
-        raise SystemExit("--warmup-scene and --warmup-iterations go together: the scene change of the first N "
-                         "iterations' videos, and N")
+    if bool(args.warmup_scene or args.warmup_data) != (args.warmup_iterations > 0):
+        raise SystemExit("--warmup-scene (or --warmup-data) and --warmup-iterations go together: what the first N "
+                         "iterations train on, and N")
+    if args.warmup_scene and args.warmup_data:
+        raise SystemExit("--warmup-scene and --warmup-data are two warm-ups: choose one")
     torch.set_num_threads(args.threads)
     model_config, train_config = configs(args)
     every_set, training_only = scene_changes(args.scene), scene_changes(args.train_scene)
@@ -491,11 +496,12 @@ def main(argv: list[str] | None = None) -> None:
         print(" ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()), flush=True)
         return row
 
-    if args.warmup_data and args.warmup_minutes > 0:  # phase 1 of a curriculum; phase 2 resumes from it
+    guard = None if args.minutes is None else 60 * args.minutes
+    if args.warmup_data:  # phase 1 of a curriculum: another preset's videos; phase 2 resumes from it
         train(model_config, train_config, pairs_of(args.warmup_data), out_dir, evaluate=evaluate,
-              time_limit=args.warmup_minutes * 60, progress=False)
+              stop_after=args.warmup_iterations, progress=False, time_guard=guard)
         forget_training_videos(out_dir / "checkpoint.pt")
-    if args.warmup_iterations > 0:  # phase 1: other training videos (--warmup-scene); phase 2 resumes
+    elif args.warmup_iterations > 0:  # phase 1: other training videos (--warmup-scene); phase 2 resumes
         train(model_config, train_config, pairs_of(args.data, changes=warmup_scene), out_dir, evaluate=evaluate,
               stop_after=args.warmup_iterations, progress=False)
         forget_training_videos(out_dir / "checkpoint.pt")
@@ -505,13 +511,13 @@ def main(argv: list[str] | None = None) -> None:
               stop_after=args.dense_warmup)
         relabel_checkpoint(out_dir / "checkpoint.pt", model_config)  # same parameters (SegmentFlowHead.per_pixel)
     resume = bool(args.resume or args.warmup_data or args.warmup_iterations or args.dense_warmup)
-    if args.switch_minutes is not None:  # phase 1 of a schedule curriculum; phase 2 below resumes from it
+    if args.switch_iterations is not None:  # phase 1 of a schedule curriculum; phase 2 below resumes from it
         train(model_config, train_config, pairs_of(args.data), out_dir, evaluate=evaluate,
-              time_limit=args.switch_minutes * 60, progress=False, resume=resume)
+              stop_after=args.switch_iterations, progress=False, resume=resume, time_guard=guard)
         train_config = switched_schedule(args, train_config)
         resume = True
     result = train(model_config, train_config, pairs_of(args.data, train_config), out_dir, evaluate=evaluate,
-                   time_limit=args.minutes * 60, progress=False, resume=resume)
+                   time_guard=guard, progress=False, resume=resume)
     plot(out_dir / "eval.csv", out_dir / "j_vs_time.png", args.name)
     plot_masks(result.model, validation, (eval_size, eval_size), out_dir / "masks.png")
 

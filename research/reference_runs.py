@@ -6,8 +6,10 @@ evaluations into results/reference_runs/cpu.csv (what the notebooks read), and t
 (`supervised_ceiling.py`), seeds 0-2 each, 20 training minutes each on 2 threads, scored on 50
 DAVIS-layout videos of the `cpu` preset (the runs' commands name it `bg_gray_lit`, the research
 preset it was promoted from: the same bytes). `ABLATION_RUNS["cpu"]` names the ablation variants'
-runs (`emergence.py --ablation FAMILY/VARIANT`, otherwise like AMD's). One after the other,
-since two trainings side by side each run at a third of the speed: about 22 minutes a run. A run
+runs (`emergence.py --ablation FAMILY/VARIANT`, otherwise like AMD's). The committed runs
+stopped at 20 training minutes; a remade run gets the iterations they reached on average (1,611),
+the same on any machine. One after the other, since two trainings side by side each run at a
+third of the speed: about 22 minutes a run. A run
 whose folder has an `eval.csv` is kept, so an interrupted call continues with the next missing run.
 
     python research/reference_runs.py             # run what is missing, write the CSV, print the tables
@@ -53,18 +55,22 @@ ABLATION_RUNS = {
 with emergence.py's `--ablation`, otherwise like the default's runs."""
 SEEDS = (0, 1, 2)
 PRESET = "bg_gray_lit"  # = amdlib's `cpu` preset; the name the committed runs were made with
-ABLATION_MINUTES = {"flow/dense": 5.0}
-"""Ablations trained for less than the default's 20 minutes."""
-BUDGET_NOTES = {"flow/dense": "5 min, not 20: the masks get no gradient (only batch-norm statistics move), "
-                              "so more steps score the same network"}
+ITERATIONS = 1611
+"""The `cpu` profile's budget: the iterations the committed 20-minute runs reached on average."""
+ABLATION_ITERATIONS = {"flow/dense": 587}
+"""Ablations trained for fewer iterations than the default (what their committed runs reached)."""
+BUDGET_NOTES = {"flow/dense": "587 iterations (5 min), not 1,611: the masks get no gradient (only batch-norm "
+                              "statistics move), so more steps score the same network"}
 """Why a group's budget differs from the default's: written into the table beside its verdict."""
 
 
-def amd_command(seed: int, name: str | None = None, ablation: str | None = None, minutes: float = 20.0) -> list[str]:
+def amd_command(seed: int, name: str | None = None, ablation: str | None = None,
+                iterations: int = ITERATIONS) -> list[str]:
+    """The run's command: a budget of iterations, with a 60-minute time guard."""
     return [sys.executable, "research/emergence.py", "--name", name or f"v4_lit_s{seed}", "--data", PRESET,
             *(["--ablation", ablation] if ablation else []),
-            "--seed", str(seed), "--threads", "2", "--minutes", f"{minutes:g}", "--eval-every", "1000",
-            "--val-videos", "50"]
+            "--seed", str(seed), "--threads", "2", "--iterations", str(iterations), "--minutes", "60",
+            "--eval-every", "1000", "--val-videos", "50"]
 
 
 def ceiling_command(seed: int) -> list[str]:
@@ -80,7 +86,8 @@ def planned_runs() -> list[tuple[Path, list[str]]]:
                                         (f"research/runs/cpu/supervised/v4_lit_ema_s{seed}", ceiling_command(seed)))}
     for ablation, ablation_folders in ABLATION_RUNS.items():
         for seed, folder in zip(SEEDS, ablation_folders):
-            commands[folder] = amd_command(seed, Path(folder).name, ablation, ABLATION_MINUTES.get(ablation, 20.0))
+            commands[folder] = amd_command(seed, Path(folder).name, ablation,
+                                           ABLATION_ITERATIONS.get(ablation, ITERATIONS))
     folders = [folder for family in (*REFERENCE_RUNS.values(), *ABLATION_RUNS.values()) for folder in family]
     missing = sorted(set(folders) - set(commands))
     if missing:

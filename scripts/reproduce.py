@@ -7,19 +7,23 @@ renderings (``html/``), and what the notebooks themselves write (``tables/`` as 
 ``figures/`` as PNG, ``summaries/`` as the headline values). Then runs the core benchmark
 (``benchmarks/bench_core.py --out results/<profile>/benchmarks.md``) when that file exists,
 records the run in ``results/<profile>/reproduce_log.json`` (steps and times, hardware, data,
-checkpoint, commit), and finally writes ``results/README.md``, the page a reader opens first,
-with `amdlib.reports.builder.write_report` from what is on disk under every
-``results/<profile>/`` that has a log. The HTML renderings are not committed (.gitignore).
+checkpoint, and per step the commit that produced it), and finally writes the profile's page
+with `amdlib.reports.builder.write_report`: ``results/README.md`` for the committed ``cpu``
+profile, ``results/<profile>/README.md`` for the others (``smoke``, ``paper``: folders git
+ignores, so running them changes no tracked file). The HTML renderings are not committed.
 
 Parameters: every notebook gets ``profile`` and ``results_dir`` (absolute); the others are
 passed only to the notebooks whose ``parameters`` cell declares them (``papermill.inspect_notebook``):
 ``checkpoint`` (``--checkpoint``) and, for each real dataset found under ``--data-root`` (the
-folder ``python -m amdlib.io.download`` fills; see `REAL_DATASETS`), its notebook parameters
+folder ``amd download`` fills; see `REAL_DATASETS`), its notebook parameters
 (``train_root``/``train_split``, ``davis_root``, ``fbms_root``, ``segtrack_root``, ``duts_root``,
 ``voc_root``, and ``real_roots`` for 00_data). Datasets not found stay synthetic; one line says
 which. A ``--data-root`` or ``--checkpoint`` that does not exist stops the run before any notebook.
 
-Each step prints one progress line. The first failing step stops the run with a message that
+Each step prints a start and an end line, and a notebook's long loops (training, test-time
+adaptation, fine-tuning) print progress lines between them (`amdlib.io.progress`). A training
+projected past the profile's time guard stops with one line (``--lift-time-guard`` lifts it), and
+a profile meant for real data says loudly which datasets stay synthetic. The first failing step stops the run with a message that
 names it (for a notebook: papermill's failing cell, exception name and value, and the HTML of
 the partially executed notebook); outputs written by earlier steps are kept, and the log and the
 report are still written. The exit status is non-zero on any failure. Reruns are idempotent:
@@ -28,9 +32,9 @@ the notebooks reuse generated data and finished trainings, and every file is wri
 Usage::
 
     python scripts/reproduce.py                    # profile cpu (the default main job)
-    python scripts/reproduce.py --profile smoke    # seconds; what CI-like checks use
+    python scripts/reproduce.py --profile smoke    # every code path in about 3 minutes -> results/smoke/
     python scripts/reproduce.py --only 02          # one step: notebook number/stem, bench_core, or report
-    python scripts/reproduce.py --only report      # rebuild results/README.md from what is on disk
+    python scripts/reproduce.py --only report      # rebuild the profile's page from what is on disk
     python scripts/reproduce.py --profile paper --data-root data/real --checkpoint data/real/amd_checkpoint/amd_pretrained.pth
 
 Notebooks execute with their folder as working directory (as in Jupyter).
@@ -264,7 +268,8 @@ def notebook_step(notebook: Path, profile: str, results_dir: Path, layout: Layou
     out_dir = results_dir / "notebooks"
     output = out_dir / notebook.name
     html = results_dir / "html" / f"{notebook.stem}.html"
-    step = Step(name=notebook.stem, run=lambda: "", aliases=(notebook.name, notebook.name[:2]))
+    # Not quiet: the kernel prints progress lines (amdlib.io.progress) between start and end.
+    step = Step(name=notebook.stem, run=lambda: "", aliases=(notebook.name, notebook.name[:2]), quiet=False)
 
     def run() -> str:
         try:

@@ -141,8 +141,10 @@ def test_missing_split_file(tmp_path):
     make_pairs_video(tmp_path, "v", 3)
     with pytest.raises(FileNotFoundError, match="missing.txt: split file not found"):
         YouTubeVOSPairs(tmp_path, tmp_path / "missing.txt")
+    davis = make_davis(tmp_path / "d")
+    (davis / "ImageSets" / "480p").mkdir(parents=True, exist_ok=True)
     with pytest.raises(DatasetFileNotFoundError, match="ImageSets/480p/val.txt"):
-        DAVIS2016(make_davis(tmp_path / "d"))
+        DAVIS2016(davis)  # the split folder is there, the named split is not: a typo, not "every sequence"
     with pytest.raises(DatasetFileNotFoundError, match="Segmentation/train.txt"):
         VOC2012(_make_voc(tmp_path / "voc"), "train")
 
@@ -313,3 +315,16 @@ def test_check_readable_finds_a_corrupt_frame_of_an_evaluation_set(tmp_path):
     (root / "JPEGImages/480p/seq/00002.jpg").write_bytes(b"truncated")
     with pytest.raises(DatasetError, match="00002.jpg: cannot read image header"):
         DAVIS2016(root, split=None).check_readable()
+
+
+def test_a_davis_root_without_split_files_means_every_sequence(tmp_path):
+    """`scripts/reproduce.py` and the loader accept the same roots (`davis_root_problem`): one
+    without ImageSets/480p is read whole, one without frames or annotations is named."""
+    from amdlib.data.davis import davis_root_problem
+
+    davis = make_davis(tmp_path / "d")  # frames and annotations, no ImageSets
+    assert davis_root_problem(davis) is None
+    assert DAVIS2016(davis, split="val").names == DAVIS2016(davis, split=None).names == ["seq"]
+    (tmp_path / "f" / "JPEGImages" / "480p").mkdir(parents=True)
+    assert davis_root_problem(tmp_path / "f") == f"{tmp_path / 'f'} lacks Annotations/480p"
+    assert davis_root_problem(tmp_path / "g") == f"{tmp_path / 'g'}: not a folder"

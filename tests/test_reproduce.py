@@ -117,10 +117,10 @@ def _injected(executed: Path) -> dict:
 def test_progress_lines_and_failure_names_notebook_and_cell(failed_run):
     assert failed_run["rc"] == 1
     out, err = failed_run["out"], failed_run["err"]
-    assert "[1/4] 00_first ... ok" in out
-    assert "[2/4] 01_second ... ok" in out
-    assert "[3/4] 02_fail ... FAILED" in out
-    assert "[4/4] report ... ok" in out
+    assert "[1/4] 00_first ...\n" in out and "[1/4] 00_first ok (" in out  # a notebook's own lines go between
+    assert "[2/4] 01_second ok (" in out
+    assert "[3/4] 02_fail FAILED" in out
+    assert "[4/4] report ... ok -> results/smoke/README.md" in out
     assert "stopped at step 02_fail" in err
     assert "notebook 02_fail.ipynb failed" in err
     assert "failing cell: index" in err and "raise ValueError('boom')" in err
@@ -186,11 +186,14 @@ def test_log_records_run(failed_run):
 
 
 def test_report_written_after_failure(failed_run):
-    readme = (failed_run["tmp"] / "results" / "README.md").read_text()
+    """A smoke run writes its own page in results/smoke/ (git ignores the folder) and leaves the
+    committed results/README.md alone, failed or not."""
+    assert not (failed_run["tmp"] / "results" / "README.md").exists()
+    readme = (failed_run["tmp"] / "results" / "smoke" / "README.md").read_text()
     assert "## Details: profile `smoke`" in readme and "FAILED at 02_fail" in readme
     assert "| first | 1.500 |" in readme  # the table, embedded
-    assert "![00_first](smoke/figures/00_first.png)" in readme
-    assert "(smoke/html/02_fail.html)" in readme and "(smoke/notebooks/00_first.ipynb)" in readme
+    assert "![00_first](figures/00_first.png)" in readme
+    assert "(notebooks/00_first.ipynb)" in readme and ".html)" not in readme  # HTML is never committed: not linked
     assert "davis2016: **real** `" in readme  # the data line of the run
     # the headline the first notebook wrote, on the real DAVIS folder the run passed it
     davis = next(line for line in readme.splitlines() if line.startswith("| zero-shot video object segmentation, DAVIS-16"))
@@ -214,7 +217,7 @@ def test_only_one_step_merges_into_the_log(failed_run):
     with contextlib.redirect_stdout(io.StringIO()) as out, contextlib.redirect_stderr(io.StringIO()):
         rc = reproduce.main(["--profile", "smoke", "--only", "01"], layout=layout)
     assert rc == 0
-    assert "[1/2] 01_second ... ok" in out.getvalue() and "[2/2] report ... ok" in out.getvalue()
+    assert "[1/2] 01_second ok" in out.getvalue() and "[2/2] report ... ok" in out.getvalue()
     log = json.loads((failed_run["results"] / "reproduce_log.json").read_text())
     assert [s["step"] for s in log["steps"]] == ["00_first", "01_second", "02_fail"]
     assert log["only"] == "01" and log["data"]["davis2016"]["source"] == "synthetic"
@@ -322,14 +325,26 @@ def test_only_report_rebuilds_the_page_alone(tmp_path, capsys):
     assert json.loads((results / "cpu" / "reproduce_log.json").read_text())["finished"] == "x"  # log untouched
 
 
-def test_profiles_and_presets_come_from_the_config():
+def test_profiles_presets_and_the_real_data_table_come_from_amdlib(failed_run):
     from amdlib.config import PROFILES, profile
+    from amdlib.data import real
 
-    assert reproduce.PROFILES is PROFILES
-    for name in PROFILES:
-        choice = reproduce.DataChoice(reproduce.REAL_DATASETS[1], None)
-        assert choice.record(name)["preset"] == profile(name).data
-    assert reproduce.DataChoice(reproduce.REAL_DATASETS[1], None).record("paper")["preset"] == "cpu"
+    assert reproduce.PROFILES is PROFILES and reproduce.REAL_DATASETS is real.REAL_DATASETS
+    log = json.loads((failed_run["results"] / "reproduce_log.json").read_text())
+    assert log["data"]["youtube_vos"]["preset"] == profile("smoke").data
+
+
+def test_a_real_data_profile_on_synthetic_data_says_so(tmp_path, capsys):
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    _notebook(notebooks / "00_first.ipynb", 'profile = "cpu"\nresults_dir = None', "print('ok')")
+    assert reproduce.main(["--profile", "paper"], layout=_layout(tmp_path, notebooks)) == 0
+    out = capsys.readouterr().out
+    assert "WARNING: this profile is meant for real data, but youtube_vos, davis2016, fbms59, duts_te, voc2012 are " \
+           "the SYNTHETIC stand-in" in out
+    assert (tmp_path / "results" / "paper" / "README.md").is_file() and not (tmp_path / "results" / "README.md").exists()
+    assert reproduce.main(["--profile", "smoke"], layout=_layout(tmp_path, notebooks)) == 0
+    assert "meant for real data" not in capsys.readouterr().out
 
 
 def test_reproduce_has_no_page_builder_of_its_own():
@@ -410,7 +425,7 @@ def test_an_evaluation_step_without_the_trained_model_names_the_step_to_run_firs
     assert (f"notebook 03_eval.ipynb evaluates the model that 01_train trains, and {expected} does not exist "
             "yet: run `python scripts/reproduce.py --only 01` first (or `make reproduce`), or pass "
             "--checkpoint PATH") in err
-    readme = (tmp_path / "results" / "README.md").read_text()
+    readme = (tmp_path / "results" / "smoke" / "README.md").read_text()
     assert "**41.0**: fake AMD + TTA" in readme  # the earlier step's summary is still on the page
     expected.parent.mkdir(parents=True)
     expected.write_bytes(b"weights")  # with the model there, the notebook itself runs (and here fails)

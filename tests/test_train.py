@@ -1,6 +1,7 @@
 """The training loop: schedule, deterministic sampling, resume, NaN handling, 2-process DDP."""
 
 import math
+import re
 import os
 import socket
 
@@ -208,29 +209,80 @@ def test_training_checkpoint_loads_safely_as_a_model(tmp_path):
         assert torch.equal(a, b), name
 
 
-def test_command_line_trains_the_smoke_profile_on_generated_data(tmp_path, monkeypatch):
+def test_command_line_trains_the_smoke_profile_on_generated_data(tmp_path, monkeypatch, capsys):
     from amdlib.cli.train import main
+    from amdlib.session import REPO_ROOT
 
     monkeypatch.chdir(tmp_path)
     result = main(["--profile", "smoke", "--iterations", "2", "--out", "run"])
     assert result.iterations == 2 and (tmp_path / "run" / "checkpoint.pt").exists()
-    assert (tmp_path / "data" / "generated" / "smoke" / "youtube_vos" / "train.txt").exists()
+    assert (REPO_ROOT / "data" / "generated" / "smoke" / "youtube_vos" / "train.txt").exists()
     assert (tmp_path / "run" / "eval.csv").read_text().startswith("iteration,train_seconds,J_channel_0")
+    said = capsys.readouterr().out
+    assert re.search(r"amd train: \d+ videos, \d+ frames, \d+ frame pairs \(gap 1\) under .*youtube_vos; "
+                     r"2 iterations at batch 2 -> run", said), said
 
 
-def test_command_line_stops_at_the_profiles_training_minutes(tmp_path, monkeypatch):
-    """`--minutes` defaults to the profile's `train_minutes` (the cpu profile's 20-minute budget):
-    with a budget of zero minutes the run stops after its first step."""
+class FakeClock:
+    """`time` for the training loop: every reading is `step` seconds after the last."""
+
+    def __init__(self, step: float) -> None:
+        self.now, self.step = 0.0, step
+
+    def perf_counter(self) -> float:
+        self.now += self.step
+        return self.now
+
+    def strftime(self, *args):  # pragma: no cover - not used by the loop
+        return ""
+
+
+def test_the_time_guard_refuses_a_run_projected_past_it_and_the_run_resumes(tmp_path, monkeypatch):
+    """The budget is iterations; the guard only stops a run whose first steps project it past
+    the profile's time guard. It writes a checkpoint first, and `--lift-time-guard` resumes it."""
     import dataclasses
 
     from amdlib import config as amd_config
     from amdlib.cli.train import main
+    from amdlib.training import train as training
 
-    timed = dataclasses.replace(amd_config.profile("smoke"), train_minutes=0.0)
-    monkeypatch.setitem(amd_config.PROFILES, "smoke", lambda: timed)
+    guarded = dataclasses.replace(amd_config.profile("smoke"), time_guard_minutes=10.0)
+    monkeypatch.setitem(amd_config.PROFILES, "smoke", lambda: guarded)
+    monkeypatch.setattr(training, "time", FakeClock(5.0))  # every step reads as about 10 s
+    monkeypatch.setattr(training, "GUARD_STEPS", 3)
     monkeypatch.chdir(tmp_path)
-    assert main(["--profile", "smoke", "--iterations", "3", "--out", "timed"]).iterations == 1
-    assert main(["--profile", "smoke", "--iterations", "3", "--minutes", "60", "--out", "untimed"]).iterations == 3
+    args = ["--profile", "smoke", "--iterations", "200", "--eval-every", "0", "--checkpoint-every", "100"]
+    with pytest.raises(training.TrainingTooSlowError) as stopped:
+        main([*args, "--out", "slow"])
+    message = str(stopped.value)
+    # 200 steps of about 10 s: about 33 min projected against the 10-minute guard, after 1 + 3 steps.
+    assert re.search(r"200 iterations are projected to take 3\d\.\d min on cpu \(10\.00 s per iteration, the "
+                     r"median of 3 timed steps\), more than the time guard of 10\.0 min; a checkpoint at "
+                     r"iteration 4 is kept", message), message
+    assert "LIFT_TIME_GUARD=1" in message and "--lift-time-guard" in message
+    assert torch.load(tmp_path / "slow" / "checkpoint.pt", weights_only=True)["iteration"] == 4
+    monkeypatch.setattr(training, "time", FakeClock(0.0))
+    finished = main([*args, "--out", "slow", "--resume", "--lift-time-guard", "--iterations", "6",
+                     "--allow-changed-config"])
+    assert finished.iterations == 6
+
+
+def test_the_time_guard_also_stops_a_run_that_slows_down_later(tmp_path, monkeypatch):
+    import dataclasses
+
+    from amdlib import config as amd_config
+    from amdlib.cli.train import main
+    from amdlib.training import train as training
+
+    guarded = dataclasses.replace(amd_config.profile("smoke"), time_guard_minutes=0.5)  # 30 s
+    monkeypatch.setitem(amd_config.PROFILES, "smoke", lambda: guarded)
+    monkeypatch.setattr(training, "time", FakeClock(5.0))
+    monkeypatch.setattr(training, "GUARD_STEPS", 100)  # no projection within this run
+    monkeypatch.setattr(training, "GUARD_SECONDS", 1e9)
+    monkeypatch.chdir(tmp_path)
+    # 5 s of training a step: past 30 s at iteration 7.
+    with pytest.raises(training.TrainingTooSlowError, match=r"training has run 0\.6 min and reached iteration 7 of 50"):
+        main(["--profile", "smoke", "--iterations", "50", "--eval-every", "0", "--out", "late"])
 
 
 def test_crop_size_from_json_lists_round_trips():

@@ -3,6 +3,7 @@
     amd train --profile cpu --out runs/cpu
     torchrun --nproc_per_node 8 -m amdlib.cli.train --profile paper --data-root <youtube-vos> \\
         --split <split file> --out runs/paper
+    amd train --videos my_footage --out runs/mine     # any folder of video files and frame folders
 
 Without `--data-root` it trains on the profile's synthetic videos (generated on first use) and
 scores the model on the synthetic DAVIS-layout set every `eval_every` iterations.
@@ -31,7 +32,11 @@ from ..training.train import (AMP_DTYPES, TrainResult, describe_changes, read_tr
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="amd train", description="Train AMD on unlabeled video.")
     parser.add_argument("--profile", default="cpu", choices=sorted(PROFILES))
-    parser.add_argument("--data-root", help="YouTube-VOS-layout root (default: the profile's synthetic videos)")
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--data-root", help="YouTube-VOS-layout root (default: the profile's synthetic videos)")
+    source.add_argument("--videos", metavar="DIR",
+                        help="train on your own footage: a folder of video files (mp4, mov, avi, webm, mkv) and "
+                             "folders of frames, no split file (amdlib.data.videos)")
     parser.add_argument("--split", help="split file: '<folder relative to root> <frame> ...' per line")
     parser.add_argument("--out", help="run folder (default: runs/<profile>)")
     parser.add_argument("--resume", action="store_true",
@@ -53,7 +58,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--channels-last", action=argparse.BooleanOptionalAction, default=None,
                         help="NHWC weights and activations: same arithmetic, faster convolutions (the paper "
                              "profile's default)")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.videos is not None and args.split is not None:
+        parser.error("argument --split: not allowed with argument --videos (it goes with --data-root)")
+    return args
 
 
 def check_resume(checkpoint: Path, config: TrainConfig, allow_changed: bool) -> None:
@@ -75,7 +83,7 @@ def main(argv: list[str] | None = None) -> TrainResult:
     from ..evaluation.predict import vos_channel_scores
 
     args = parse_args(argv)
-    run = setup(args.profile, generate=args.data_root is None)
+    run = setup(args.profile, generate=args.data_root is None and args.videos is None)
     chosen = run.profile
     changes = {k: v for k, v in vars(args).items()
                if k in {f.name for f in dataclasses.fields(TrainConfig)} and v is not None}
@@ -84,11 +92,18 @@ def main(argv: list[str] | None = None) -> TrainResult:
     if args.resume:
         check_resume(out / "checkpoint.pt", config, args.allow_changed_config)
     data_root, split, eval_root = args.data_root, args.split, args.eval_root
-    if data_root is None:
+    if data_root is None and args.videos is None:
         data_root, split = run.datasets.youtube_vos, run.datasets.youtube_split
         eval_root = eval_root or run.datasets.davis2016
-    run.note_data("the training video set", args.data_root)
-    pairs = training_pairs(data_root, split, config)
+    run.note_data("the training video set", args.data_root or args.videos)
+    if args.videos is not None:
+        from ..data.videos import VideoFolderPairs
+
+        pairs = VideoFolderPairs(args.videos, gap=config.frame_gap, short_side=config.short_side,
+                                 scale_min=config.scale_min, crop=config.crop_size, flip=config.flip,
+                                 seed=config.seed)
+    else:
+        pairs = training_pairs(data_root, split, config)
     print(f"amd train: {pairs.describe()}; {config.iterations:,} iterations at batch {config.batch_size} "
           f"-> {out}", flush=True)
     evaluate = None

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
-from .davis import DAVIS_REQUIRED
+from .davis import DAVIS_REQUIRED, davis_root_problem
 from .io import DatasetError
 
 
@@ -22,7 +22,7 @@ class RealDataset:
     """Key in the log (and in the report's data lines)."""
     title: str
     resource: str
-    """The `amdlib.io.download.RESOURCES` entry that fetches it (its target folder is the base)."""
+    """The `amdlib.io.resources.RESOURCES` entry that fetches it (its target folder is the base)."""
     inner: str
     """The folder the loaders read, relative to the resource's target folder ("" = the target)."""
     required: tuple[str, ...]
@@ -35,6 +35,9 @@ class RealDataset:
     """What the notebooks use when it is absent."""
     hint: str = ""
     """What to do when the folder exists but lacks a required path."""
+    problem: Callable[[Path], str | None] | None = None
+    """The loader's own check of a root (None: `required` only), so that the main job accepts
+    exactly the folders the notebook's loader reads."""
 
 
 REAL_DATASETS: tuple[RealDataset, ...] = (
@@ -43,7 +46,8 @@ REAL_DATASETS: tuple[RealDataset, ...] = (
                 "synthetic YouTube-VOS-layout training videos",
                 "put the frames and the split file there: amd download youtube-vos"),
     RealDataset("davis2016", "DAVIS-2016", "davis2016", "DAVIS", DAVIS_REQUIRED,
-                (("davis_root", ""),), "davis2016", "synthetic DAVIS-2016-layout set"),
+                (("davis_root", ""),), "davis2016", "synthetic DAVIS-2016-layout set",
+                problem=davis_root_problem),
     RealDataset("fbms59", "FBMS-59", "fbms59", "", ("JPEGImages", "Annotations"), (("fbms_root", ""),),
                 "fbms_sparse", "synthetic FBMS-layout set (sparse)",
                 "rearrange it into JPEGImages/<seq>/ + Annotations/<seq>/ (amd download list)"),
@@ -110,8 +114,9 @@ def resolve_data(data_root: Path | None) -> list[DataChoice]:
             choices.append(DataChoice(dataset, None))
             continue
         missing = [r for r in dataset.required if not (folder / r).exists()]
-        if missing:
-            note = f"{folder} lacks {', '.join(missing)}" + (f": {dataset.hint}" if dataset.hint else "")
+        problem = dataset.problem(folder) if dataset.problem else None
+        if missing or problem:
+            note = (problem or f"{folder} lacks {', '.join(missing)}") + (f": {dataset.hint}" if dataset.hint else "")
             choices.append(DataChoice(dataset, None, note))
         else:
             choices.append(DataChoice(dataset, folder))

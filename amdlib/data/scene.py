@@ -84,7 +84,7 @@ class SceneConfig:
     vehicles) and the static clutter is others. When both draw from every source, a perfect
     segmenter of every shape, objects and distractors alike, is as good as any one-frame model
     can be, and it scores J 0.60 through 16x16 masks where a perfect object segmenter scores
-    0.89 (research/README.md). With colour objects and gray distractors the distractors still
+    0.89 (docs/method.md section 5). With colour objects and gray distractors the distractors still
     look like objects, but learnably not the moving kind; the model is never told which pool
     moves and has to find it out from motion."""
     distractor_textures: str = "gray"

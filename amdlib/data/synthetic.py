@@ -482,7 +482,7 @@ def generate_more_davis(root: str | Path, config: str | SyntheticConfig, videos:
     Why: each video is drawn from its own stream (seed, dataset, index), so the first
     `config.davis_videos` videos of the larger set ARE the preset's set and the rest are new draws
     of the same generator: a validation set large enough to average out which videos were drawn
-    (ten videos are not: research/README.md).
+    (ten videos are not: docs/method.md section 5).
     """
     config = resolve_config(config)
     if videos < config.davis_videos:

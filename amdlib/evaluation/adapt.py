@@ -33,7 +33,7 @@ class AdaptConfig:
     """H,W the frames are resized to for adaptation (None: the size they are segmented at, as
     notebook 03 and the ablations do). Adapting at a smaller size is cheaper, but the gain does
     not carry across scales: a model adapted at 64x64 and segmented at 128x128 loses J where
-    adapting and segmenting at one size gains it (research/README.md)."""
+    adapting and segmenting at one size gains it (docs/method.md section 6b)."""
 
 
 def load_video(sequence, size: tuple[int, int] | None = None) -> Tensor:

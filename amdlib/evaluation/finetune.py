@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from ..io.progress import Throttle, say
 from ..model.appearance import IMAGENET_MEAN, IMAGENET_STD, FCNHead, build_trunk
 from ..config import AMDConfig
 from ..data.transforms import resize_images
@@ -91,8 +92,12 @@ def finetune(segmenter: SemanticSegmenter, dataset, config: FinetuneConfig = Fin
     segmenter.train()
     if config.freeze_backbone:
         segmenter.backbone.eval()  # frozen features: BatchNorm statistics stay those of AMD
+    throttle = Throttle(30.0)
     with isolated_rng(config.seed):
-        for _ in range(config.iterations):
+        for iteration in range(config.iterations):
+            if throttle():
+                say(f"fine-tuning: iteration {iteration}/{config.iterations}"
+                    f"{' (frozen backbone)' if config.freeze_backbone else ''}")
             picks = torch.randint(len(items), (config.batch_size,), generator=generator).tolist()
             images = torch.stack([items[i][0] for i in picks])
             labels = torch.stack([items[i][1] for i in picks])

@@ -29,6 +29,7 @@ from .baselines import segment_sequence_motion
 from .centre_prior import best_centre_radius, centre_prior_masks, centre_radius_scores
 from .channels import (CHANNEL_RULES, SequenceMasks, SequenceScores, dataset_object_channel, rule_scores,
                        score_channels, scores_of_masks, sequence_scores)
+from ..io.progress import say
 from ..model.amd import AMD
 from .predict import (attach_motion_channels, motion_contrast_channel, segment_frames, segment_sequences,
                       single_channel)
@@ -132,7 +133,8 @@ def zero_shot_vos(model: AMD, sequences, size: tuple[int, int] | None, tta: Adap
     radius_scores = []
     shared = _adapted(model, sequences, size, tta) if tta.iterations > 0 and tta_unit == "dataset" else None
     total_frames = sum(len(s.annotated) for s in sequences)
-    for sequence in sequences:
+    for number, sequence in enumerate(sequences, start=1):
+        say(f"zero-shot VOS: sequence {number}/{len(sequences)} ({sequence.name}, {len(sequence)} frames)")
         truth, kept = sequence.truth(), sequence.name in keep
         radius_scores.append(centre_radius_scores(truth))
         methods[amd_name].append(score_sequence_amd(model, sequence, size, truth, boundary, kept))

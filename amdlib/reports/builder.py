@@ -30,6 +30,7 @@ from typing import Any, Sequence
 from urllib.parse import quote
 
 from ..io.atomic import write_text
+from .headline import headline_lines
 from .paper import PAPER_RESULTS, PAPER_SETUP, SOURCE, PaperResult
 from .summary import SUMMARY_DIR, Headline, read_summaries
 
@@ -42,8 +43,6 @@ PERCENT_KEYS = frozenset({"davis2016_j", "segtrackv2_j", "fbms59_j", "voc2012_mi
 """Headlines whose value is a J or an mIoU: shown x 100 with one decimal, as the paper gives them."""
 TEXT_KEYS = frozenset({"masks_c"})
 """Headlines shown by their text alone (the answer names a variant, not a number)."""
-RESEARCH_LINK = "research/README.md"
-"""Relative to the repository root; each page links it from where it lies."""
 COMMITTED_PROFILES = ("cpu",)
 """Profiles whose results are committed and shown on results/README.md."""
 NOT_COMPARABLE = "NOT comparable"
@@ -309,47 +308,55 @@ def headline_value(headline: Headline) -> str:
 
 def headline_table(log: dict[str, Any], headlines: dict[str, Headline],
                    results: Sequence[PaperResult] = PAPER_RESULTS) -> list[str]:
-    """The rows task | paper | this repository | measured on, one per paper result."""
-    lines = [f"| task | paper ({PAPER_SETUP}) | this repository | measured on |", "|---|---|---|---|"]
+    """The rows task | this repository | measured on, one per paper task (the paper's own numbers
+    are in `paper_table`, never in the same row)."""
+    lines = ["| task | this repository | measured on |", "|---|---|---|"]
     for result in results:
         found = headlines.get(result.key)
         if found is None:
             ours, data = "not run", "-"
         else:
             ours, data = headline_value(found), data_cell(log, found.datasets, found.set_name)
-        lines.append(f"| {_cell(f'{result.task}: {result.metric}')} | {_cell(result.paper)} | "
-                     f"{_cell(ours)} | {_cell(data)} |")
+        lines.append(f"| {_cell(f'{result.task}: {result.metric}')} | {_cell(ours)} | {_cell(data)} |")
     return lines
 
 
-def headline_section(results_root: Path, profiles: Sequence[str], page_dir: Path | None = None,
-                     research_link: str = "../" + RESEARCH_LINK) -> str:
-    """The paper's headline numbers beside this repository's, one table per profile."""
+def paper_table(results: Sequence[PaperResult] = PAPER_RESULTS) -> list[str]:
+    """The paper's real-data headline numbers: the targets of the `paper` profile on real data."""
+    lines = [f"| task | metric | paper ({PAPER_SETUP}) | what the paper compares with |", "|---|---|---|---|"]
+    lines += [f"| {_cell(r.task)} | {_cell(r.metric)} | {_cell(r.paper)} | {_cell(r.comparison)} |" for r in results]
+    return lines
+
+
+def headline_section(results_root: Path, profiles: Sequence[str]) -> str:
+    """Per profile, AMD beside the baselines of the same run (`amdlib.reports.headline`) and this
+    repository's answer per paper task; then the paper's real-data numbers in their own table."""
     lines = [
         "## Headline results", "",
-        f"The paper's numbers are from {SOURCE}. Ours are what each notebook wrote to "
-        f"`<profile>/{SUMMARY_DIR}/`; J and mIoU are shown x 100, as the paper gives them. A number "
+        f"Ours are what each notebook wrote to `<profile>/tables/` and `<profile>/{SUMMARY_DIR}/`. A number "
         f"measured on a synthetic set, or with a model trained on synthetic videos, is marked "
-        f"**{NOT_COMPARABLE}**: it measures this implementation and is not a reproduction of the "
-        "paper's real-data result.", "",
+        f"**{NOT_COMPARABLE}** with the paper: it measures this implementation, not the paper's real-data "
+        "result. The paper's numbers are in their own table below, as targets for the `paper` profile.", "",
     ]
     if not profiles:
-        return "\n".join(lines + ["No profile has been run yet.", ""])
+        lines += ["No profile has been run yet.", ""]
     for profile in profiles:
         profile_dir = Path(results_root) / profile
         log = read_log(profile_dir) or {}
         headlines = read_summaries(profile_dir)
         lines += [f"### {_headline_heading(profile)}", ""]
+        beside = headline_lines(profile_dir)
+        if beside:
+            lines += ["AMD beside the methods measured on the same data (J as a fraction):", "", *beside, ""]
         if not headlines:
             lines += [f"not run: no headline values under `{profile}/{SUMMARY_DIR}/` (each notebook writes "
                       "its own when it finishes).", ""]
             continue
-        lines += headline_table(log, headlines) + [""]
-    comparisons = [f"- {r.task}: {r.comparison}" for r in PAPER_RESULTS if r.comparison.strip() not in ("", "-")]
-    if comparisons:
-        lines += ["What the paper compares with:", ""] + comparisons + [""]
-    lines += [f"How the `cpu` profile's settings were found (the emergence research): "
-              f"[research/README.md]({research_link}).", ""]
+        lines += ["This repository's answer per paper task (J and mIoU x 100, the paper's unit):", "",
+                  *headline_table(log, headlines), ""]
+    lines += [f"### The paper's numbers (real data; targets for the `paper` profile)", "",
+              f"From {SOURCE}.", "", *paper_table(), ""]
+    lines += ["How the `cpu` profile's settings were chosen, each against the release: docs/method.md section 9.", ""]
     return "\n".join(lines)
 
 
@@ -506,7 +513,6 @@ def build_report(results_root: Path, profile: str | None = None) -> str:
     results_root = Path(results_root)
     page_dir = page_path(results_root, profile).parent
     profiles = page_profiles(results_root, None if profile in COMMITTED_PROFILES else profile)
-    research = "../" * len(page_dir.relative_to(results_root.parent).parts) + RESEARCH_LINK
     lines = [
         "# Results", "",
         ("What this is: what this repository measured with the committed profile(s) "
@@ -517,7 +523,7 @@ def build_report(results_root: Path, profile: str | None = None) -> str:
         "_Generated by `scripts/reproduce.py` (`make reproduce`; `python scripts/reproduce.py --only report` "
         "rebuilds just this page) from `results/<profile>/`. Do not edit by hand._", "",
         what_ran_section(results_root, profiles),
-        headline_section(results_root, profiles, page_dir, research),
+        headline_section(results_root, profiles),
     ]
     lines += [details_section(results_root, p, page_dir) for p in profiles]
     return "\n".join(lines).rstrip() + "\n"

@@ -2,9 +2,9 @@
 as mean and range.
 
 Notebook 01 trains one seed in the main job's budget; the seed spread beside it comes from
-committed runs of the same profile on the same data. Those runs are made by the research
-scripts with amdlib's training loop, and their evaluations are collected into one CSV file per
-profile under `results/reference_runs/` (`SEED_RUN_COLUMNS`), which the notebooks read with
+committed runs of the same profile on the same data, made with amdlib's training loop by the
+scripts that study the method. Their evaluations are collected into one CSV file per profile
+under `results/reference_runs/` (`SEED_RUN_COLUMNS`), which the notebooks read with
 `read_seed_runs`. Each run's k-th evaluation is matched with the others' k-th.
 """
 

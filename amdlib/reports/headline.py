@@ -1,0 +1,138 @@
+"""The headline table of a profile's run: AMD beside the baselines measured on the same data in
+the same run, never beside the paper's numbers.
+
+The rows are read from the tables the notebooks wrote under `results/<profile>/tables/` (and,
+for real video, under `results/<profile>/real_davis2016_dev/tables/`). The results page and the
+repository's README show these same lines, and a test holds the README to them, so the two pages
+cannot disagree.
+
+    print("\n".join(headline_lines(Path("results/cpu"))))
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pandas as pd
+
+HEADER = ("| task (metric), data | AMD | beside it, same data and run |", "|---|---|---|")
+VOS_RULE = "motion_contrast_video"
+"""The label-free channel rule the VOS rows report."""
+REAL_VIDEO = "real_davis2016_dev"
+"""Sub-folder with notebook 03's tables on real DAVIS-2016 sequences, when a run made one."""
+
+
+COLUMNS = {"01_against_ceiling": {"method", "J_mean", "J_min", "J_max"},
+           "03_vos": {"set", "method", "channel rule", "J (DAVIS mean)"},
+           "02_saliency": {"method", "max_f", "mae"}, "04_semantic": {"backbone", "mIoU"},
+           "05_ablations_seed_spread": {"family", "variant", "seeds", "J_mean", "J_min", "J_max", "verdict"}}
+"""The columns each table needs; a table without them (another version's) is left out."""
+
+
+def _table(folder: Path, stem: str) -> pd.DataFrame | None:
+    path = folder / "tables" / f"{stem}.csv"
+    if not path.is_file():
+        return None
+    table = pd.read_csv(path)
+    return table if COLUMNS[stem] <= set(table.columns) else None
+
+
+def _j(value: float) -> str:
+    return "-" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{float(value):.3f}"
+
+
+def _vos(table: pd.DataFrame, set_name: str) -> dict[str, float]:
+    """J (DAVIS mean) of AMD, AMD + TTA (label-free rule), the motion baseline and the centre prior."""
+    rows = table[table["set"] == set_name]
+    found = {}
+    for _, row in rows.iterrows():
+        method, rule = str(row["method"]), str(row["channel rule"])
+        if method == "AMD" and rule == VOS_RULE:
+            found["AMD"] = row["J (DAVIS mean)"]
+        elif method.startswith("AMD + TTA") and rule == VOS_RULE:
+            found["TTA"] = row["J (DAVIS mean)"]
+        elif method.startswith("motion baseline"):
+            found["motion"] = row["J (DAVIS mean)"]
+        elif method.startswith("centre prior"):
+            found["centre"] = row["J (DAVIS mean)"]
+    return found
+
+
+def _vos_line(task: str, found: dict[str, float]) -> str:
+    return (f"| {task} | {_j(found.get('AMD'))}; + TTA {_j(found.get('TTA'))} | "
+            f"motion baseline {_j(found.get('motion'))}; centre prior {_j(found.get('centre'))} |")
+
+
+def headline_lines(profile_dir: Path) -> list[str]:
+    """The Markdown table (header included) of what `profile_dir`'s run measured; [] when it
+    holds none of the tables."""
+    profile_dir = Path(profile_dir)
+    lines: list[str] = []
+    ceiling = _table(profile_dir, "01_against_ceiling")
+    if ceiling is not None:
+        by = ceiling.set_index("method")
+        own = next((m for m in by.index if m.startswith("AMD, this run")), None)
+        seeds = next((m for m in by.index if m.startswith("AMD, profile")), None)
+        labelled = next((m for m in by.index if m.startswith("with labels")), None)
+        amd = _j(by.loc[own, "J_mean"]) if own else "-"
+        if seeds:
+            amd += (f" (3 committed seeds: {_j(by.loc[seeds, 'J_mean'])}, "
+                    f"{_j(by.loc[seeds, 'J_min'])}-{_j(by.loc[seeds, 'J_max'])})")
+        beside = []
+        if labelled:
+            beside.append(f"same network trained with the masks {_j(by.loc[labelled, 'J_mean'])}")
+        for name in ("classical motion segmentation", "centre prior"):
+            if name in by.index:
+                beside.append(f"{name.replace('classical motion segmentation', 'motion baseline')} "
+                              f"{_j(by.loc[name, 'J_mean'])}")
+        lines.append(f"| emergence (J, best fixed channel), 50 synthetic DAVIS-layout videos | {amd} | "
+                     f"{'; '.join(beside)} |")
+    vos = _table(profile_dir, "03_vos")
+    if vos is not None:
+        for set_name in dict.fromkeys(vos["set"]):
+            lines.append(_vos_line(f"zero-shot VOS (J, label-free channel), {set_name}", _vos(vos, set_name)))
+    real = _table(profile_dir / REAL_VIDEO, "03_vos")
+    if real is not None:
+        for set_name in dict.fromkeys(real["set"]):
+            if not str(set_name).startswith("synthetic"):
+                lines.append(_vos_line(f"zero-shot VOS (J, label-free channel), real {set_name} samples",
+                                       _vos(real, set_name)))
+    saliency = _table(profile_dir, "02_saliency")
+    if saliency is not None:
+        by = saliency.set_index("method")
+        ours = next((m for m in by.index if m.endswith("smallest_area")), None)
+        prior = next((m for m in by.index if m.startswith("centre prior")), None)
+        if ours and prior:
+            lines.append(f"| zero-shot saliency (max F / MAE), synthetic DUTS-TE layout | "
+                         f"{by.loc[ours, 'max_f']:.3f} / {by.loc[ours, 'mae']:.3f} | "
+                         f"centre prior {by.loc[prior, 'max_f']:.3f} / {by.loc[prior, 'mae']:.3f} |")
+    semantic = _table(profile_dir, "04_semantic")
+    if semantic is not None:
+        by = semantic.set_index("backbone")
+        if {"AMD init, full fine-tune", "random init, full fine-tune"} <= set(by.index):
+            lines.append(f"| semantic fine-tuning (mIoU), synthetic VOC layout, one seed | AMD init "
+                         f"{_j(by.loc['AMD init, full fine-tune', 'mIoU'])} | random init "
+                         f"{_j(by.loc['random init, full fine-tune', 'mIoU'])} |")
+    spread = _table(profile_dir, "05_ablations_seed_spread")
+    if spread is not None:
+        runs = spread[(spread["seeds"] > 0) & (spread["verdict"] != "the default")]
+        default = spread[spread["verdict"] == "the default"]
+        if len(runs) and len(default):
+            first = default.iloc[0]
+            parts = [f"{row['family']}/{row['variant']} {_j(row['J_mean'])} ({int(row['seeds'])} seeds, "
+                     f"{row['verdict']})" for _, row in runs.iterrows()]
+            lines.append(f"| ablations (J over seeds against the default's range) | default {_j(first['J_mean'])} "
+                         f"({_j(first['J_min'])}-{_j(first['J_max'])}, {int(first['seeds'])} seeds) | "
+                         f"{'; '.join(parts)} |")
+    return [*HEADER, *lines] if lines else []
+
+
+def run_minutes(profile_dir: Path) -> int | None:
+    """The run's total time in whole minutes (the sum of its steps' times in the run log)."""
+    try:
+        log = json.loads((Path(profile_dir) / "reproduce_log.json").read_text())
+    except (OSError, ValueError):
+        return None
+    return round(sum(float(s.get("seconds") or 0) for s in log.get("steps", [])) / 60)
