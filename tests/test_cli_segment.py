@@ -15,7 +15,7 @@ from amdlib.cli import segment
 from amdlib.evaluation.adapt import AdaptConfig, adapt
 from amdlib.evaluation.channels import smallest_mean_area, smallest_mean_area_channel
 from amdlib.io.checkpoint import load_checkpoint
-from amdlib.io.video import open_video, read_video, to_float
+from amdlib.data.video import open_video, read_video, to_float
 
 SIZE = (32, 32)
 
@@ -112,7 +112,7 @@ def test_frame_folders_are_read_in_natural_order(tmp_path, checkpoint):
 
 
 def test_video_source_streams_uint8_frames_of_a_file_and_a_folder(tmp_path, clip):
-    """The decoder's public API (`amdlib.io.video`): size, length, frames by iteration or in chunks."""
+    """The decoder's public API (`amdlib.data.video`): size, length, frames by iteration or in chunks."""
     folder = tmp_path / "frames"
     folder.mkdir()
     for t, frame in enumerate(moving_square(5)):

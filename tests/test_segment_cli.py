@@ -5,7 +5,7 @@ from PIL import Image
 
 from amdlib import AMD, AMDConfig, save_checkpoint
 from amdlib.cli import main as amd
-from amdlib.io.video import VideoReadError, read_video
+from amdlib.data.video import VideoReadError, read_video
 
 
 @pytest.fixture

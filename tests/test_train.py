@@ -252,9 +252,12 @@ def test_the_time_guard_refuses_a_run_projected_past_it_and_the_run_resumes(tmp_
     monkeypatch.setattr(training, "GUARD_STEPS", 3)
     monkeypatch.chdir(tmp_path)
     args = ["--profile", "smoke", "--iterations", "200", "--eval-every", "0", "--checkpoint-every", "100"]
-    with pytest.raises(training.TrainingTooSlowError) as stopped:
+    from amdlib.cli import CommandError
+
+    with pytest.raises(CommandError) as stopped:  # the `amd` dispatcher prints it as one line
         main([*args, "--out", "slow"])
     message = str(stopped.value)
+    assert message.startswith("slow: ")
     # 200 steps of about 10 s: about 33 min projected against the 10-minute guard, after 1 + 3 steps.
     assert re.search(r"200 iterations are projected to take 3\d\.\d min on cpu \(10\.00 s per iteration, the "
                      r"median of 3 timed steps\), more than the time guard of 10\.0 min; a checkpoint at "
@@ -282,7 +285,24 @@ def test_the_time_guard_also_stops_a_run_that_slows_down_later(tmp_path, monkeyp
     monkeypatch.chdir(tmp_path)
     # 5 s of training a step: past 30 s at iteration 7.
     with pytest.raises(training.TrainingTooSlowError, match=r"training has run 0\.6 min and reached iteration 7 of 50"):
-        main(["--profile", "smoke", "--iterations", "50", "--eval-every", "0", "--out", "late"])
+        training.train(guarded.model, guarded.train.replace(iterations=50), ShiftedPairs(8), tmp_path / "late",
+                       time_guard=30.0, progress=False)
+
+
+def test_a_guarded_command_ends_with_one_line(tmp_path, monkeypatch, capsys):
+    import dataclasses
+
+    from amdlib import cli
+    from amdlib import config as amd_config
+    from amdlib.training import train as training
+
+    guarded = dataclasses.replace(amd_config.profile("smoke"), time_guard_minutes=0.1)
+    monkeypatch.setitem(amd_config.PROFILES, "smoke", lambda: guarded)
+    monkeypatch.setattr(training, "time", FakeClock(5.0))
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["train", "--profile", "smoke", "--iterations", "50", "--eval-every", "0", "--out", "g"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("amd train: g: training has run") and "Traceback" not in "\n".join(err)
 
 
 def test_crop_size_from_json_lists_round_trips():

@@ -19,7 +19,7 @@ from PIL import Image
 from amdlib.data import videos as videos_module
 from amdlib.data.io import DatasetError, DatasetFileNotFoundError
 from amdlib.data.videos import VideoFolderPairs
-from amdlib.io import video as video_io
+from amdlib.data import video as video_io
 
 WIDTH, HEIGHT = 64, 48
 

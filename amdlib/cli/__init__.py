@@ -1,5 +1,5 @@
-"""The `amd` command: `amd train ...`, `amd segment VIDEO --checkpoint CKPT --out DIR` and
-`amd download {list,fetch NAME,youtube-vos}`.
+"""The `amd` command: `amd train ...`, `amd segment VIDEO --checkpoint CKPT --out DIR`,
+`amd download {list,fetch NAME,youtube-vos}` and `amd data --profile cpu`.
 
 Expected problems with the user's input (a missing or unreadable file, an empty folder, a bad
 checkpoint, an invalid option value) end the command with one line on stderr,
@@ -14,6 +14,7 @@ COMMANDS = {
     "train": ("amdlib.cli.train", "train AMD on unlabeled video (synthetic by default; --resume continues a run)"),
     "segment": ("amdlib.cli.segment", "segment the moving object of your own video or frame folder"),
     "download": ("amdlib.cli.download", "fetch and verify the real datasets and the released checkpoint"),
+    "data": ("amdlib.cli.data", "write the synthetic datasets in the real datasets' layouts"),
 }
 
 

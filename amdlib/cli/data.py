@@ -1,6 +1,6 @@
-"""`python -m amdlib.data`: write the synthetic datasets in the real layouts (`amdlib.data.synthetic`).
+"""`amd data`: write the synthetic datasets in the real layouts (`amdlib.data.synthetic`).
 
-    python -m amdlib.data --profile cpu [--root DIR] [--seed N] [--force] [--verify] [--workers N]
+    amd data --profile cpu [--root DIR] [--seed N] [--force] [--verify] [--workers N]
 
 Default root: <repo>/data/generated/<profile> (git-ignored). Every dataset folder that is already
 complete for the config is reused; one line per dataset gives its folder, files and size.
@@ -16,7 +16,7 @@ from ..data.synthetic import DATASETS, DEFAULT_ROOT, PRESETS, SyntheticConfig, g
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Write the synthetic datasets in the real layouts.")
+    parser = argparse.ArgumentParser(prog="amd data", description="Write the synthetic datasets in the real layouts.")
     parser.add_argument("--profile", default="smoke", choices=sorted(PRESETS))
     parser.add_argument("--root", type=Path, default=None,
                         help="output folder (default: <repo>/data/generated/<profile>)")

@@ -3,7 +3,7 @@
     amd segment clip.mp4 --checkpoint runs/cpu/checkpoint.pt --out out/clip
     amd segment frames/ --checkpoint amd_pretrained.pth --tta 100 --out out/frames
 
-Reads a video file (through PyAV) or a folder of frames (`amdlib.io.video`), optionally adapts
+Reads a video file (through PyAV) or a folder of frames (`amdlib.data.video`), optionally adapts
 the model to the video (test-time adaptation, `amdlib.evaluation.adapt`), picks the object
 channel (a fixed one, the checkpoint's known object channel, or label-free: the channel with the
 smallest mean area over the video), and writes one mask PNG per frame (0/255) and an overlay
@@ -37,7 +37,8 @@ from ..evaluation.adapt import AdaptConfig, adapt
 from ..evaluation.channels import smallest_mean_area
 from ..evaluation.predict import segment_frames
 from ..io.checkpoint import CheckpointError, load_checkpoint
-from ..io.video import OverlayWriter, VideoSource, open_video, to_float
+from ..data.video import VideoSource, open_video, to_float
+from ..io.video import OverlayWriter
 
 THRESHOLD = 0.5
 """Soft mask value above which a pixel is foreground."""

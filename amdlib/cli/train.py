@@ -25,8 +25,8 @@ from . import CommandError
 from ..config import PROFILES, TrainConfig
 from ..io.atomic import remove_stale_temporaries
 from ..session import setup
-from ..training.train import (AMP_DTYPES, TrainResult, describe_changes, read_train_config, train,
-                              train_config_changes, training_pairs)
+from ..training.train import (AMP_DTYPES, TrainingTooSlowError, TrainResult, describe_changes, read_train_config,
+                              train, train_config_changes, training_pairs)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -111,8 +111,11 @@ def main(argv: list[str] | None = None) -> TrainResult:
         validation = DAVIS2016(eval_root)
         validation.check_readable()  # a broken evaluation set stops the run now, not at the first evaluation
         evaluate = lambda model: vos_channel_scores(model, validation, chosen.eval_size).as_row()  # noqa: E731
-    return train(chosen.model, config, pairs, out, resume=args.resume, evaluate=evaluate, device=args.device,
-                 time_guard=run.time_guard(args.lift_time_guard))
+    try:
+        return train(chosen.model, config, pairs, out, resume=args.resume, evaluate=evaluate, device=args.device,
+                     time_guard=run.time_guard(args.lift_time_guard))
+    except TrainingTooSlowError as error:  # a guard, not a crash: one line, the checkpoint kept
+        raise CommandError(f"{out}: {error}") from None
 
 
 if __name__ == "__main__":  # through the dispatcher, so that input errors print one line

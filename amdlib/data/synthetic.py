@@ -40,7 +40,7 @@ manifest matches the config and whose files are all there (`verify=True` re-hash
 rewrites it when the config differs. It refuses to overwrite a folder that has no manifest.
 One writer per root at a time (two concurrent writers would share the `.partial` folder).
 
-Command line (`amdlib.cli.data`): `python -m amdlib.data --profile cpu [--root DIR] [--seed N]
+Command line (`amdlib.cli.data`): `amd data --profile cpu [--root DIR] [--seed N]
 [--force] [--verify] [--workers N]` (default root: <repo>/data/generated/<profile>, git-ignored).
 Measured on 2 shared CPU cores: smoke about 0.5 s (0.2 MB), cpu about 30 s (29 MB in 10,989 files).
 """

@@ -6,7 +6,7 @@
 
 What counts as a clip, looking through `root` in natural name order (frame_2 before frame_10):
 - a video file (.mp4 .mov .avi .webm .mkv .m4v, any case), decoded with PyAV
-  (`amdlib.io.video.open_video`);
+  (`amdlib.data.video.open_video`);
 - a folder holding images (.jpg .png ...): its images, in natural name order
   (`amdlib.data.io.list_images`), are the frames; its sub-folders are not looked into;
 - a folder without images is searched the same way (footage sorted into sub-folders works).
@@ -48,7 +48,7 @@ import torch.nn.functional as F
 from torch import Tensor
 from torch.utils.data import Dataset
 
-from ..io.video import VideoReadError, VideoSource, open_video
+from .video import VideoReadError, VideoSource, open_video
 from .io import DatasetError, check_same_size, is_image, list_images, natural_sorted, read_rgb, require_dir
 from .transforms import PairTransform
 from .youtube_vos import PairSample, derive_seed

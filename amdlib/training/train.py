@@ -379,6 +379,9 @@ def train(model_config: AMDConfig, config: TrainConfig, dataset: Dataset, out_di
                 _check_losses(unchecked, info, checkpoint_path)
                 _save_training_checkpoint(checkpoint_path, model, optimizer, done, train_seconds, config, info, ema,
                                           fingerprint)
+                for closing in (bar, board):
+                    if closing is not None:
+                        closing.close()
                 raise TrainingTooSlowError(guard_message(stop, done, per_step, train_seconds, time_guard,
                                                          device, timed if per_step is not None else 0))
 
