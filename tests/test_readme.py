@@ -92,3 +92,14 @@ def test_an_evaluation_notebook_without_a_model_names_notebook_01(tmp_path):
     run = amdlib.setup("smoke", results_dir=tmp_path / "r", runs_dir=tmp_path / "runs", generate=False)
     with pytest.raises(FileNotFoundError, match="Run notebook 01_train with profile 'smoke' first.*checkpoint="):
         run.model()
+
+
+def test_notebook_01_trains_on_your_own_footage_as_amd_train_videos_does():
+    """Notebook 01's `train_videos` parameter and `amd train --videos` build their pairs with the
+    same function (`amdlib.training.train.footage_pairs`)."""
+    import papermill as pm
+
+    assert "train_videos" in pm.inspect_notebook(str(REPO / "notebooks" / "01_train.ipynb"))
+    code = "\n".join(_code_cells(REPO / "notebooks" / "01_train.ipynb"))
+    assert "footage_pairs(train_videos, train_config)" in code
+    assert "footage_pairs(args.videos, config)" in (REPO / "amdlib" / "cli" / "train.py").read_text()

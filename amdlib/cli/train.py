@@ -26,7 +26,7 @@ from ..config import PROFILES, TrainConfig
 from ..io.atomic import remove_stale_temporaries
 from ..session import setup
 from ..training.train import (AMP_DTYPES, TrainingTooSlowError, TrainResult, describe_changes, read_train_config,
-                              train, train_config_changes, training_pairs)
+                              footage_pairs, train, train_config_changes, training_pairs)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -96,14 +96,7 @@ def main(argv: list[str] | None = None) -> TrainResult:
         data_root, split = run.datasets.youtube_vos, run.datasets.youtube_split
         eval_root = eval_root or run.datasets.davis2016
     run.note_data("the training video set", args.data_root or args.videos)
-    if args.videos is not None:
-        from ..data.videos import VideoFolderPairs
-
-        pairs = VideoFolderPairs(args.videos, gap=config.frame_gap, short_side=config.short_side,
-                                 scale_min=config.scale_min, crop=config.crop_size, flip=config.flip,
-                                 seed=config.seed)
-    else:
-        pairs = training_pairs(data_root, split, config)
+    pairs = footage_pairs(args.videos, config) if args.videos is not None else training_pairs(data_root, split, config)
     print(f"amd train: {pairs.describe()}; {config.iterations:,} iterations at batch {config.batch_size} "
           f"-> {out}", flush=True)
     evaluate = None

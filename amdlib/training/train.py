@@ -493,3 +493,12 @@ def training_pairs(root: str | os.PathLike, split: str | os.PathLike | None, con
     return YouTubeVOSPairs(root, split, short_side=config.short_side, scale_min=config.scale_min,
                            crop=config.crop_size, flip=config.flip, gap=config.frame_gap,
                            seed=config.seed, annotations=annotations)
+
+
+def footage_pairs(folder: str | os.PathLike, config: TrainConfig):
+    """Pairs from a folder of your own clips (video files and frame folders, no split file:
+    `amdlib.data.videos.VideoFolderPairs`) with `config`'s sampling and augmentation."""
+    from ..data.videos import VideoFolderPairs
+
+    return VideoFolderPairs(folder, gap=config.frame_gap, short_side=config.short_side, scale_min=config.scale_min,
+                            crop=config.crop_size, flip=config.flip, seed=config.seed)
