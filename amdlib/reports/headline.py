@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-HEADER = ("| task (metric), data | AMD | beside it, same data and run |", "|---|---|---|")
+HEADER = ("| task (metric), data | AMD | beside it, on the same data |", "|---|---|---|")
 VOS_RULE = "motion_contrast_video"
 """The label-free channel rule the VOS rows report."""
 REAL_VIDEO = "real_davis2016_dev"
