@@ -299,6 +299,9 @@ class Profile:
     """Test-time adaptation iterations per video in notebook 03 (the release: 200 on real data)."""
     finetune_iterations: int
     """Semantic fine-tuning iterations in notebook 04."""
+    finetune_seeds: int
+    """Seeds of each notebook-04 fine-tuning (initialisation of the head, batch order): the
+    comparison of AMD and random initialisation is read against their seed ranges."""
     ablation: AblationBudget
     val_videos: int
     """DAVIS-layout validation videos the final model is also scored on (notebook 01's wider set):
@@ -319,7 +322,7 @@ def _paper() -> Profile:
     preset's."""
     return Profile(
         name="paper", model=AMDConfig(), train=TrainConfig(channels_last=True), data="cpu", eval_size=(384, 384),
-        task_size=(384, 384), tta_iterations=200, finetune_iterations=2000,
+        task_size=(384, 384), tta_iterations=200, finetune_iterations=2000, finetune_seeds=3,
         # Suggested, not measured here: 2 hours per variant on one GPU, TTA as notebook 03.
         ablation=AblationBudget(iterations=None, tta_iterations=200), val_videos=50, real_data=True,
         # 40,000 iterations take about 33 min on one H200 and 141 h on 2 CPU cores: the guard
@@ -348,7 +351,7 @@ def _cpu() -> Profile:
                         scale_min=0.67, flip=True, frame_gap=2, checkpoint_every=250, log_every=10,
                         eval_every=250, ema_decay=0.995)
     return Profile(name="cpu", model=model, train=train, data="cpu", eval_size=(128, 128), task_size=(64, 64),
-                   tta_iterations=100, finetune_iterations=300,
+                   tta_iterations=100, finetune_iterations=300, finetune_seeds=3,
                    ablation=AblationBudget(iterations=None, tta_iterations=100),
                    val_videos=50, time_guard_minutes=60.0)
 
@@ -359,7 +362,7 @@ def _smoke() -> Profile:
     train = TrainConfig(iterations=4, batch_size=2, lr=3e-4, crop_size=(64, 64), short_side=68,
                         checkpoint_every=2, log_every=1, eval_every=2)
     return Profile(name="smoke", model=cpu.model.replace(head_channels=32), train=train, data="smoke",
-                   eval_size=(64, 64), task_size=(64, 64), tta_iterations=2, finetune_iterations=2,
+                   eval_size=(64, 64), task_size=(64, 64), tta_iterations=2, finetune_iterations=2, finetune_seeds=2,
                    ablation=AblationBudget(iterations=3, tta_iterations=2, sweep=True), val_videos=4, time_guard_minutes=10.0)
 
 

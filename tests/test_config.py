@@ -56,6 +56,7 @@ def test_one_profile_table_binds_every_per_profile_value():
     assert (profile("smoke").tta_iterations, profile("cpu").tta_iterations, profile("paper").tta_iterations) == (2, 100, 200)
     assert (profile("smoke").finetune_iterations, profile("cpu").finetune_iterations,
             profile("paper").finetune_iterations) == (2, 300, 2000)
+    assert (profile("smoke").finetune_seeds, profile("cpu").finetune_seeds, profile("paper").finetune_seeds) == (2, 3, 3)
     assert (profile("smoke").data, profile("cpu").data, profile("paper").data) == ("smoke", "cpu", "cpu")
     assert (profile("smoke").val_videos, profile("cpu").val_videos) == (4, 50)
     # Budgets are iterations; the time guard only stops a run that would take far longer.

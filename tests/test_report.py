@@ -347,3 +347,31 @@ def test_paper_results_match_the_paper():
         text = spec.read_text()
         assert "57.8 / 57.0 / 47.5" in text and "62.0 (62.1 with heavy augmentation)" in text
         assert paper_result("duts_saliency").paper in text and paper_result("masks_c").paper in text
+
+
+def test_headline_lines_set_amd_beside_its_baselines_with_seed_ranges(tmp_path):
+    from amdlib.reports.headline import HEADER, headline_lines
+
+    tables = tmp_path / "cpu" / "tables"
+    tables.mkdir(parents=True)
+    assert headline_lines(tmp_path / "cpu") == []  # nothing measured, no table
+    pd.DataFrame([
+        {"set": "s", "method": "AMD", "channel rule": "motion_contrast_video", "J (DAVIS mean)": 0.41},
+        {"set": "s", "method": "AMD", "channel rule": "fixed", "J (DAVIS mean)": 0.99},
+        {"set": "s", "method": "AMD + TTA (100 it)", "channel rule": "motion_contrast_video", "J (DAVIS mean)": 0.57},
+        {"set": "s", "method": "motion baseline (DIS + RANSAC)", "channel rule": "-", "J (DAVIS mean)": 0.6},
+        {"set": "s", "method": "centre prior (r=0.30)", "channel rule": "-", "J (DAVIS mean)": 0.33},
+    ]).to_csv(tables / "03_vos.csv", index=False)
+    pd.DataFrame([
+        {"backbone": f"{init} init, {kind}", "seeds": 3, "mIoU": m, "mIoU min": m - 0.01, "mIoU max": m + 0.01,
+         "against random init": "lower beyond the spread" if init == "AMD" else "-"}
+        for init, kind, m in (("AMD", "full fine-tune", 0.25), ("AMD", "frozen backbone", 0.20),
+                              ("random", "full fine-tune", 0.27), ("random", "frozen backbone", 0.23))
+    ]).to_csv(tables / "04_semantic.csv", index=False)
+    lines = headline_lines(tmp_path / "cpu")
+    assert tuple(lines[:2]) == HEADER
+    assert lines[2] == "| zero-shot VOS (J, label-free channel), s | 0.410; + TTA 0.570 | motion baseline 0.600; " \
+                       "centre prior 0.330 |"
+    assert lines[3] == ("| semantic fine-tuning (mIoU), synthetic VOC layout, 3 seeds | AMD init: full fine-tune 0.250 "
+                        "(0.240-0.260), lower beyond the spread; frozen backbone 0.200 (0.190-0.210), lower beyond the "
+                        "spread | random init: full fine-tune 0.270 (0.260-0.280); frozen backbone 0.230 (0.220-0.240) |")

@@ -10,7 +10,7 @@ import pytest
 from amdlib.data.io import DatasetError
 from amdlib.reports.seed_runs import (CEILING, SEED_RUN_COLUMNS, against_references, against_the_default,
                                       j_versus_time_with_references, read_eval_csv, read_seed_runs, seed_run_rows,
-                                      seed_spread)
+                                      seed_spread, spread_over_seeds, spread_verdict)
 from amdlib.reports.tables import to_markdown
 
 REPOSITORY = Path(__file__).resolve().parents[1]
@@ -159,3 +159,16 @@ def test_a_shorter_budget_is_stated_in_the_table(tmp_path):
     assert table.loc["dense", "budget"] == "5 min: no gradient" and table.loc["segment (default)", "budget"] == ""
     assert table.loc["dense", "iterations"] == 587
     assert "| 587 |" in to_markdown(table.reset_index()[["variant", "iterations"]])  # a count, not 587.000
+
+
+def test_spread_over_seeds_and_the_verdict_against_a_reference_range():
+    rows = pd.DataFrame({"backbone": ["a", "b", "a", "b", "a", "b"], "seed": [0, 0, 1, 1, 2, 2],
+                         "mIoU": [0.20, 0.30, 0.26, 0.31, 0.23, 0.29]})
+    table = spread_over_seeds(rows, "backbone", ["mIoU"]).set_index("backbone")
+    assert table.loc["a", "seeds"] == 3
+    assert (table.loc["a", "mIoU"], table.loc["a", "mIoU min"], table.loc["a", "mIoU max"]) == \
+        pytest.approx((0.23, 0.20, 0.26))
+    assert spread_verdict(0.20, 0.26, 0.29, 0.31, 3) == "lower beyond the spread"
+    assert spread_verdict(0.32, 0.40, 0.29, 0.31, 3) == "higher beyond the spread"
+    assert spread_verdict(0.20, 0.30, 0.29, 0.31, 3) == "within the spread"  # touching ranges overlap
+    assert spread_verdict(0.9, 0.9, 0.1, 0.1, 1) == "one seed: no verdict"

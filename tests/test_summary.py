@@ -38,6 +38,13 @@ def test_saliency_semantic_and_masks_headlines():
     semantic = semantic_headline([{"backbone": "AMD full", "mIoU": 0.25}, {"backbone": "random full", "mIoU": 0.2}],
                                  "AMD full", "random full")
     assert semantic.value == 0.25 and semantic.details == {"random full": 0.2} and "20.0" in semantic.text
+    seeded = semantic_headline(
+        [{"backbone": "AMD full", "seeds": 3, "mIoU": 0.25, "mIoU min": 0.24, "mIoU max": 0.26},
+         {"backbone": "random full", "seeds": 3, "mIoU": 0.27, "mIoU min": 0.265, "mIoU max": 0.28}],
+        "AMD full", "random full")
+    assert seeded.value == 0.25 and seeded.details["verdict"] == "lower beyond the spread"
+    assert seeded.text == ("AMD full, mIoU mean of 3 seeds (24.0-26.0); random full: 27.0 (26.5-28.0): "
+                           "lower beyond the spread")
 
     import pandas as pd
 

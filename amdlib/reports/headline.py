@@ -65,6 +65,28 @@ def _vos_line(task: str, found: dict[str, float]) -> str:
             f"motion baseline {_j(found.get('motion'))}; centre prior {_j(found.get('centre'))} |")
 
 
+def _semantic_line(by: pd.DataFrame) -> str:
+    """AMD against random initialisation, full fine-tuning and the frozen-backbone probe; the
+    seed range and verdict when the table has several seeds."""
+    seeds = int(by["seeds"].iloc[0]) if "seeds" in by else 1
+
+    def cell(name: str) -> str:
+        value = _j(by.loc[name, "mIoU"])
+        if seeds > 1:
+            value += f" ({_j(by.loc[name, 'mIoU min'])}-{_j(by.loc[name, 'mIoU max'])})"
+        return value
+
+    ours, theirs = [], []
+    for kind in ("full fine-tune", "frozen backbone"):
+        if f"AMD init, {kind}" in by.index and f"random init, {kind}" in by.index:
+            verdict = by.loc[f"AMD init, {kind}"].get("against random init", "")
+            ours.append(f"{kind} {cell(f'AMD init, {kind}')}" + (f", {verdict}" if seeds > 1 and verdict else ""))
+            theirs.append(f"{kind} {cell(f'random init, {kind}')}")
+    what = f"{seeds} seeds" if seeds > 1 else "one seed"
+    return (f"| semantic fine-tuning (mIoU), synthetic VOC layout, {what} | AMD init: {'; '.join(ours)} | "
+            f"random init: {'; '.join(theirs)} |")
+
+
 def headline_lines(profile_dir: Path) -> list[str]:
     """The Markdown table (header included) of what `profile_dir`'s run measured; [] when it
     holds none of the tables."""
@@ -112,9 +134,7 @@ def headline_lines(profile_dir: Path) -> list[str]:
     if semantic is not None:
         by = semantic.set_index("backbone")
         if {"AMD init, full fine-tune", "random init, full fine-tune"} <= set(by.index):
-            lines.append(f"| semantic fine-tuning (mIoU), synthetic VOC layout, one seed | AMD init "
-                         f"{_j(by.loc['AMD init, full fine-tune', 'mIoU'])} | random init "
-                         f"{_j(by.loc['random init, full fine-tune', 'mIoU'])} |")
+            lines.append(_semantic_line(by))
     spread = _table(profile_dir, "05_ablations_seed_spread")
     if spread is not None:
         runs = spread[(spread["seeds"] > 0) & (spread["verdict"] != "the default")]

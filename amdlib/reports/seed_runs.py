@@ -21,7 +21,8 @@ import pandas as pd
 from ..data.io import DatasetError
 
 __all__ = ["CEILING", "SEED_RUN_COLUMNS", "SeedRuns", "against_references", "against_the_default",
-           "read_eval_csv", "read_seed_runs", "seed_run_rows", "seed_spread", "j_versus_time_with_references"]
+           "read_eval_csv", "read_seed_runs", "seed_run_rows", "seed_spread", "spread_over_seeds", "spread_verdict",
+           "j_versus_time_with_references"]
 
 CEILING = "with labels: the same appearance network trained on the masks"
 """The label of the with-labels reference, what AMD's J is divided by (`of_ceiling`)."""
@@ -116,6 +117,31 @@ def seed_spread(runs: Sequence[pd.DataFrame], column: str = "J_best_channel") ->
     return pd.DataFrame(rows)
 
 
+def spread_verdict(low: float, high: float, reference_low: float, reference_high: float, seeds: int) -> str:
+    """A seed range [low, high] against a reference's: "higher" / "lower beyond the spread" when
+    the two do not overlap, else "within the spread"; one seed gets "one seed: no verdict"."""
+    if seeds < 2:
+        return "one seed: no verdict"
+    if low > reference_high:
+        return "higher beyond the spread"
+    if high < reference_low:
+        return "lower beyond the spread"
+    return "within the spread"
+
+
+def spread_over_seeds(rows: pd.DataFrame, by: str, columns: Sequence[str]) -> pd.DataFrame:
+    """One row per value of `by` (in first-seen order): the number of seeds (rows), and per
+    column its mean (under the column's name), min and max over them."""
+    parts = []
+    for key, group in rows.groupby(by, sort=False):
+        row = {by: key, "seeds": len(group)}
+        for column in columns:
+            row.update({column: group[column].mean(), f"{column} min": group[column].min(),
+                        f"{column} max": group[column].max()})
+        parts.append(row)
+    return pd.DataFrame(parts)
+
+
 def against_the_default(variants: Sequence[tuple[str, str, bool]], default: Sequence[pd.DataFrame],
                         committed: dict[str, list[pd.DataFrame]], notes: dict[str, str] | None = None) -> pd.DataFrame:
     """One row per ablation variant (`variants`: family, variant name, whether it is the default),
@@ -136,15 +162,10 @@ def against_the_default(variants: Sequence[tuple[str, str, bool]], default: Sequ
             continue
         final = seed_spread(runs).iloc[-1]
         label_free = seed_spread(runs, "J_motion_contrast_video").iloc[-1]["J_mean"]
-        if is_default or reference is None or len(runs) < 2:
-            verdict = "the default" if is_default else ("no default runs" if reference is None
-                                                         else "one seed: no verdict")
-        elif final["J_min"] > reference["J_max"]:
-            verdict = "higher beyond the spread"
-        elif final["J_max"] < reference["J_min"]:
-            verdict = "lower beyond the spread"
+        if is_default or reference is None:
+            verdict = "the default" if is_default else "no default runs"
         else:
-            verdict = "within the spread"
+            verdict = spread_verdict(final["J_min"], final["J_max"], reference["J_min"], reference["J_max"], len(runs))
         rows.append({**row, "train_minutes": final["train_minutes"], "iterations": int(round(final["iterations"])),
                      "J_mean": final["J_mean"], "J_min": final["J_min"], "J_max": final["J_max"],
                      "J_label_free": label_free, "verdict": verdict, "budget": notes.get(f"{family}/{name}", "")})

@@ -120,9 +120,20 @@ def vos_headlines(rows: list[dict[str, Any]], method: str, rule: str,
 
 
 def semantic_headline(rows: list[dict[str, Any]], ours: str, reference: str) -> Headline:
-    """Notebook 04: mIoU of the `ours` backbone row, with the `reference` row's beside it."""
+    """Notebook 04: mean mIoU of the `ours` backbone row, with the `reference` row's beside it;
+    with several seeds (`seeds`, `mIoU min`, `mIoU max`), both ranges and the verdict."""
     by_name = {r["backbone"]: r for r in rows}
-    value, other = float(by_name[ours]["mIoU"]), float(by_name[reference]["mIoU"])
+    mine, theirs = by_name[ours], by_name[reference]
+    value, other = float(mine["mIoU"]), float(theirs["mIoU"])
+    seeds = int(mine.get("seeds", 1))
+    if seeds > 1:
+        from .seed_runs import spread_verdict
+
+        verdict = spread_verdict(mine["mIoU min"], mine["mIoU max"], theirs["mIoU min"], theirs["mIoU max"], seeds)
+        text = (f"{ours}, mIoU mean of {seeds} seeds ({100 * mine['mIoU min']:.1f}-{100 * mine['mIoU max']:.1f}); "
+                f"{reference}: {100 * other:.1f} ({100 * theirs['mIoU min']:.1f}-{100 * theirs['mIoU max']:.1f}): "
+                f"{verdict}")
+        return Headline("voc2012_miou", value, text, "", ("voc2012",), {reference: other, "verdict": verdict})
     return Headline("voc2012_miou", value, f"{ours}, mIoU ({reference}: {100 * other:.1f})", "", ("voc2012",),
                     {reference: other})
 
