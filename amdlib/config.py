@@ -368,7 +368,7 @@ def _smoke() -> Profile:
 
 PROFILES = {"smoke": _smoke, "cpu": _cpu, "paper": _paper}
 """The named profiles, with the time `make reproduce PROFILE=...` measured on 2 CPU cores:
-`smoke` (CI, every code path: 2 min 19 s), `cpu` (the default main job: 37 minutes, 19 of them
+`smoke` (CI, every code path: 2 min 19 s), `cpu` (the default main job: 40 minutes, 19 of them
 training), `paper` (the release's hyperparameters, for GPUs and real data; refused on a CPU by
 its time guard)."""
 
