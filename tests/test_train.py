@@ -330,3 +330,18 @@ def test_mask_snapshots_record_every_evaluation_without_changing_training(tmp_pa
     figure = reread.figure(torch.zeros(3, 32, 32), columns=6)
     assert [a.get_title() for a in figure.axes[:4]] == ["frame", "ground truth", "iteration 2", "iteration 4"]
     assert len(figure.axes) == 3 * 4
+
+
+def test_the_time_guard_is_judged_on_log_rows_only(tmp_path, monkeypatch):
+    """Projected at iteration 4 (1 + 3 timed steps), the run stops at the next log row, 5: the
+    guard adds no collective (nor CUDA sync) to the steps between log rows."""
+    from amdlib import config as amd_config
+    from amdlib.training import train as training
+
+    smoke = amd_config.profile("smoke")
+    monkeypatch.setattr(training, "time", FakeClock(5.0))
+    monkeypatch.setattr(training, "GUARD_STEPS", 3)
+    with pytest.raises(training.TrainingTooSlowError, match=r"median of 3 timed steps.*checkpoint at iteration 5 "):
+        training.train(smoke.model, smoke.train.replace(iterations=200, log_every=5, eval_every=0), ShiftedPairs(8),
+                       tmp_path / "run", time_guard=600.0, progress=False)
+    assert torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=True)["iteration"] == 5

@@ -270,7 +270,7 @@ def train(model_config: AMDConfig, config: TrainConfig, dataset: Dataset, out_di
     interruption would (used by tests of resume); the schedule still spans `config.iterations`.
     `time_guard` (seconds of training, evaluation excluded, counted across resumes) is a guard,
     not a budget: after `GUARD_STEPS` timed steps (or a minute) the run is projected to its end
-    from their median, and a run
+    from their median, and at the next log row a run
     projected or found past the guard writes a checkpoint and raises `TrainingTooSlowError`.
     The budget is always `config.iterations`, so the same commit gives the same weights on any
     machine of the same CPU type. Progress lines go to the main job's terminal
@@ -334,7 +334,8 @@ def train(model_config: AMDConfig, config: TrainConfig, dataset: Dataset, out_di
     model.train()
     batches = iter(loader)
     throttle = Throttle(30.0)
-    step_seconds: list[float] | None = []  # this call's step times after its first, until the projection
+    step_seconds: list[float] = []  # this call's step times after its first, until the projection
+    projection: tuple[float, int] | None = None  # (median seconds per step, steps timed), made once
     say(f"train: {stop - start:,} iterations from {start:,} to {stop:,} -> {checkpoint_path}")
     unchecked: list[tuple[int, Tensor]] = []  # (iteration, loss) not yet read back from the device
     for iteration in range(start, stop):
@@ -367,23 +368,25 @@ def train(model_config: AMDConfig, config: TrainConfig, dataset: Dataset, out_di
         train_seconds += time.perf_counter() - tic
         unchecked.append((iteration, loss_sum))
         done = iteration + 1
-        if time_guard is not None:
-            per_step = None
-            if done > start + 1 and step_seconds is not None:
-                step_seconds.append(time.perf_counter() - tic)
-                if len(step_seconds) >= GUARD_STEPS or sum(step_seconds) >= GUARD_SECONDS:
-                    per_step, timed, step_seconds = float(np.median(step_seconds)), len(step_seconds), None
+        if time_guard is not None and projection is None and done > start + 1:
+            step_seconds.append(time.perf_counter() - tic)
+            if len(step_seconds) >= GUARD_STEPS or sum(step_seconds) >= GUARD_SECONDS:
+                projection = (float(np.median(step_seconds)), len(step_seconds))
+        # The guard is judged on the log rows, where every rank reads its loss back anyway: no
+        # extra collective (nor a CUDA sync) in the steps between.
+        if time_guard is not None and done % config.log_every == 0 and done < stop:
+            per_step, timed = projection or (None, 0)
             over = (per_step is not None and train_seconds + per_step * (stop - done) > time_guard) \
                 or train_seconds > time_guard
-            if all_agree(over, info) and done < stop:
+            if all_agree(over, info):
                 _check_losses(unchecked, info, checkpoint_path)
                 _save_training_checkpoint(checkpoint_path, model, optimizer, done, train_seconds, config, info, ema,
                                           fingerprint)
                 for closing in (bar, board):
                     if closing is not None:
                         closing.close()
-                raise TrainingTooSlowError(guard_message(stop, done, per_step, train_seconds, time_guard,
-                                                         device, timed if per_step is not None else 0))
+                raise TrainingTooSlowError(guard_message(stop, done, per_step, train_seconds, time_guard, device,
+                                                         timed))
 
         if bar is not None:
             bar.update(1)
