@@ -46,12 +46,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor
-from torch.utils.data import Dataset
 
 from .video import VideoReadError, VideoSource, open_video
 from .io import DatasetError, check_same_size, is_image, list_images, natural_sorted, read_rgb, require_dir
 from .transforms import PairTransform
-from .youtube_vos import PairSample, derive_seed
+from .youtube_vos import PairSample, SeededItems
 
 VIDEO_EXTENSIONS = (".mp4", ".mov", ".avi", ".webm", ".mkv", ".m4v")
 """File suffixes treated as video files (matched case-insensitively)."""
@@ -199,7 +198,7 @@ def _decode(source: VideoSource, keep: np.ndarray, size: tuple[int, int]) -> tup
     return out[:len(found)], np.asarray(found, dtype=np.int64), length
 
 
-class VideoFolderPairs(Dataset):
+class VideoFolderPairs(SeededItems):
     """Frame pairs from a folder of video files and frame folders; item = float32 2,3,h,w in [0,1]."""
 
     def __init__(self, root: str | Path, *, gap: int = 1, short_side: int = 400, scale_min: float = 0.96,
@@ -348,15 +347,6 @@ class VideoFolderPairs(Dataset):
         return "videos:" + digest.hexdigest()
 
     # -- items ---------------------------------------------------------------------------------
-
-    def set_epoch(self, epoch: int) -> None:
-        """Select the epoch whose pairs and augmentations `__getitem__` returns."""
-        self.epoch = int(epoch)
-
-    def generator(self, index: int, epoch: int | None = None) -> torch.Generator:
-        """The torch.Generator that item `index` of `epoch` draws from."""
-        epoch = self.epoch if epoch is None else epoch
-        return torch.Generator().manual_seed(derive_seed(self.seed, epoch, index))
 
     def sample(self, index: int, epoch: int | None = None) -> PairSample:
         """Item `index` with its provenance (clip name, the two frames' positions in the clip)."""

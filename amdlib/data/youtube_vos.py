@@ -48,6 +48,24 @@ def derive_seed(*values: int) -> int:
     return ((int(state[0]) << 32) | int(state[1])) & ((1 << 63) - 1)
 
 
+class SeededItems(Dataset):
+    """A dataset whose item `index` of `epoch` draws all its randomness from one generator seeded
+    by (seed, epoch, index), so an item is the same in any worker, process or resumed run.
+    Subclasses set `seed` and `epoch`."""
+
+    seed: int
+    epoch: int
+
+    def set_epoch(self, epoch: int) -> None:
+        """Select the epoch whose pairs and augmentations `__getitem__` returns."""
+        self.epoch = int(epoch)
+
+    def generator(self, index: int, epoch: int | None = None) -> torch.Generator:
+        """The torch.Generator that item `index` of `epoch` draws from."""
+        epoch = self.epoch if epoch is None else epoch
+        return torch.Generator().manual_seed(derive_seed(self.seed, epoch, index))
+
+
 @dataclass(frozen=True)
 class VideoEntry:
     """One listed video: its name (folder name), folder and frame files in temporal order."""
@@ -125,7 +143,7 @@ def scan_videos(root: Path) -> list[VideoEntry]:
     return videos
 
 
-class YouTubeVOSPairs(Dataset):
+class YouTubeVOSPairs(SeededItems):
     """Frame pairs from unlabeled videos; item = float32 2,3,h,w in [0,1] (or (frames, masks))."""
 
     def __init__(self, root: str | Path, split_file: str | Path | None = None, *, gap: int = 1,
@@ -188,15 +206,6 @@ class YouTubeVOSPairs(Dataset):
                 name = frame.relative_to(self.root) if frame.is_relative_to(self.root) else frame
                 digest.update(f"{name}\t{frame.stat().st_size}\n".encode())
         return "listing:" + digest.hexdigest()
-
-    def set_epoch(self, epoch: int) -> None:
-        """Select the epoch whose pairs and augmentations `__getitem__` returns."""
-        self.epoch = int(epoch)
-
-    def generator(self, index: int, epoch: int | None = None) -> torch.Generator:
-        """The torch.Generator that item `index` of `epoch` draws from."""
-        epoch = self.epoch if epoch is None else epoch
-        return torch.Generator().manual_seed(derive_seed(self.seed, epoch, index))
 
     def mask_path(self, video: VideoEntry, frame: Path) -> Path:
         if self.annotations is None:

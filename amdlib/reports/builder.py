@@ -354,7 +354,7 @@ def headline_section(results_root: Path, profiles: Sequence[str]) -> str:
             continue
         lines += ["This repository's answer per paper task (J and mIoU x 100, the paper's unit):", "",
                   *headline_table(log, headlines), ""]
-    lines += [f"### The paper's numbers (real data; targets for the `paper` profile)", "",
+    lines += ["### The paper's numbers (real data; targets for the `paper` profile)", "",
               f"From {SOURCE}.", "", *paper_table(), ""]
     lines += ["How the `cpu` profile's settings were chosen, each against the release: docs/method.md section 9.", ""]
     return "\n".join(lines)
