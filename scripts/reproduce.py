@@ -23,16 +23,16 @@ which. A ``--data-root`` or ``--checkpoint`` that does not exist stops the run b
 Each step prints a start and an end line, and a notebook's long loops (training, test-time
 adaptation, fine-tuning) print progress lines between them (`amdlib.io.progress`). A training
 projected past the profile's time guard stops with one line (``--lift-time-guard`` lifts it), and
-a profile meant for real data says loudly which datasets stay synthetic. The first failing step stops the run with a message that
-names it (for a notebook: papermill's failing cell, exception name and value, and the HTML of
-the partially executed notebook); outputs written by earlier steps are kept, and the log and the
+a profile meant for real data says loudly which datasets stay synthetic. The first failing step
+stops the run with a message that names it (for a notebook: papermill's failing cell, exception
+name and value, and the HTML of the partially executed notebook); outputs written by earlier steps are kept, and the log and the
 report are still written. The exit status is non-zero on any failure. Reruns are idempotent:
 the notebooks reuse generated data and finished trainings, and every file is written atomically.
 
 Usage::
 
     python scripts/reproduce.py                    # profile cpu (the default main job)
-    python scripts/reproduce.py --profile smoke    # every code path in about 3 minutes -> results/smoke/
+    python scripts/reproduce.py --profile smoke    # every code path in about 2 minutes -> results/smoke/
     python scripts/reproduce.py --only 02          # one step: notebook number/stem, bench_core, or report
     python scripts/reproduce.py --only report      # rebuild the profile's page from what is on disk
     python scripts/reproduce.py --profile paper --data-root data/real --checkpoint data/real/amd_checkpoint/amd_pretrained.pth
@@ -348,7 +348,7 @@ def bench_step(profile: str, results_dir: Path, bench_script: Path = BENCH_SCRIP
     return Step(name=BENCH_STEP, run=run, aliases=(bench_script.name,), quiet=False)
 
 
-def plan(profile: str, results_dir: Path, layout: Layout | None = None, data: Sequence[DataChoice] = (),
+def plan(profile: Profile, results_dir: Path, layout: Layout | None = None, data: Sequence[DataChoice] = (),
          checkpoint: Path | None = None, lift_time_guard: bool = False) -> tuple[list[Step], list[Path]]:
     """All steps of the main job for ``profile`` (the report aside), and the notebooks found."""
     layout = layout or Layout()
@@ -361,12 +361,12 @@ def plan(profile: str, results_dir: Path, layout: Layout | None = None, data: Se
             print(f"reproduce: {nb.stem} skipped: --checkpoint {checkpoint} is evaluated instead of training one")
         notebooks = [nb for nb in notebooks if nb not in training]
     trains = checkpoint is None and any(nb.stem == TRAINING_NOTEBOOK for nb in notebooks)
-    model = trained_checkpoint(layout, resolve_profile(profile)) if trains else None
-    steps = [notebook_step(nb, profile, results_dir, layout, data, checkpoint,
+    model = trained_checkpoint(layout, profile) if trains else None
+    steps = [notebook_step(nb, profile.name, results_dir, layout, data, checkpoint,
                            needs_model=None if nb.stem == TRAINING_NOTEBOOK else model,
                            lift_time_guard=lift_time_guard) for nb in notebooks]
     if layout.bench_script.is_file():
-        steps.append(bench_step(profile, results_dir, layout.bench_script, layout))
+        steps.append(bench_step(profile.name, results_dir, layout.bench_script, layout))
     return steps, notebooks
 
 
@@ -483,7 +483,7 @@ def main(argv: list[str] | None = None, layout: Layout | None = None) -> int:
     os.environ[PROGRESS_VARIABLE] = "1"  # the notebooks' kernels print progress lines here too
 
     results_dir = (results_root / args.profile).resolve()
-    steps, notebooks = plan(args.profile, results_dir, layout, data, checkpoint, args.lift_time_guard)
+    steps, notebooks = plan(chosen, results_dir, layout, data, checkpoint, args.lift_time_guard)
     order = [s.name for s in steps]
 
     if args.only is not None:

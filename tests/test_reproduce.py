@@ -384,10 +384,10 @@ def test_a_given_checkpoint_replaces_the_training_notebook(tmp_path, capsys):
     _notebook(notebooks / "05_ablations.ipynb", 'profile = "cpu"\nresults_dir = None\ntrain_root = None', "print('ablations')")
     checkpoint = tmp_path / "model.pt"
     checkpoint.write_bytes(b"weights")
-    steps, _ = reproduce.plan("smoke", tmp_path / "results", _layout(tmp_path, notebooks), checkpoint=checkpoint)
+    steps, _ = reproduce.plan(reproduce.resolve_profile("smoke"), tmp_path / "results", _layout(tmp_path, notebooks), checkpoint=checkpoint)
     assert [s.name for s in steps] == ["02_eval", "05_ablations"]  # ablations train their own
     assert "01_train skipped" in capsys.readouterr().out
-    steps, _ = reproduce.plan("smoke", tmp_path / "results", _layout(tmp_path, notebooks))
+    steps, _ = reproduce.plan(reproduce.resolve_profile("smoke"), tmp_path / "results", _layout(tmp_path, notebooks))
     assert [s.name for s in steps] == ["01_train", "02_eval", "05_ablations"]
 
 
