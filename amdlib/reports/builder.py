@@ -151,6 +151,12 @@ def _data_entries(log: dict[str, Any]) -> dict[str, dict[str, Any]]:
 # What ran
 
 
+def run_seconds(log: dict[str, Any]) -> float:
+    """The run's total time: the sum of its steps' times (a step rerun with `--only` replaces its
+    earlier time)."""
+    return sum(_number(s.get("seconds")) or 0.0 for s in _steps(log))
+
+
 def status_text(log: dict[str, Any]) -> str:
     """`ok (N steps)`, `FAILED at <steps>`, or the log's own status when it records no steps."""
     steps = _steps(log)
@@ -238,7 +244,7 @@ def what_ran_section(results_root: Path, profiles: Sequence[str]) -> str:
               "|---|---|---|---|---|---|---|"]
     for profile in profiles:
         log = read_log(Path(results_root) / profile) or {}
-        total = sum(_number(s.get("seconds")) or 0.0 for s in _steps(log))
+        total = run_seconds(log)
         lines.append(" | ".join([
             f"| [`{profile}`](#{anchor(_details_heading(profile))})", _cell(status_text(log)),
             _cell(log.get("finished", "?")), _duration(total), _cell(hardware_text(log, short=True)),

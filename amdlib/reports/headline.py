@@ -1,5 +1,6 @@
-"""The headline table of a profile's run: AMD beside the baselines measured on the same data in
-the same run, never beside the paper's numbers.
+"""The headline table of a profile's run: AMD beside the methods measured on the same data (this
+run's baselines, the committed seed runs and the with-labels ceiling), never beside the paper's
+numbers.
 
 The rows are read from the tables the notebooks wrote under `results/<profile>/tables/` (and,
 for real video, under `results/<profile>/real_davis2016_dev/tables/`). The results page and the
@@ -11,7 +12,6 @@ cannot disagree.
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 
@@ -147,12 +147,3 @@ def headline_lines(profile_dir: Path) -> list[str]:
                          f"({_j(first['J_min'])}-{_j(first['J_max'])}, {int(first['seeds'])} seeds) | "
                          f"{'; '.join(parts)} |")
     return [*HEADER, *lines] if lines else []
-
-
-def run_minutes(profile_dir: Path) -> int | None:
-    """The run's total time in whole minutes (the sum of its steps' times in the run log)."""
-    try:
-        log = json.loads((Path(profile_dir) / "reproduce_log.json").read_text())
-    except (OSError, ValueError):
-        return None
-    return round(sum(float(s.get("seconds") or 0) for s in log.get("steps", [])) / 60)
