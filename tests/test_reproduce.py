@@ -431,3 +431,13 @@ def test_an_evaluation_step_without_the_trained_model_names_the_step_to_run_firs
     expected.write_bytes(b"weights")  # with the model there, the notebook itself runs (and here fails)
     assert reproduce.main(["--profile", "smoke", "--only", "03"], layout=layout) == 1
     assert "checkpoint not found" in capsys.readouterr().err
+
+
+def test_an_incomplete_davis_root_is_named_with_the_loaders_own_check(tmp_path):
+    folder = tmp_path / "real" / "davis2016" / "DAVIS"
+    (folder / "JPEGImages" / "480p").mkdir(parents=True)
+    davis = {c.dataset.name: c for c in reproduce.resolve_data(tmp_path / "real")}["davis2016"]
+    assert davis.path is None and davis.note == f"{folder.resolve()} lacks Annotations/480p"
+    (folder / "Annotations" / "480p").mkdir(parents=True)  # no ImageSets: every sequence, as the loader reads it
+    davis = {c.dataset.name: c for c in reproduce.resolve_data(tmp_path / "real")}["davis2016"]
+    assert davis.path == folder.resolve() and davis.note == ""

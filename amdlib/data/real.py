@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from .davis import DAVIS_REQUIRED, davis_root_problem
+from .davis import davis_root_problem
 from .io import DatasetError
 
 
@@ -36,8 +36,8 @@ class RealDataset:
     hint: str = ""
     """What to do when the folder exists but lacks a required path."""
     problem: Callable[[Path], str | None] | None = None
-    """The loader's own check of a root (None: `required` only), so that the main job accepts
-    exactly the folders the notebook's loader reads."""
+    """The loader's own check of a root, used instead of `required` (which is then empty), so that
+    the main job accepts exactly the folders the notebook's loader reads."""
 
 
 REAL_DATASETS: tuple[RealDataset, ...] = (
@@ -45,9 +45,8 @@ REAL_DATASETS: tuple[RealDataset, ...] = (
                 ("ytb_2019.txt",), (("train_root", ""), ("train_split", "ytb_2019.txt")), None,
                 "synthetic YouTube-VOS-layout training videos",
                 "put the frames and the split file there: amd download youtube-vos"),
-    RealDataset("davis2016", "DAVIS-2016", "davis2016", "DAVIS", DAVIS_REQUIRED,
-                (("davis_root", ""),), "davis2016", "synthetic DAVIS-2016-layout set",
-                problem=davis_root_problem),
+    RealDataset("davis2016", "DAVIS-2016", "davis2016", "DAVIS", (), (("davis_root", ""),), "davis2016",
+                "synthetic DAVIS-2016-layout set", problem=davis_root_problem),
     RealDataset("fbms59", "FBMS-59", "fbms59", "", ("JPEGImages", "Annotations"), (("fbms_root", ""),),
                 "fbms_sparse", "synthetic FBMS-layout set (sparse)",
                 "rearrange it into JPEGImages/<seq>/ + Annotations/<seq>/ (amd download list)"),
