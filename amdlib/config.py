@@ -325,7 +325,7 @@ def _paper() -> Profile:
         task_size=(384, 384), tta_iterations=200, finetune_iterations=2000, finetune_seeds=3,
         # Suggested, not measured here: 2 hours per variant on one GPU, TTA as notebook 03.
         ablation=AblationBudget(iterations=None, tta_iterations=200), val_videos=50, real_data=True,
-        # 40,000 iterations take about 33 min on one H200 and 141 h on 2 CPU cores: the guard
+        # 40,000 iterations take about 33 min on one H200 and 141-158 h on 2 CPU cores: the guard
         # refuses the CPU run from its first steps.
         time_guard_minutes=24 * 60.0)
 
