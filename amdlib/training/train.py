@@ -251,7 +251,8 @@ def train(model_config: AMDConfig, config: TrainConfig, dataset: Dataset, out_di
           resume: bool = False, evaluate: Callable[[AMD], dict[str, float]] | None = None,
           device: str | torch.device | None = None, progress: bool = True,
           stop_after: int | None = None, time_guard: float | None = None,
-          on_evaluation: Callable[[int, AMD], None] | None = None) -> TrainResult:
+          on_evaluation: Callable[[int, AMD], None] | None = None,
+          init_weights: dict[str, Tensor] | None = None) -> TrainResult:
     """Train AMD on `dataset` (items: 2,3,H,W float pairs in [0,1]) and write `out_dir`:
     `checkpoint.pt` (latest), `log.csv`, `eval.csv` (if `evaluate`), TensorBoard events.
 
@@ -275,6 +276,10 @@ def train(model_config: AMDConfig, config: TrainConfig, dataset: Dataset, out_di
     The budget is always `config.iterations`, so the same commit gives the same weights on any
     machine of the same CPU type. Progress lines go to the main job's terminal
     (`amdlib.io.progress`).
+
+    `init_weights` (a state dict, e.g. of a model trained on synthetic video) is what a fresh run
+    starts from instead of the random initialisation; a tensor whose shape differs (a head with
+    another c) keeps its initialisation (`load_matching`). A resumed run ignores it.
     """
     info = init_from_environment()
     device = torch.device(device or (f"cuda:{info.local_rank}" if torch.cuda.is_available() else "cpu"))
@@ -288,6 +293,8 @@ def train(model_config: AMDConfig, config: TrainConfig, dataset: Dataset, out_di
         model.to(memory_format=torch.channels_last)
     if info.distributed:  # before the optimiser: the swap creates new BatchNorm parameters
         synchronise_batchnorm(model, device)
+    if init_weights is not None and not (resume and checkpoint_path.exists()):
+        load_matching(model, init_weights)
     optimizer = adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     ema = (AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(config.ema_decay), use_buffers=True)
            if config.ema_decay else None)
@@ -435,6 +442,15 @@ def train(model_config: AMDConfig, config: TrainConfig, dataset: Dataset, out_di
     if board is not None:
         board.close()
     return TrainResult(model if ema is None else ema.module, checkpoint_path, stop, train_seconds)
+
+
+def load_matching(model: torch.nn.Module, weights: dict[str, Tensor]) -> list[str]:
+    """Copy into `model` every tensor of `weights` whose name and shape it has; returns the names
+    of the model's tensors that keep their own values (new or reshaped layers)."""
+    own = model.state_dict()
+    matched = {k: v for k, v in weights.items() if k in own and own[k].shape == v.shape}
+    model.load_state_dict({**own, **matched})
+    return sorted(set(own) - set(matched))
 
 
 def _check_losses(unchecked: list[tuple[int, Tensor]], info: ProcessInfo, checkpoint_path: Path) -> float:

@@ -1,0 +1,179 @@
+"""Issue 38: AMD trained on real unlabeled clips, scored on real DAVIS-2016 sequences.
+
+Two steps, each resumable and writing under research/runs/cpu/real/<name>/:
+
+    # train on the 15 clips (14 mp4 files + one frame folder), optionally from trained weights
+    python research/real_video.py train --name c2_syninit_s0 --init runs/cpu/checkpoint.pt --seed 0
+    python research/real_video.py train --name c5_scratch_s0 --num-masks 5 --seed 0
+    # score AMD, AMD + TTA (with and without the guard) and the oracle channel on the dev sequences
+    python research/real_video.py score --name c2_syninit_s0 [--tta-iterations 100]
+    # the two references of the same harness, computed once: centre prior and motion baseline
+    python research/real_video.py baselines
+
+The clips come from --clips (default: ../shared/data/videos and ../shared/data/unlabeled, linked
+into one folder under /tmp); the evaluation sequences from --davis (default
+../shared/data/DAVIS2016-dev, every sequence, never trained on). Scores are per sequence: J of
+the label-free channel rule (motion contrast per video) and of the oracle channel (the better
+channel per video, read from the labels: an upper bound of any channel rule).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # run from a plain checkout too
+
+from amdlib.config import profile as named_profile  # noqa: E402
+from amdlib.data import DAVIS2016  # noqa: E402
+from amdlib.evaluation.adapt import AdaptConfig  # noqa: E402
+from amdlib.evaluation.channels import rule_scores  # noqa: E402
+from amdlib.evaluation.vos import AMD_METHOD, MOTION_METHOD, seconds_per_frame, zero_shot_vos  # noqa: E402
+from amdlib.io.checkpoint import load_checkpoint  # noqa: E402
+from amdlib.training.train import footage_pairs, train  # noqa: E402
+
+SHARED = ROOT.parent / "shared" / "data"
+OUT = ROOT / "research" / "runs" / "cpu" / "real"
+INPUT_SIZE = (64, 112)
+"""H,W the DAVIS frames (480x854) are segmented and adapted at: the `cpu` model's 64-pixel training
+crops at the frames' aspect ratio."""
+
+
+def clip_folder(sources: list[Path]) -> Path:
+    """One folder linking every clip of `sources` (video files and frame folders)."""
+    folder = Path("/tmp/amd_real_clips")
+    folder.mkdir(exist_ok=True)
+    for source in sources:
+        for entry in sorted(source.iterdir()):
+            if entry.name.startswith(".") or entry.name in {"SHA256SUMS", "README.md"}:
+                continue
+            link = folder / entry.name
+            if not link.exists():
+                link.symlink_to(entry.resolve())
+    return folder
+
+
+def cmd_train(args: argparse.Namespace) -> None:
+    torch.set_num_threads(args.threads)
+    settings = named_profile("cpu")
+    model_config = settings.model.replace(**({"num_masks": args.num_masks} if args.num_masks else {}))
+    changes = {"seed": args.seed, "iterations": args.iterations}
+    for name in ("lr", "frame_gap", "short_side", "scale_min", "ema_decay", "batch_size"):
+        if getattr(args, name) is not None:
+            changes[name] = getattr(args, name)
+    if args.crop_size:
+        changes["crop_size"] = (args.crop_size, args.crop_size)
+    config = settings.train.replace(eval_every=0, **changes)
+    if args.flow_size:
+        model_config = model_config.replace(flow_size=(args.flow_size, args.flow_size))
+    out = OUT / args.name
+    out.mkdir(parents=True, exist_ok=True)
+    pairs = footage_pairs(clip_folder([Path(p) for p in args.clips]), config)
+    init = load_checkpoint(args.init).state_dict() if args.init else None
+    (out / "config.json").write_text(json.dumps({"argv": sys.argv[1:], "model": model_config.to_dict(),
+                                                 "train": config.to_dict(), "data": pairs.describe(),
+                                                 "init": args.init}, indent=1, default=str))
+    print(pairs.describe(), flush=True)
+    began = time.perf_counter()
+    train(model_config, config, pairs, out, resume=True, progress=False, init_weights=init)
+    print(f"trained in {(time.perf_counter() - began) / 60:.1f} min -> {out}", flush=True)
+
+
+def sequence_rows(results: dict, method: str, rules: list[str], label: str) -> list[dict]:
+    rows = []
+    scores = results[method]
+    for rule in rules:
+        frames, _ = rule_scores(scores, rule, 0)
+        for row in frames.sequence_rows():
+            rows.append({"method": label, "rule": rule, "sequence": row["sequence"], "J": row["j_mean"]})
+    per_frame = seconds_per_frame(scores)
+    for row in rows:
+        row["s/frame"] = per_frame
+    return rows
+
+
+def write_rows(path: Path, rows: list[dict]) -> None:
+    temporary = path.with_suffix(".tmp")
+    with temporary.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    temporary.replace(path)
+
+
+def cmd_score(args: argparse.Namespace) -> None:
+    torch.set_num_threads(args.threads)
+    out = OUT / args.name
+    model = load_checkpoint(out / "checkpoint.pt")
+    sequences = list(DAVIS2016(args.davis, split=None))
+    tta = AdaptConfig(iterations=args.tta_iterations, lr=args.tta_lr)
+    results = zero_shot_vos(model, sequences, INPUT_SIZE, tta, boundary=False)
+    tta_name = next(m for m in results if m.startswith("AMD + TTA"))
+    rows = (sequence_rows(results, AMD_METHOD, ["motion_contrast_video", "oracle_frame"], "AMD")
+            + sequence_rows(results, tta_name, ["motion_contrast_video", "oracle_frame"], f"AMD + TTA ({args.tta_iterations})"))
+    write_rows(out / f"davis_dev{args.suffix}.csv", rows)
+    summarize(out / f"davis_dev{args.suffix}.csv")
+
+
+def cmd_baselines(args: argparse.Namespace) -> None:
+    torch.set_num_threads(args.threads)
+    model = load_checkpoint(ROOT / "runs" / "cpu" / "checkpoint.pt")  # any model: only the baselines are kept
+    sequences = list(DAVIS2016(args.davis, split=None))
+    results = zero_shot_vos(model, sequences, INPUT_SIZE, AdaptConfig(iterations=0), boundary=False)
+    rows = []
+    for method in results:
+        if method in (MOTION_METHOD,) or method.startswith("centre prior"):
+            rows += sequence_rows(results, method, ["fixed"], method)
+    write_rows(OUT / "baselines.csv", rows)
+    summarize(OUT / "baselines.csv")
+
+
+def summarize(path: Path) -> None:
+    import pandas as pd
+
+    table = pd.read_csv(path)
+    print(table.pivot_table(index="sequence", columns=["method", "rule"], values="J").round(3).to_string())
+    print(table.groupby(["method", "rule"])["J"].mean().round(3).to_string())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    t = sub.add_parser("train")
+    t.add_argument("--name", required=True)
+    t.add_argument("--clips", nargs="+", default=[str(SHARED / "videos"), str(SHARED / "unlabeled")])
+    t.add_argument("--init", help="checkpoint whose weights the run starts from (matching shapes)")
+    t.add_argument("--num-masks", type=int)
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--iterations", type=int, default=1611)
+    t.add_argument("--lr", type=float)
+    t.add_argument("--frame-gap", type=int)
+    t.add_argument("--short-side", type=int)
+    t.add_argument("--scale-min", type=float)
+    t.add_argument("--crop-size", type=int)
+    t.add_argument("--flow-size", type=int)
+    t.add_argument("--batch-size", type=int)
+    t.add_argument("--ema-decay", type=float)
+    t.add_argument("--threads", type=int, default=2)
+    s = sub.add_parser("score")
+    s.add_argument("--name", required=True)
+    s.add_argument("--tta-iterations", type=int, default=100)
+    s.add_argument("--tta-lr", type=float, default=1e-4)
+    s.add_argument("--suffix", default="")
+    b = sub.add_parser("baselines")
+    for p in (s, b):
+        p.add_argument("--davis", default=str(SHARED / "DAVIS2016-dev"))
+        p.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    {"train": cmd_train, "score": cmd_score, "baselines": cmd_baselines}[args.command](args)
+
+
+if __name__ == "__main__":
+    main()
