@@ -281,6 +281,27 @@ class AblationBudget:
 
 
 @dataclass(frozen=True)
+class RealVideoSettings:
+    """Notebook 06: AMD trained on a folder of real clips, scored on real DAVIS-layout sequences
+    (docs/method.md section 6d). The model and the pair sampling are the profile's."""
+
+    iterations: int
+    """Training iterations on the clips: the budget, so one commit gives one table on any machine."""
+    init: str
+    """"synthetic": start from the profile's synthetic-trained model (notebook 01), "random": from scratch."""
+    num_masks: int
+    """c of the model trained on real clips (a head of another c than the synthetic model's starts afresh)."""
+    input_size: tuple[int, int]
+    """H,W real frames are segmented and adapted at: the training crop's height at 480p's 16:9."""
+    seeds: int
+    """Training seeds: the table reports the mean and the range over them."""
+    eval_every: int
+    """Iterations between scorings of the real sequences during training (the J-vs-iterations curve)."""
+    tta_select_by_loss: bool
+    """Test-time adaptation returns its checked weights with the lowest video loss (`AdaptConfig.select_by_loss`)."""
+
+
+@dataclass(frozen=True)
 class Profile:
     """Everything one named run of this repository uses, in one place."""
 
@@ -306,6 +327,8 @@ class Profile:
     val_videos: int
     """DAVIS-layout validation videos the final model is also scored on (notebook 01's wider set):
     the preset's ten are the easy ones, so a change is judged on this many."""
+    real_video: RealVideoSettings | None = None
+    """Notebook 06's training on real clips; None: the profile does not run it."""
     real_data: bool = False
     """True when the profile is meant for real datasets: running it on the synthetic stand-ins
     is said loudly (`amdlib.session.Run.note_data`)."""
@@ -353,6 +376,8 @@ def _cpu() -> Profile:
     return Profile(name="cpu", model=model, train=train, data="cpu", eval_size=(128, 128), task_size=(64, 64),
                    tta_iterations=100, finetune_iterations=300, finetune_seeds=3,
                    ablation=AblationBudget(iterations=None, tta_iterations=100),
+                   real_video=RealVideoSettings(iterations=1611, init="synthetic", num_masks=2, input_size=(64, 112),
+                                                seeds=2, eval_every=250, tta_select_by_loss=True),
                    val_videos=50, time_guard_minutes=60.0)
 
 
@@ -363,7 +388,10 @@ def _smoke() -> Profile:
                         checkpoint_every=2, log_every=1, eval_every=2)
     return Profile(name="smoke", model=cpu.model.replace(head_channels=32), train=train, data="smoke",
                    eval_size=(64, 64), task_size=(64, 64), tta_iterations=2, finetune_iterations=2, finetune_seeds=2,
-                   ablation=AblationBudget(iterations=3, tta_iterations=2, sweep=True), val_videos=4, time_guard_minutes=10.0)
+                   ablation=AblationBudget(iterations=3, tta_iterations=2, sweep=True),
+                   real_video=RealVideoSettings(iterations=4, init="synthetic", num_masks=2, input_size=(64, 112),
+                                                seeds=2, eval_every=2, tta_select_by_loss=True),
+                   val_videos=4, time_guard_minutes=10.0)
 
 
 PROFILES = {"smoke": _smoke, "cpu": _cpu, "paper": _paper}

@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -32,14 +33,15 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run from a plain checkout too
 
 from amdlib.config import profile as named_profile  # noqa: E402
-from amdlib.data import DAVIS2016  # noqa: E402
-from amdlib.evaluation.adapt import AdaptConfig  # noqa: E402
+from amdlib.data import DAVIS2016, DAVISLike  # noqa: E402
+from amdlib.evaluation.adapt import AdaptConfig, adapt, load_video  # noqa: E402
 from amdlib.evaluation.channels import rule_scores  # noqa: E402
-from amdlib.evaluation.vos import AMD_METHOD, MOTION_METHOD, seconds_per_frame, zero_shot_vos  # noqa: E402
+from amdlib.evaluation.vos import MOTION_METHOD, score_sequence_amd, seconds_per_frame, zero_shot_vos  # noqa: E402
 from amdlib.io.checkpoint import load_checkpoint  # noqa: E402
 from amdlib.training.train import footage_pairs, train  # noqa: E402
 
-SHARED = ROOT.parent / "shared" / "data"
+SHARED = Path(os.environ.get("AMD_SHARED_DATA", ROOT.parent / "shared" / "data"))
+"""Where the shared samples are (a worktree elsewhere sets AMD_SHARED_DATA)."""
 OUT = ROOT / "research" / "runs" / "cpu" / "real"
 INPUT_SIZE = (64, 112)
 """H,W the DAVIS frames (480x854) are segmented and adapted at: the `cpu` model's 64-pixel training
@@ -108,17 +110,43 @@ def write_rows(path: Path, rows: list[dict]) -> None:
     temporary.replace(path)
 
 
+RULES = ["motion_contrast_video", "oracle_frame"]
+
+
 def cmd_score(args: argparse.Namespace) -> None:
+    """AMD, AMD + TTA and AMD + guarded TTA on every sequence, one at a time, with the guard's trace."""
     torch.set_num_threads(args.threads)
     out = OUT / args.name
-    model = load_checkpoint(out / "checkpoint.pt")
+    out.mkdir(parents=True, exist_ok=True)
+    model = load_checkpoint(Path(args.checkpoint) if args.checkpoint else out / "checkpoint.pt")
     sequences = list(DAVIS2016(args.davis, split=None))
-    tta = AdaptConfig(iterations=args.tta_iterations, lr=args.tta_lr)
-    results = zero_shot_vos(model, sequences, INPUT_SIZE, tta, boundary=False)
-    tta_name = next(m for m in results if m.startswith("AMD + TTA"))
-    rows = (sequence_rows(results, AMD_METHOD, ["motion_contrast_video", "oracle_frame"], "AMD")
-            + sequence_rows(results, tta_name, ["motion_contrast_video", "oracle_frame"], f"AMD + TTA ({args.tta_iterations})"))
+    for root in args.also:
+        sequences += list(DAVISLike(root))
+    methods = {"AMD": None, f"AMD + TTA ({args.tta_iterations})": None}
+    for guard in args.area_guard:
+        methods[f"AMD + TTA ({args.tta_iterations}, area guard {guard:g})"] = {"area_guard": guard}
+    if args.select_by_loss:
+        methods[f"AMD + TTA ({args.tta_iterations}, lowest video loss)"] = {"select_by_loss": True}
+    results: dict[str, list] = {name: [] for name in methods}
+    traces = []
+    for sequence in sequences:
+        truth = sequence.truth()
+        for name, guard in methods.items():
+            began = time.perf_counter()
+            tuned = model
+            if name != "AMD":
+                trace: list[dict] = []
+                config = AdaptConfig(iterations=args.tta_iterations, lr=args.tta_lr, **(guard or {}))
+                tuned = adapt(model, [load_video(sequence, INPUT_SIZE)], config, trace=trace)
+                traces += [{"sequence": sequence.name, "method": name, **row} for row in trace]
+            results[name].append(score_sequence_amd(tuned, sequence, INPUT_SIZE, truth, boundary=False,
+                                                    seconds=time.perf_counter() - began))
+        print(sequence.name, {n: round(rule_scores(r[-1:], "motion_contrast_video", 0)[0].sequences()[0].j_mean, 3)
+                              for n, r in results.items()}, flush=True)
+    rows = [row for name in methods for row in sequence_rows(results, name, RULES, name)]
     write_rows(out / f"davis_dev{args.suffix}.csv", rows)
+    if traces:
+        (out / f"tta_trace{args.suffix}.json").write_text(json.dumps(traces, indent=0))
     summarize(out / f"davis_dev{args.suffix}.csv")
 
 
@@ -167,6 +195,11 @@ def main() -> None:
     s.add_argument("--tta-iterations", type=int, default=100)
     s.add_argument("--tta-lr", type=float, default=1e-4)
     s.add_argument("--suffix", default="")
+    s.add_argument("--also", nargs="*", default=[], help="further DAVIS-like roots scored too (FBMS, SegTrackv2 samples)")
+    s.add_argument("--select-by-loss", action="store_true", help="also score TTA selected by its video loss")
+    s.add_argument("--area-guard", type=float, nargs="*", default=[],
+                   help="guarded TTA variants scored beside plain TTA (AdaptConfig.area_guard)")
+    s.add_argument("--checkpoint", help="score this checkpoint instead of the run's (results still go to --name)")
     b = sub.add_parser("baselines")
     for p in (s, b):
         p.add_argument("--davis", default=str(SHARED / "DAVIS2016-dev"))

@@ -73,6 +73,10 @@ from amdlib.session import resolve_profile, runs_folder  # noqa: E402
 
 TRAINING_NOTEBOOK: str = "01_train"
 """Trains the model that notebooks 02-04 evaluate; skipped when --checkpoint gives one."""
+REAL_VIDEO_NOTEBOOK: str = "06_real_video"
+"""Trains on real clips and scores real DAVIS sequences: run when both are given (--real-videos,
+and --davis-root or a real DAVIS-2016 under --data-root), on the stand-ins under `smoke` (a check
+of the code paths), and otherwise skipped with one line."""
 
 
 class StepFailed(RuntimeError):
@@ -143,11 +147,12 @@ def resolve_checkpoint(checkpoint: Path | None) -> Path | None:
 
 def notebook_parameters(declared: Collection[str], profile: str, results_dir: Path,
                         data: Sequence[DataChoice] = (), checkpoint: Path | None = None,
-                        lift_time_guard: bool = False) -> dict[str, Any]:
+                        lift_time_guard: bool = False, real_video: dict[str, Path] | None = None) -> dict[str, Any]:
     """The parameters to inject into a notebook whose parameters cell declares ``declared``.
 
     ``profile`` and ``results_dir`` always (every notebook takes them); the rest only where
-    declared, and real-data ones only for datasets found.
+    declared, and real-data ones only for datasets found. ``real_video`` ({"real_videos": ...,
+    "davis_root": ...}) is given to the real-video notebook alone and wins over --data-root's DAVIS.
     """
     optional: dict[str, Any] = {}
     if lift_time_guard:
@@ -164,6 +169,7 @@ def notebook_parameters(declared: Collection[str], profile: str, results_dir: Pa
             real_roots[choice.dataset.real_roots_key] = str(choice.path)
     if real_roots:
         optional["real_roots"] = real_roots
+    optional.update({k: str(v) for k, v in (real_video or {}).items()})
     parameters: dict[str, Any] = {"profile": profile, "results_dir": str(results_dir)}
     parameters.update({k: v for k, v in optional.items() if k in declared})
     return parameters
@@ -258,7 +264,8 @@ the executed notebook and the step's failure message."""
 
 def notebook_step(notebook: Path, profile: str, results_dir: Path, layout: Layout | None = None,
                   data: Sequence[DataChoice] = (), checkpoint: Path | None = None,
-                  needs_model: Path | None = None, lift_time_guard: bool = False) -> Step:
+                  needs_model: Path | None = None, lift_time_guard: bool = False,
+                  real_video: dict[str, Path] | None = None) -> Step:
     """A step that executes ``notebook`` with papermill into ``results_dir/notebooks`` and renders
     it to ``results_dir/html``; parameters as `notebook_parameters` says.
 
@@ -285,7 +292,8 @@ def notebook_step(notebook: Path, profile: str, results_dir: Path, layout: Layou
                              f"({type(exc).__name__}: {exc})") from exc
         if needs_model is not None and checkpoint is None and "checkpoint" in declared and not needs_model.is_file():
             raise StepFailed(missing_model_message(notebook, needs_model))
-        parameters = notebook_parameters(declared, profile, results_dir, data, checkpoint, lift_time_guard)
+        parameters = notebook_parameters(declared, profile, results_dir, data, checkpoint, lift_time_guard,
+                                         real_video)
         step.details["parameters"] = parameters
         out_dir.mkdir(parents=True, exist_ok=True)
         try:
@@ -348,11 +356,34 @@ def bench_step(profile: str, results_dir: Path, bench_script: Path = BENCH_SCRIP
     return Step(name=BENCH_STEP, run=run, aliases=(bench_script.name,), quiet=False)
 
 
+def real_video_inputs(profile: Profile, data: Sequence[DataChoice], real_videos: Path | None,
+                      davis_root: Path | None) -> tuple[dict[str, Path] | None, str | None]:
+    """(the real-video notebook's folders, None) when it runs, or (None, why it is skipped)."""
+    if profile.real_video is None:
+        return None, f"profile {profile.name!r} defines no real-video run (Profile.real_video)"
+    if davis_root is None:
+        davis_root = next((c.path for c in data if c.dataset.name == "davis2016" and c.path is not None), None)
+    if real_videos is not None and davis_root is not None:
+        return {"real_videos": real_videos, "davis_root": davis_root}, None
+    if profile.name == "smoke":
+        return {}, None  # the synthetic stand-ins: every code path, nothing about real video
+    missing = " and ".join(name for name, value in (("REAL_VIDEOS=<folder of clips>", real_videos),
+                                                    ("DAVIS_ROOT=<DAVIS-2016 root>", davis_root)) if value is None)
+    return None, (f"it trains on real clips and scores real DAVIS sequences; give {missing} (make reproduce) "
+                  "or --real-videos/--davis-root (DAVIS-2016: `amd download fetch davis2016`; clips: any folder "
+                  "of your own video files)")
+
+
 def plan(profile: Profile, results_dir: Path, layout: Layout | None = None, data: Sequence[DataChoice] = (),
-         checkpoint: Path | None = None, lift_time_guard: bool = False) -> tuple[list[Step], list[Path]]:
+         checkpoint: Path | None = None, lift_time_guard: bool = False, real_videos: Path | None = None,
+         davis_root: Path | None = None) -> tuple[list[Step], list[Path]]:
     """All steps of the main job for ``profile`` (the report aside), and the notebooks found."""
     layout = layout or Layout()
     notebooks = find_notebooks(layout.notebooks_dir)
+    real_video, skipped = real_video_inputs(profile, data, real_videos, davis_root)
+    if skipped is not None and any(nb.stem == REAL_VIDEO_NOTEBOOK for nb in notebooks):
+        print(f"reproduce: {REAL_VIDEO_NOTEBOOK} skipped: {skipped}")
+        notebooks = [nb for nb in notebooks if nb.stem != REAL_VIDEO_NOTEBOOK]
     if checkpoint is not None:
         # A given checkpoint replaces what the training notebook would produce (the model that
         # the evaluation notebooks load); they receive it as `checkpoint`.
@@ -364,7 +395,8 @@ def plan(profile: Profile, results_dir: Path, layout: Layout | None = None, data
     model = trained_checkpoint(layout, profile) if trains else None
     steps = [notebook_step(nb, profile.name, results_dir, layout, data, checkpoint,
                            needs_model=None if nb.stem == TRAINING_NOTEBOOK else model,
-                           lift_time_guard=lift_time_guard) for nb in notebooks]
+                           lift_time_guard=lift_time_guard,
+                           real_video=real_video if nb.stem == REAL_VIDEO_NOTEBOOK else None) for nb in notebooks]
     if layout.bench_script.is_file():
         steps.append(bench_step(profile.name, results_dir, layout.bench_script, layout))
     return steps, notebooks
@@ -464,6 +496,11 @@ def main(argv: list[str] | None = None, layout: Layout | None = None) -> int:
     parser.add_argument("--checkpoint", type=Path, metavar="PATH",
                         help="the model the evaluation notebooks use (an amdlib checkpoint or the "
                              "authors' amd_pretrained.pth; default: the one 01_train trains)")
+    parser.add_argument("--real-videos", type=Path, metavar="DIR",
+                        help=f"a folder of real clips (video files, frame folders) that {REAL_VIDEO_NOTEBOOK} trains on")
+    parser.add_argument("--davis-root", type=Path, metavar="DIR",
+                        help=f"a DAVIS-2016-layout root whose sequences {REAL_VIDEO_NOTEBOOK} scores (default: the "
+                             "real DAVIS-2016 under --data-root, if any)")
     args = parser.parse_args(argv)
     results_root = layout.results_root
 
@@ -477,13 +514,19 @@ def main(argv: list[str] | None = None, layout: Layout | None = None) -> int:
     try:
         data = resolve_data(args.data_root)
         checkpoint = resolve_checkpoint(args.checkpoint)
+        for name, folder in (("REAL_VIDEOS", args.real_videos), ("DAVIS_ROOT", args.davis_root)):
+            if folder is not None and not folder.is_dir():
+                raise SetupError(f"{name} {folder} is not a folder")
+        real_videos = args.real_videos.resolve() if args.real_videos else None
+        davis_root = args.davis_root.resolve() if args.davis_root else None
     except (SetupError, DatasetError) as exc:
         print(f"reproduce: {exc}; nothing was run", file=sys.stderr)
         return 2
     os.environ[PROGRESS_VARIABLE] = "1"  # the notebooks' kernels print progress lines here too
 
     results_dir = (results_root / args.profile).resolve()
-    steps, notebooks = plan(chosen, results_dir, layout, data, checkpoint, args.lift_time_guard)
+    steps, notebooks = plan(chosen, results_dir, layout, data, checkpoint, args.lift_time_guard, real_videos,
+                            davis_root)
     order = [s.name for s in steps]
 
     if args.only is not None:

@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from amdlib import AMD, AMDConfig
-from amdlib.evaluation.adapt import AdaptConfig, adapt, sample_pairs
+from amdlib.evaluation.adapt import AdaptConfig, adapt, area_drift, channel_areas, sample_pairs, video_loss
 
 
 def moving_square_video(frames=6, size=32):
@@ -51,3 +51,70 @@ def test_pairs_come_from_consecutive_frames_and_need_two_frames():
     assert torch.equal(pairs[:, 1, 0, 0, 0] - pairs[:, 0, 0, 0, 0], torch.full((6,), 2.0))
     with pytest.raises(ValueError, match="more than 1 frames"):
         sample_pairs([video[:1]], 1, 1, torch.Generator())
+
+
+def same_weights(a, b):
+    return all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))
+
+
+def test_area_drift_is_the_largest_growth_or_shrink_factor():
+    # hand-computed: channel 0 halves (factor 2), channel 1 grows 0.6 -> 0.8 (factor 4/3)
+    assert area_drift(torch.tensor([0.2, 0.8], dtype=torch.float64), torch.tensor([0.4, 0.6], dtype=torch.float64)) \
+        == pytest.approx(2.0)
+    assert area_drift(torch.tensor([0.5, 0.5]), torch.tensor([0.5, 0.5])) == 1.0
+
+
+def test_channel_areas_are_the_mean_masks_and_sum_to_one(model):
+    video = moving_square_video()
+    model.train()
+    areas = channel_areas(model, [video, video[:3]])
+    assert model.training  # left in the mode it was in
+    model.eval()
+    with torch.no_grad():
+        masks = torch.cat([model.segment(video), model.segment(video[:3])]).double()
+    assert torch.allclose(areas, masks.mean(dim=(0, 2, 3)))
+    assert float(areas.sum()) == pytest.approx(1.0)  # the c masks are a softmax over channels
+
+
+def test_a_loose_guard_changes_nothing_and_records_every_check(model):
+    video = [moving_square_video()]
+    config = AdaptConfig(iterations=4, batch_size=2, lr=1e-3, seed=1)
+    trace = []
+    guarded = adapt(model, video, AdaptConfig(**{**config.__dict__, "area_guard": 1e9, "check_every": 2}),
+                    trace=trace)
+    assert same_weights(guarded, adapt(model, video, config))  # the checks draw no randomness
+    assert [row["iteration"] for row in trace] == [0, 2, 4] and all(row["kept"] for row in trace)
+    assert trace[0]["areas"] == pytest.approx(channel_areas(model, video).tolist())
+
+
+def test_a_tripped_guard_returns_the_last_weights_within_it(model):
+    video = [moving_square_video()]
+    trace = []
+    # lr 0.05 moves the masks at once: a guard of 1.000001 trips at the first check (iteration 1)
+    guarded = adapt(model, video, AdaptConfig(iterations=5, batch_size=2, lr=0.05, area_guard=1.000001,
+                                              check_every=1), trace=trace)
+    assert [row["kept"] for row in trace] == [True, False]
+    assert trace[1]["drift"] > 1.000001
+    assert same_weights(guarded, model)  # the starting weights were the last within the guard
+    with pytest.raises(ValueError, match="area_guard"):
+        adapt(model, video, AdaptConfig(iterations=1, area_guard=0.5))
+
+
+def test_video_loss_is_the_mean_loss_of_every_pair(model):
+    video = moving_square_video(frames=4)
+    model.eval()
+    with torch.no_grad():  # naive reference: each pair (t, t + 2) alone
+        expected = sum(float(model(torch.stack((video[t], video[t + 2]))[None]).loss) for t in range(2)) / 2
+    model.train()
+    assert video_loss(model, [video], gap=2) == pytest.approx(expected, rel=1e-6)
+    assert model.training
+
+
+def test_selection_by_loss_returns_the_checked_weights_with_the_lowest_video_loss(model):
+    video = [moving_square_video()]
+    trace = []
+    chosen = adapt(model, video, AdaptConfig(iterations=4, batch_size=2, lr=1e-3, select_by_loss=True,
+                                             check_every=1), trace=trace)
+    losses = [row["loss"] for row in trace]
+    assert [row["iteration"] for row in trace] == [0, 1, 2, 3, 4] and len(set(losses)) == 5
+    assert video_loss(chosen, video) == pytest.approx(min(losses), rel=1e-5)

@@ -441,3 +441,49 @@ def test_an_incomplete_davis_root_is_named_with_the_loaders_own_check(tmp_path):
     (folder / "Annotations" / "480p").mkdir(parents=True)  # no ImageSets: every sequence, as the loader reads it
     davis = {c.dataset.name: c for c in reproduce.resolve_data(tmp_path / "real")}["davis2016"]
     assert davis.path == folder.resolve() and davis.note == ""
+
+
+def _real_video_notebooks(tmp_path: Path) -> Path:
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    _notebook(notebooks / "03_eval.ipynb", 'profile = "cpu"\nresults_dir = None\ndavis_root = None', "print(1)")
+    _notebook(notebooks / "06_real_video.ipynb",
+              'profile = "cpu"\nresults_dir = None\nreal_videos = None\ndavis_root = None', "print(1)")
+    return notebooks
+
+
+def test_the_real_video_stage_runs_only_with_clips_and_davis_and_says_what_it_skipped(tmp_path, capsys):
+    notebooks = _real_video_notebooks(tmp_path)
+    layout = _layout(tmp_path, notebooks)
+    cpu = reproduce.resolve_profile("cpu")
+    steps, _ = reproduce.plan(cpu, tmp_path / "results", layout)
+    assert [s.name for s in steps] == ["03_eval"]
+    out = capsys.readouterr().out
+    skipped = [line for line in out.splitlines() if "06_real_video skipped" in line]
+    assert len(skipped) == 1 and "REAL_VIDEOS=<folder of clips> and DAVIS_ROOT=<DAVIS-2016 root>" in skipped[0]
+    clips, davis = tmp_path / "clips", tmp_path / "davis"
+    steps, _ = reproduce.plan(cpu, tmp_path / "results", layout, real_videos=clips)
+    assert [s.name for s in steps] == ["03_eval"]
+    assert "give DAVIS_ROOT=<DAVIS-2016 root>" in capsys.readouterr().out
+    steps, _ = reproduce.plan(cpu, tmp_path / "results", layout, real_videos=clips, davis_root=davis)
+    assert [s.name for s in steps] == ["03_eval", "06_real_video"]
+    # the smoke profile checks the code paths on the synthetic stand-ins
+    steps, _ = reproduce.plan(reproduce.resolve_profile("smoke"), tmp_path / "results", layout)
+    assert [s.name for s in steps] == ["03_eval", "06_real_video"]
+    steps, _ = reproduce.plan(reproduce.resolve_profile("paper"), tmp_path / "results", layout)
+    assert [s.name for s in steps] == ["03_eval"]
+    assert "profile 'paper' defines no real-video run" in capsys.readouterr().out
+
+
+def test_the_real_video_folders_go_to_the_real_video_notebook_alone(tmp_path):
+    clips, davis = tmp_path / "clips", tmp_path / "davis"
+    given = {"real_videos": clips, "davis_root": davis}
+    parameters = reproduce.notebook_parameters({"real_videos", "davis_root"}, "cpu", tmp_path, real_video=given)
+    assert parameters["real_videos"] == str(clips) and parameters["davis_root"] == str(davis)
+    assert "real_videos" not in reproduce.notebook_parameters({"real_videos", "davis_root"}, "cpu", tmp_path)
+
+
+def test_a_real_video_folder_that_is_not_there_stops_before_any_notebook(tmp_path, capsys):
+    layout = _layout(tmp_path, _real_video_notebooks(tmp_path))
+    assert reproduce.main(["--profile", "cpu", "--real-videos", str(tmp_path / "nowhere")], layout=layout) == 2
+    assert f"REAL_VIDEOS {tmp_path / 'nowhere'} is not a folder; nothing was run" in capsys.readouterr().err

@@ -14,7 +14,8 @@ from amdlib import AMDConfig
 from amdlib.io.checkpoint import load_checkpoint
 from amdlib.training.distributed import ProcessInfo
 from amdlib.config import TrainConfig
-from amdlib.training.train import MicroBatches, NonFiniteLossError, ShuffledPositions, poly_lr, train
+from amdlib.model.amd import AMD
+from amdlib.training.train import MicroBatches, NonFiniteLossError, ShuffledPositions, load_matching, poly_lr, train
 
 
 class ShiftedPairs(Dataset):
@@ -223,6 +224,24 @@ def test_command_line_trains_the_smoke_profile_on_generated_data(tmp_path, monke
                      r"2 iterations at batch 2 -> run", said), said
 
 
+
+def test_command_line_starts_from_given_weights_and_names_a_missing_file(tmp_path, monkeypatch, capsys):
+    from amdlib.cli import main as amd
+    from amdlib.cli.train import main
+
+    monkeypatch.chdir(tmp_path)
+    first = main(["--profile", "smoke", "--iterations", "1", "--out", "first"])
+    second = main(["--profile", "smoke", "--iterations", "1", "--out", "second", "--lr", "1e-12",
+                   "--init", str(first.checkpoint)])
+    start, trained = (load_checkpoint(p).state_dict() for p in (first.checkpoint, second.checkpoint))
+    assert torch.allclose(trained["appearance.head.classifier.weight"], start["appearance.head.classifier.weight"],
+                          atol=1e-9)
+    capsys.readouterr()
+    assert amd(["train", "--profile", "smoke", "--out", "third", "--init", "nowhere.pt"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "nowhere.pt" in err[0]
+
+
 class FakeClock:
     """`time` for the training loop: every reading is `step` seconds after the last."""
 
@@ -345,3 +364,28 @@ def test_the_time_guard_is_judged_on_log_rows_only(tmp_path, monkeypatch):
         training.train(smoke.model, smoke.train.replace(iterations=200, log_every=5, eval_every=0), ShiftedPairs(8),
                        tmp_path / "run", time_guard=600.0, progress=False)
     assert torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=True)["iteration"] == 5
+
+
+def test_load_matching_copies_the_tensors_of_the_same_name_and_shape_only():
+    torch.manual_seed(1)
+    source = AMD(SMOKE).state_dict()
+    torch.manual_seed(2)
+    target = AMD(SMOKE.replace(num_masks=3))
+    before = {k: v.clone() for k, v in target.state_dict().items()}
+    kept = load_matching(target, source)
+    after = target.state_dict()
+    assert kept and all(before[k].shape != source[k].shape for k in kept)  # only the c-shaped head layer
+    assert all(torch.equal(after[k], before[k]) for k in kept)
+    assert all(torch.equal(after[k], source[k]) for k in after if k not in kept)
+
+
+def test_a_run_starts_from_the_given_weights(tmp_path):
+    torch.manual_seed(1)
+    start = AMD(SMOKE).state_dict()
+    # one step at lr 1e-12: Adam moves each weight by about the lr, so the result is the start
+    config = TrainConfig.profile("smoke", iterations=1, batch_size=2, lr=1e-12, min_lr=1e-12, ema_decay=0.0)
+    result = train(SMOKE, config, ShiftedPairs(), tmp_path, progress=False, init_weights=start)
+    trained = load_checkpoint(result.checkpoint).state_dict()
+    for name, value in start.items():
+        if value.is_floating_point() and "running" not in name:  # BatchNorm statistics move with the batch
+            assert torch.allclose(trained[name], value, atol=1e-9), name

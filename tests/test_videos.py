@@ -298,3 +298,21 @@ def test_real_clips_build_a_dataset(shared_data, tmp_path):
     assert tuple(dataset.clips[1].frames.shape[-2:]) == (125, 96)
     frames = dataset[1]
     assert frames.shape == (2, 3, 64, 64) and 0 <= frames.min() and frames.max() <= 1
+
+
+def test_the_inventory_lists_every_clip_with_its_sha256(footage):
+    import hashlib
+
+    inventory = {row["clip"]: row for row in videos_module.clip_inventory(footage)}
+    files = [p for p in footage.rglob("*") if p.is_file() and p.suffix == ".mp4"]
+    assert files and all(inventory[p.relative_to(footage).as_posix()]["kind"] == "video file" for p in files)
+    for path in files:  # a video file's digest is the sha256 of its bytes
+        assert inventory[path.relative_to(footage).as_posix()]["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    folders = [name for name, row in inventory.items() if row["kind"] == "frame folder"]
+    assert folders
+    folder = footage / folders[0]
+    before = inventory[folders[0]]["sha256"]
+    first = sorted(folder.iterdir())[0]
+    Image.fromarray(np.zeros((HEIGHT, WIDTH, 3), np.uint8)).save(first)  # one frame changes: the digest does
+    assert videos_module.clip_sha256(folder) != before
+    assert list(inventory) == [c.relative_to(footage).as_posix() for c in videos_module.find_clips(footage)]

@@ -44,6 +44,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--allow-changed-config", action="store_true",
                         help="with --resume: continue although a setting that changes the optimisation (lr, "
                              "batch size, iterations ...) differs from the checkpoint's; the changes are printed")
+    parser.add_argument("--init", metavar="CHECKPOINT",
+                        help="start a new run from these weights (every tensor of matching name and shape), e.g. "
+                             "the synthetic-trained runs/cpu/checkpoint.pt before training on your own footage; "
+                             "a resumed run ignores it")
     parser.add_argument("--eval-root", help="DAVIS-2016-layout root evaluated every eval_every iterations")
     parser.add_argument("--lift-time-guard", action="store_true",
                         help="train on past the profile's time guard (a run projected from its first steps to "
@@ -104,9 +108,14 @@ def main(argv: list[str] | None = None) -> TrainResult:
         validation = DAVIS2016(eval_root)
         validation.check_readable()  # a broken evaluation set stops the run now, not at the first evaluation
         evaluate = lambda model: vos_channel_scores(model, validation, chosen.eval_size).as_row()  # noqa: E731
+    init = None
+    if args.init is not None:
+        from ..io.checkpoint import load_checkpoint
+
+        init = load_checkpoint(args.init).state_dict()
     try:
         return train(chosen.model, config, pairs, out, resume=args.resume, evaluate=evaluate, device=args.device,
-                     time_guard=run.time_guard(args.lift_time_guard))
+                     time_guard=run.time_guard(args.lift_time_guard), init_weights=init)
     except TrainingTooSlowError as error:  # a guard, not a crash: one line, the checkpoint kept
         raise CommandError(f"{out}: {error}") from None
 

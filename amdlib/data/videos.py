@@ -92,6 +92,29 @@ def find_clips(root: Path) -> list[Path]:
     return clips
 
 
+def clip_sha256(path: Path) -> str:
+    """sha256 of a video file's bytes, or of a frame folder's images (name and bytes of each, in
+    natural order): what a results page lists so that a reader can tell which footage it was."""
+    digest = hashlib.sha256()
+    if path.is_dir():
+        for image in list_images(path):
+            digest.update(image.name.encode() + b"\0")
+            digest.update(image.read_bytes())
+    else:
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+def clip_inventory(root: str | Path) -> list[dict[str, str]]:
+    """One row per clip under `root` (`find_clips`): its name relative to `root`, whether it is
+    a video file or a frame folder, and its `clip_sha256`."""
+    root = require_dir(Path(root), "video")
+    return [{"clip": path.relative_to(root).as_posix(), "kind": "frame folder" if path.is_dir() else "video file",
+             "sha256": clip_sha256(path)} for path in find_clips(root)]
+
+
 def stored_size(size: tuple[int, int], short_side: int) -> tuple[int, int]:
     """H,W a frame of `size` is kept at: short side `short_side` (aspect kept), never enlarged."""
     height, width = size

@@ -3,8 +3,9 @@
 
 The paper adapts to each benchmark's unlabeled videos. Here the unit of adaptation is a
 parameter: one video (`per_video`: a fresh copy of the starting weights for each video) or the
-whole set. Unguarded adaptation can also destroy what was learnt, so the iterations and lr are
-explicit parameters and every adaptation is seeded.
+whole set. Unguarded adaptation can also destroy what was learnt (a mask shrinking to a sliver of
+the frame), so the iterations and lr are explicit parameters, every adaptation is seeded, and an
+optional label-free guard (`AdaptConfig.area_guard`) stops it when a mask's area drifts.
 """
 
 from __future__ import annotations
@@ -29,6 +30,16 @@ class AdaptConfig:
     batch_size: int = 4
     gap: int = 1
     seed: int = 0
+    area_guard: float | None = None
+    """Label-free guard (docs/method.md section 6b): every `check_every` iterations the model
+    segments the adapted videos, and when any mask channel's mean area has grown or shrunk by more
+    than this factor from the starting model's, adaptation stops and returns the last checked
+    weights within it. None: no guard (the release)."""
+    select_by_loss: bool = False
+    """Return the checked weights (every `check_every` iterations, the start included) whose
+    self-supervised loss over every pair of the videos (`video_loss`) is lowest: a selection
+    read from the adaptation's own objective, no labels."""
+    check_every: int = 25
     size: tuple[int, int] | None = None
     """H,W the frames are resized to for adaptation (None: the size they are segmented at, as
     notebook 03 and the ablations do). Adapting at a smaller size is cheaper, but the gain does
@@ -57,21 +68,88 @@ def sample_pairs(videos: list[Tensor], batch_size: int, gap: int, generator: tor
     return torch.stack(pairs)
 
 
-def adapt(model: AMD, videos: list[Tensor], config: AdaptConfig = AdaptConfig()) -> AMD:
+@torch.no_grad()
+def channel_areas(model: AMD, videos: list[Tensor], batch_size: int = 32) -> Tensor:
+    """float64 c: the mean of each mask channel over every frame of `videos` (T,3,H,W each), as
+    the model in eval mode segments them at their own size."""
+    was_training = model.training
+    model.eval()
+    device = next(model.parameters()).device
+    total, count = None, 0
+    for video in videos:
+        for start in range(0, len(video), batch_size):
+            masks = model.segment(video[start:start + batch_size].to(device)).double()
+            area = masks.sum(dim=(0, 2, 3)).cpu()
+            total = area if total is None else total + area
+            count += masks.shape[0] * masks.shape[2] * masks.shape[3]
+    model.train(was_training)
+    return total / count
+
+
+def area_drift(areas: Tensor, start: Tensor) -> float:
+    """The largest factor by which a channel's area has grown or shrunk from `start` (>= 1)."""
+    floor = torch.finfo(torch.float64).tiny
+    ratio = areas.clamp_min(floor) / start.clamp_min(floor)
+    return float(torch.maximum(ratio, 1 / ratio).max())
+
+
+@torch.no_grad()
+def video_loss(model: AMD, videos: list[Tensor], gap: int = 1) -> float:
+    """The self-supervised loss of the model in eval mode, averaged over EVERY pair (frame t,
+    frame t + gap) of `videos` (T,3,H,W each): the adaptation's own objective on the whole video
+    rather than on a sampled batch. Pairs go one at a time: the release's loss normalises by a
+    batch's visible fraction, so a batched mean would depend on how pairs are grouped."""
+    was_training = model.training
+    model.eval()
+    device = next(model.parameters()).device
+    total, count = 0.0, 0
+    for video in videos:
+        for t in range(video.shape[0] - gap):
+            total += float(model(torch.stack((video[t], video[t + gap]))[None].to(device)).loss)
+            count += 1
+    model.train(was_training)
+    return total / count
+
+
+def adapt(model: AMD, videos: list[Tensor], config: AdaptConfig = AdaptConfig(),
+          trace: list[dict] | None = None) -> AMD:
     """A copy of `model` trained `config.iterations` steps on pairs from `videos` (T,3,H,W each).
 
     The input model is left untouched. Training mode as in the release (BatchNorm batch
-    statistics); the returned model is in eval mode.
+    statistics); the returned model is in eval mode. Every `config.check_every` iterations, when
+    a guard is on, the weights are checked (docs/method.md section 6b): `area_guard` stops at the
+    first check whose channel areas drifted past it and returns the last weights within it;
+    `select_by_loss` returns the checked weights (the start included) with the lowest
+    `video_loss`. `trace`, if given, receives one dict per check (iteration, channel areas,
+    drift, video loss, kept).
     """
     adapted = copy.deepcopy(model)
     if config.iterations <= 0:
         return adapted.eval()
+    if config.area_guard is not None and not config.area_guard > 1:
+        raise ValueError(f"area_guard must be a factor > 1, got {config.area_guard}")
+    checked = config.area_guard is not None or config.select_by_loss
+
+    def check(iteration: int) -> dict:
+        areas = channel_areas(adapted, videos)
+        row = {"iteration": iteration, "areas": areas.tolist(),
+               "drift": area_drift(areas, start_areas) if iteration else 1.0,
+               "loss": video_loss(adapted, videos, config.gap) if config.select_by_loss else None}
+        row["kept"] = config.area_guard is None or row["drift"] <= config.area_guard
+        if trace is not None:
+            trace.append(row)
+        return row
+
+    if checked:
+        start_areas = channel_areas(adapted, videos)
+        best = check(0)
+        kept = copy.deepcopy(adapted.state_dict())
     device = next(adapted.parameters()).device
     generator = torch.Generator().manual_seed(config.seed)
     optimizer = adam(adapted.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     adapted.train()
     with isolated_rng(config.seed):  # dropout draws are seeded too; the caller's RNG is untouched
-        for _ in range(config.iterations):
+        for iteration in range(1, config.iterations + 1):
             frames = sample_pairs(videos, config.batch_size, config.gap, generator).to(device)
             loss = adapted(frames).loss
             if not torch.isfinite(loss):
@@ -79,4 +157,12 @@ def adapt(model: AMD, videos: list[Tensor], config: AdaptConfig = AdaptConfig())
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
+            if checked and (iteration % config.check_every == 0 or iteration == config.iterations):
+                row = check(iteration)
+                if not row["kept"]:
+                    break
+                if not config.select_by_loss or row["loss"] < best["loss"]:
+                    best, kept = row, copy.deepcopy(adapted.state_dict())
+    if checked:
+        adapted.load_state_dict(kept)
     return adapted.eval()

@@ -27,7 +27,8 @@ REAL_VIDEO = "real_davis2016_dev"
 COLUMNS = {"01_against_ceiling": {"method", "J_mean", "J_min", "J_max"},
            "03_vos": {"set", "method", "channel rule", "J (DAVIS mean)"},
            "02_saliency": {"method", "max_f", "mae"}, "04_semantic": {"backbone", "mIoU"},
-           "05_ablations_seed_spread": {"family", "variant", "seeds", "J_mean", "J_min", "J_max", "verdict"}}
+           "05_ablations_seed_spread": {"family", "variant", "seeds", "J_mean", "J_min", "J_max", "verdict"},
+           "06_real_video": {"method", "channel rule", "J mean", "J min", "J max", "seeds", "trained on", "scored on"}}
 """The columns each table needs; a table without them (another version's) is left out."""
 
 
@@ -87,6 +88,29 @@ def _semantic_line(by: pd.DataFrame) -> str:
             f"random init: {'; '.join(theirs)} |")
 
 
+def _real_video_line(table: pd.DataFrame) -> str:
+    """Notebook 06: AMD trained on real clips (mean and seed range, label-free rule) beside the
+    motion baseline and the centre prior on the same sequences."""
+    def row(method_start: str, exact: bool = False) -> pd.Series | None:
+        method = table["method"] == method_start if exact else table["method"].str.startswith(method_start)
+        found = table[method & table["channel rule"].isin([VOS_RULE, "-"])]
+        return None if found.empty else found.iloc[0]
+
+    def cell(found: pd.Series | None) -> str:
+        if found is None:
+            return "-"
+        spread = f" ({_j(found['J min'])}-{_j(found['J max'])})" if int(found["seeds"]) > 1 else ""
+        return _j(found["J mean"]) + spread
+
+    first = table.iloc[0]
+    amd, tta = row("AMD", exact=True), row("AMD + TTA")
+    motion, centre = row("motion baseline"), row("centre prior")
+    return (f"| zero-shot VOS (J, label-free channel), AMD trained on {first['trained on']}, {first['scored on']}, "
+            f"{int(first['seeds'])} seeds | {cell(amd)}; + TTA {cell(tta)} | "
+            f"motion baseline {_j(None if motion is None else motion['J mean'])}; "
+            f"centre prior {_j(None if centre is None else centre['J mean'])} |")
+
+
 def headline_lines(profile_dir: Path) -> list[str]:
     """The Markdown table (header included) of what `profile_dir`'s run measured; [] when it
     holds none of the tables."""
@@ -121,6 +145,9 @@ def headline_lines(profile_dir: Path) -> list[str]:
             if not str(set_name).startswith("synthetic"):
                 lines.append(_vos_line(f"zero-shot VOS (J, label-free channel), real {set_name} samples",
                                        _vos(real, set_name)))
+    trained = _table(profile_dir, "06_real_video")
+    if trained is not None:
+        lines.append(_real_video_line(trained))
     saliency = _table(profile_dir, "02_saliency")
     if saliency is not None:
         by = saliency.set_index("method")

@@ -726,3 +726,22 @@ def test_reference_runs_remakes_the_committed_runs_with_their_own_command_lines(
     assert (args.ablation, args.iterations, args.seed, args.name) == ("flow/dense", 587, 1, "abl_flow_dense_s1")
     model, schedule = emergence.configs(args)
     assert not model.segment_flow and model.replace(segment_flow=True) == AMDConfig.profile("cpu")
+
+
+def test_real_ceilings_fit_learns_a_hand_made_target_from_groups_of_frames(monkeypatch):
+    """The gate-0 trainer on two tiny 'videos' whose object is a bright square: the cross-entropy
+    falls and channel 1 covers the square more than the rest."""
+    ceilings = load("real_ceilings")
+    groups = []
+    for offset in (4, 12):
+        frames = torch.full((3, 3, 48, 80), 40, dtype=torch.uint8)
+        truth = torch.zeros(3, 48, 80, dtype=torch.bool)
+        frames[:, :, 16:32, offset:offset + 24] = 220
+        truth[:, 16:32, offset:offset + 24] = True
+        groups.append((frames, truth))
+    monkeypatch.setattr(ceilings, "named_profile", lambda name: __import__("amdlib.config").config.profile("smoke"))
+    model = ceilings.fit(groups, seed=0, iterations=30)
+    with torch.no_grad():
+        masks = model.segment(groups[0][0][:1].float() / 255, size=(48, 80))[0, 1]
+    inside, outside = masks[groups[0][1][0]].mean(), masks[~groups[0][1][0]].mean()
+    assert inside > outside
