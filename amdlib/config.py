@@ -376,7 +376,7 @@ def _cpu() -> Profile:
     return Profile(name="cpu", model=model, train=train, data="cpu", eval_size=(128, 128), task_size=(64, 64),
                    tta_iterations=100, finetune_iterations=300, finetune_seeds=3,
                    ablation=AblationBudget(iterations=None, tta_iterations=100),
-                   real_video=RealVideoSettings(iterations=1611, init="synthetic", num_masks=2, input_size=(64, 112),
+                   real_video=RealVideoSettings(iterations=1611, init="random", num_masks=5, input_size=(64, 112),
                                                 seeds=2, eval_every=250, tta_select_by_loss=True),
                    val_videos=50, time_guard_minutes=60.0)
 
@@ -389,7 +389,7 @@ def _smoke() -> Profile:
     return Profile(name="smoke", model=cpu.model.replace(head_channels=32), train=train, data="smoke",
                    eval_size=(64, 64), task_size=(64, 64), tta_iterations=2, finetune_iterations=2, finetune_seeds=2,
                    ablation=AblationBudget(iterations=3, tta_iterations=2, sweep=True),
-                   real_video=RealVideoSettings(iterations=4, init="synthetic", num_masks=2, input_size=(64, 112),
+                   real_video=RealVideoSettings(iterations=4, init="random", num_masks=5, input_size=(64, 112),
                                                 seeds=2, eval_every=2, tta_select_by_loss=True),
                    val_videos=4, time_guard_minutes=10.0)
 

@@ -123,8 +123,6 @@ def cmd_score(args: argparse.Namespace) -> None:
     for root in args.also:
         sequences += list(DAVISLike(root))
     methods = {"AMD": None, f"AMD + TTA ({args.tta_iterations})": None}
-    for guard in args.area_guard:
-        methods[f"AMD + TTA ({args.tta_iterations}, area guard {guard:g})"] = {"area_guard": guard}
     if args.select_by_loss:
         methods[f"AMD + TTA ({args.tta_iterations}, lowest video loss)"] = {"select_by_loss": True}
     results: dict[str, list] = {name: [] for name in methods}
@@ -197,8 +195,6 @@ def main() -> None:
     s.add_argument("--suffix", default="")
     s.add_argument("--also", nargs="*", default=[], help="further DAVIS-like roots scored too (FBMS, SegTrackv2 samples)")
     s.add_argument("--select-by-loss", action="store_true", help="also score TTA selected by its video loss")
-    s.add_argument("--area-guard", type=float, nargs="*", default=[],
-                   help="guarded TTA variants scored beside plain TTA (AdaptConfig.area_guard)")
     s.add_argument("--checkpoint", help="score this checkpoint instead of the run's (results still go to --name)")
     b = sub.add_parser("baselines")
     for p in (s, b):

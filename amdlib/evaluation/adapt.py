@@ -5,7 +5,8 @@ The paper adapts to each benchmark's unlabeled videos. Here the unit of adaptati
 parameter: one video (`per_video`: a fresh copy of the starting weights for each video) or the
 whole set. Unguarded adaptation can also destroy what was learnt (a mask shrinking to a sliver of
 the frame), so the iterations and lr are explicit parameters, every adaptation is seeded, and an
-optional label-free guard (`AdaptConfig.area_guard`) stops it when a mask's area drifts.
+optional label-free selection (`AdaptConfig.select_by_loss`) returns the checked weights that
+explain the whole video best.
 """
 
 from __future__ import annotations
@@ -30,15 +31,11 @@ class AdaptConfig:
     batch_size: int = 4
     gap: int = 1
     seed: int = 0
-    area_guard: float | None = None
-    """Label-free guard (docs/method.md section 6b): every `check_every` iterations the model
-    segments the adapted videos, and when any mask channel's mean area has grown or shrunk by more
-    than this factor from the starting model's, adaptation stops and returns the last checked
-    weights within it. None: no guard (the release)."""
     select_by_loss: bool = False
     """Return the checked weights (every `check_every` iterations, the start included) whose
     self-supervised loss over every pair of the videos (`video_loss`) is lowest: a selection
-    read from the adaptation's own objective, no labels."""
+    read from the adaptation's own objective, no labels (docs/method.md section 6b). False: the
+    last weights (the release)."""
     check_every: int = 25
     size: tuple[int, int] | None = None
     """H,W the frames are resized to for adaptation (None: the size they are segmented at, as
@@ -86,13 +83,6 @@ def channel_areas(model: AMD, videos: list[Tensor], batch_size: int = 32) -> Ten
     return total / count
 
 
-def area_drift(areas: Tensor, start: Tensor) -> float:
-    """The largest factor by which a channel's area has grown or shrunk from `start` (>= 1)."""
-    floor = torch.finfo(torch.float64).tiny
-    ratio = areas.clamp_min(floor) / start.clamp_min(floor)
-    return float(torch.maximum(ratio, 1 / ratio).max())
-
-
 @torch.no_grad()
 def video_loss(model: AMD, videos: list[Tensor], gap: int = 1) -> float:
     """The self-supervised loss of the model in eval mode, averaged over EVERY pair (frame t,
@@ -116,34 +106,24 @@ def adapt(model: AMD, videos: list[Tensor], config: AdaptConfig = AdaptConfig(),
     """A copy of `model` trained `config.iterations` steps on pairs from `videos` (T,3,H,W each).
 
     The input model is left untouched. Training mode as in the release (BatchNorm batch
-    statistics); the returned model is in eval mode. Every `config.check_every` iterations, when
-    a guard is on, the weights are checked (docs/method.md section 6b): `area_guard` stops at the
-    first check whose channel areas drifted past it and returns the last weights within it;
-    `select_by_loss` returns the checked weights (the start included) with the lowest
-    `video_loss`. `trace`, if given, receives one dict per check (iteration, channel areas,
-    drift, video loss, kept).
+    statistics); the returned model is in eval mode. With `config.select_by_loss` the weights
+    are checked every `config.check_every` iterations and the checked ones (the start included)
+    with the lowest `video_loss` are returned; `trace`, if given, receives one dict per check
+    (iteration, mean area of each channel `channel_areas`, video loss).
     """
     adapted = copy.deepcopy(model)
     if config.iterations <= 0:
         return adapted.eval()
-    if config.area_guard is not None and not config.area_guard > 1:
-        raise ValueError(f"area_guard must be a factor > 1, got {config.area_guard}")
-    checked = config.area_guard is not None or config.select_by_loss
 
     def check(iteration: int) -> dict:
-        areas = channel_areas(adapted, videos)
-        row = {"iteration": iteration, "areas": areas.tolist(),
-               "drift": area_drift(areas, start_areas) if iteration else 1.0,
-               "loss": video_loss(adapted, videos, config.gap) if config.select_by_loss else None}
-        row["kept"] = config.area_guard is None or row["drift"] <= config.area_guard
+        row = {"iteration": iteration, "areas": channel_areas(adapted, videos).tolist(),
+               "loss": video_loss(adapted, videos, config.gap)}
         if trace is not None:
             trace.append(row)
         return row
 
-    if checked:
-        start_areas = channel_areas(adapted, videos)
-        best = check(0)
-        kept = copy.deepcopy(adapted.state_dict())
+    if config.select_by_loss:
+        best, kept = check(0), copy.deepcopy(adapted.state_dict())
     device = next(adapted.parameters()).device
     generator = torch.Generator().manual_seed(config.seed)
     optimizer = adam(adapted.parameters(), lr=config.lr, weight_decay=config.weight_decay)
@@ -157,12 +137,10 @@ def adapt(model: AMD, videos: list[Tensor], config: AdaptConfig = AdaptConfig(),
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
-            if checked and (iteration % config.check_every == 0 or iteration == config.iterations):
+            if config.select_by_loss and (iteration % config.check_every == 0 or iteration == config.iterations):
                 row = check(iteration)
-                if not row["kept"]:
-                    break
-                if not config.select_by_loss or row["loss"] < best["loss"]:
+                if row["loss"] < best["loss"]:
                     best, kept = row, copy.deepcopy(adapted.state_dict())
-    if checked:
+    if config.select_by_loss:
         adapted.load_state_dict(kept)
     return adapted.eval()
