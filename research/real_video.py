@@ -5,10 +5,11 @@ Two steps, each resumable and writing under research/runs/cpu/real/<name>/:
     # train on the 15 clips (14 mp4 files + one frame folder), optionally from trained weights
     python research/real_video.py train --name c2_syninit_s0 --init runs/cpu/checkpoint.pt --seed 0
     python research/real_video.py train --name c5_scratch_s0 --num-masks 5 --seed 0
-    # score AMD, AMD + TTA (with and without the guard) and the oracle channel on the dev sequences
-    python research/real_video.py score --name c2_syninit_s0 [--tta-iterations 100]
-    # the two references of the same harness, computed once: centre prior and motion baseline
-    python research/real_video.py baselines
+    # score AMD, AMD + TTA (plain, and selected by its video loss) on the dev sequences
+    python research/real_video.py score --name c5_scratch_s0 --select-by-loss [--tta-iterations 100]
+    # another checkpoint, with the FBMS and SegTrackv2 samples too (never trained on)
+    python research/real_video.py score --name synthetic_cpu --checkpoint runs/cpu/checkpoint.pt --select-by-loss \
+        --also ../shared/data/FBMS-sample ../shared/data/SegTrackv2-sample
 
 The clips come from --clips (default: ../shared/data/videos and ../shared/data/unlabeled, linked
 into one folder under /tmp); the evaluation sequences from --davis (default
@@ -36,7 +37,7 @@ from amdlib.config import profile as named_profile  # noqa: E402
 from amdlib.data import DAVIS2016, DAVISLike  # noqa: E402
 from amdlib.evaluation.adapt import AdaptConfig, adapt, load_video  # noqa: E402
 from amdlib.evaluation.channels import rule_scores  # noqa: E402
-from amdlib.evaluation.vos import MOTION_METHOD, score_sequence_amd, seconds_per_frame, zero_shot_vos  # noqa: E402
+from amdlib.evaluation.vos import score_sequence_amd, seconds_per_frame  # noqa: E402
 from amdlib.io.checkpoint import load_checkpoint  # noqa: E402
 from amdlib.training.train import footage_pairs, train  # noqa: E402
 
@@ -148,19 +149,6 @@ def cmd_score(args: argparse.Namespace) -> None:
     summarize(out / f"davis_dev{args.suffix}.csv")
 
 
-def cmd_baselines(args: argparse.Namespace) -> None:
-    torch.set_num_threads(args.threads)
-    model = load_checkpoint(ROOT / "runs" / "cpu" / "checkpoint.pt")  # any model: only the baselines are kept
-    sequences = list(DAVIS2016(args.davis, split=None))
-    results = zero_shot_vos(model, sequences, INPUT_SIZE, AdaptConfig(iterations=0), boundary=False)
-    rows = []
-    for method in results:
-        if method in (MOTION_METHOD,) or method.startswith("centre prior"):
-            rows += sequence_rows(results, method, ["fixed"], method)
-    write_rows(OUT / "baselines.csv", rows)
-    summarize(OUT / "baselines.csv")
-
-
 def summarize(path: Path) -> None:
     import pandas as pd
 
@@ -196,12 +184,10 @@ def main() -> None:
     s.add_argument("--also", nargs="*", default=[], help="further DAVIS-like roots scored too (FBMS, SegTrackv2 samples)")
     s.add_argument("--select-by-loss", action="store_true", help="also score TTA selected by its video loss")
     s.add_argument("--checkpoint", help="score this checkpoint instead of the run's (results still go to --name)")
-    b = sub.add_parser("baselines")
-    for p in (s, b):
-        p.add_argument("--davis", default=str(SHARED / "DAVIS2016-dev"))
-        p.add_argument("--threads", type=int, default=2)
+    s.add_argument("--davis", default=str(SHARED / "DAVIS2016-dev"))
+    s.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
-    {"train": cmd_train, "score": cmd_score, "baselines": cmd_baselines}[args.command](args)
+    {"train": cmd_train, "score": cmd_score}[args.command](args)
 
 
 if __name__ == "__main__":
