@@ -32,7 +32,9 @@ def test_readme_headline_is_the_committed_runs_table():
 
 @pytest.mark.skipif(not (CPU / "reproduce_log.json").is_file(), reason="a checkout without results/cpu")
 def test_readme_states_the_committed_runs_time():
-    assert int(_block("cpu-minutes")) == round(run_seconds(read_log(CPU)) / 60)
+    log = read_log(CPU)
+    assert int(_block("cpu-minutes")) == round(run_seconds(log, without=["06_real_video"]) / 60)
+    assert int(_block("real-video-minutes")) == round(run_seconds(log, steps=["06_real_video"]) / 60)
     assert int(_block("smoke-minutes")) <= 3
 
 

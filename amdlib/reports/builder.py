@@ -151,10 +151,11 @@ def _data_entries(log: dict[str, Any]) -> dict[str, dict[str, Any]]:
 # What ran
 
 
-def run_seconds(log: dict[str, Any]) -> float:
+def run_seconds(log: dict[str, Any], steps: Sequence[str] | None = None, without: Sequence[str] = ()) -> float:
     """The run's total time: the sum of its steps' times (a step rerun with `--only` replaces its
-    earlier time)."""
-    return sum(_number(s.get("seconds")) or 0.0 for s in _steps(log))
+    earlier time); only the named `steps` when given, and never those in `without`."""
+    return sum(_number(s.get("seconds")) or 0.0 for s in _steps(log)
+               if (steps is None or s.get("step") in steps) and s.get("step") not in without)
 
 
 def status_text(log: dict[str, Any]) -> str:
