@@ -116,9 +116,9 @@ def adapt(model: AMD, videos: list[Tensor], config: AdaptConfig = AdaptConfig(),
         return adapted.eval()
 
     def check(iteration: int) -> dict:
-        row = {"iteration": iteration, "areas": channel_areas(adapted, videos).tolist(),
-               "loss": video_loss(adapted, videos, config.gap)}
-        if trace is not None:
+        row = {"iteration": iteration, "loss": video_loss(adapted, videos, config.gap)}
+        if trace is not None:  # the areas are for the record only: computed when one is kept
+            row["areas"] = channel_areas(adapted, videos).tolist()
             trace.append(row)
         return row
 
