@@ -9,6 +9,7 @@ DATA_ROOT ?=
 CHECKPOINT ?=
 ONLY ?=
 LIFT_TIME_GUARD ?=
+ABLATIONS ?=
 PYTEST_ARGS ?=
 
 VPY   := $(VENV)/bin/python
@@ -38,8 +39,8 @@ test: $(STAMP) ## set up, then run every test (pytest; "no tests collected" is a
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests; treating as failure" >&2; fi; \
 	exit $$rc
 
-reproduce: $(STAMP) ## set up, then regenerate results/PROFILE/ and its page (PROFILE=smoke|cpu|paper; DATA_ROOT=, CHECKPOINT=, ONLY=, LIFT_TIME_GUARD=1; REAL_VIDEOS= and DAVIS_ROOT= add the real-video stage)
-	$(VPY) scripts/reproduce.py --profile $(PROFILE) $(if $(DATA_ROOT),--data-root "$(DATA_ROOT)") $(if $(CHECKPOINT),--checkpoint "$(CHECKPOINT)") $(if $(ONLY),--only "$(ONLY)") $(if $(LIFT_TIME_GUARD),--lift-time-guard) $(if $(REAL_VIDEOS),--real-videos "$(REAL_VIDEOS)") $(if $(DAVIS_ROOT),--davis-root "$(DAVIS_ROOT)")
+reproduce: $(STAMP) ## set up, then regenerate results/PROFILE/ and its page (PROFILE=smoke|cpu|paper; DATA_ROOT=, CHECKPOINT=, ONLY=, LIFT_TIME_GUARD=1; REAL_VIDEOS= and DAVIS_ROOT= add the real-video stage; ABLATIONS=run trains the ablation seed runs the table lacks)
+	$(VPY) scripts/reproduce.py --profile $(PROFILE) $(if $(DATA_ROOT),--data-root "$(DATA_ROOT)") $(if $(CHECKPOINT),--checkpoint "$(CHECKPOINT)") $(if $(ONLY),--only "$(ONLY)") $(if $(LIFT_TIME_GUARD),--lift-time-guard) $(if $(REAL_VIDEOS),--real-videos "$(REAL_VIDEOS)") $(if $(DAVIS_ROOT),--davis-root "$(DAVIS_ROOT)") $(if $(ABLATIONS),--ablations "$(ABLATIONS)")
 
 bench: $(STAMP) ## run the core benchmark into results/benchmarks/core.md
 	$(VPY) benchmarks/bench_core.py --out results/benchmarks/core.md

@@ -272,7 +272,12 @@ class AblationBudget:
     a decay-d average still holds d**n of the initial weights, so a short budget needs none."""
     sweep: bool = False
     """Whether notebook 05 trains every variant once by default. A one-seed sweep checks the code
-    paths; the table that ranks variants is the committed seed runs (`amdlib.reports.seed_runs`)."""
+    paths; the table that ranks variants is the seed runs (`amdlib.ablation_runs`)."""
+    seeds: int = 3
+    """Seeds per variant in the table: each variant's range over them is set against the default's."""
+    eval_every: int = 1000
+    """Iterations between a seed run's evaluations (and one at the end): the early evaluation
+    shows per variant whether a shorter budget would give the same verdict."""
 
     def replace(self, **changes: Any) -> "AblationBudget":
         """A copy with the fields in `changes` that are not None changed (a notebook's None
@@ -297,6 +302,10 @@ class RealVideoSettings:
     """Training seeds: the table reports the mean and the range over them."""
     eval_every: int
     """Iterations between scorings of the real sequences during training (the J-vs-iterations curve)."""
+    tta_iterations: int
+    """Test-time adaptation iterations per video: the release's 200 on real data. The `cpu` profile's
+    synthetic sets use 100 (`Profile.tta_iterations`); a model trained on 15 clips starts further
+    from each test video and keeps gaining past 100 (docs/method.md section 6d)."""
     tta_select_by_loss: bool
     """Test-time adaptation returns its checked weights with the lowest video loss (`AdaptConfig.select_by_loss`)."""
 
@@ -377,7 +386,8 @@ def _cpu() -> Profile:
                    tta_iterations=100, finetune_iterations=300, finetune_seeds=3,
                    ablation=AblationBudget(iterations=None, tta_iterations=100),
                    real_video=RealVideoSettings(iterations=1611, init="random", num_masks=5, input_size=(64, 112),
-                                                seeds=2, eval_every=250, tta_select_by_loss=True),
+                                                seeds=2, eval_every=250, tta_iterations=200,
+                                                tta_select_by_loss=True),
                    val_videos=50, time_guard_minutes=60.0)
 
 
@@ -388,9 +398,10 @@ def _smoke() -> Profile:
                         checkpoint_every=2, log_every=1, eval_every=2)
     return Profile(name="smoke", model=cpu.model.replace(head_channels=32), train=train, data="smoke",
                    eval_size=(64, 64), task_size=(64, 64), tta_iterations=2, finetune_iterations=2, finetune_seeds=2,
-                   ablation=AblationBudget(iterations=3, tta_iterations=2, sweep=True),
+                   ablation=AblationBudget(iterations=3, tta_iterations=2, sweep=True, seeds=2, eval_every=2),
                    real_video=RealVideoSettings(iterations=4, init="random", num_masks=5, input_size=(64, 112),
-                                                seeds=2, eval_every=2, tta_select_by_loss=True),
+                                                seeds=2, eval_every=2, tta_iterations=2,
+                                                tta_select_by_loss=True),
                    val_videos=4, time_guard_minutes=10.0)
 
 

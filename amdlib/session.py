@@ -71,6 +71,12 @@ class Run:
         the file may not exist (a profile without any)."""
         return REPO_ROOT / "results" / "reference_runs" / f"{self.profile.name}.csv"
 
+    @property
+    def ablation_runs(self) -> Path:
+        """The ablation table's own seed runs (`amdlib.ablation_runs`), committed as they finish;
+        the folder may not exist."""
+        return REPO_ROOT / "results" / "ablation_runs" / self.profile.name
+
     def time_guard(self, lift: bool = False) -> float | None:
         """The training time guard in seconds (`Profile.time_guard_minutes`); None when lifted."""
         minutes = self.profile.time_guard_minutes

@@ -10,7 +10,9 @@ runs (`emergence.py --ablation FAMILY/VARIANT`, otherwise like AMD's). The commi
 stopped at 20 training minutes; a remade run gets the iterations they reached on average (1,611),
 the same on any machine. One after the other, since two trainings side by side each run at a
 third of the speed: about 22 minutes a run. A run
-whose folder has an `eval.csv` is kept, so an interrupted call continues with the next missing run.
+whose last evaluation is at its planned iterations (or that ran to its time budget, as the first
+committed runs did) is kept; an interrupted run resumes from its last checkpoint (`--resume`), so an
+interrupted call loses at most 250 iterations.
 
     python research/reference_runs.py             # run what is missing, write the CSV, print the tables
     python research/reference_runs.py --dry-run   # print the commands; write the CSV of what exists
@@ -19,6 +21,7 @@ whose folder has an `eval.csv` is kept, so an interrupted call continues with th
 from __future__ import annotations
 
 import argparse
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -96,6 +99,23 @@ def planned_runs() -> list[tuple[Path, list[str]]]:
     return [(REPOSITORY / folder, commands[folder]) for folder in folders]
 
 
+def finished(folder: Path, command: list[str] | None = None) -> bool:
+    """True when the run at `folder` ran to its end: its last evaluation is at the `--iterations`
+    of `command`, or at the `--minutes` its own `config.json` names (the first committed runs,
+    and the ceiling's, stopped at 20 training minutes); an interrupted run is neither."""
+    if not (folder / "eval.csv").is_file():
+        return False
+    last = read_eval_csv(folder).iloc[-1]
+    if command is not None and "--iterations" in command:
+        if int(last["iteration"]) >= int(command[command.index("--iterations") + 1]):
+            return True
+    made_with = json.loads((folder / "config.json").read_text()).get("arguments", []) \
+        if (folder / "config.json").is_file() else []
+    if "--minutes" in made_with:
+        return float(last["train_minutes"]) >= 0.99 * float(made_with[made_with.index("--minutes") + 1])
+    return command is None or "--iterations" not in command
+
+
 def seed_of(folder: str) -> int:
     """The seed a run folder's name ends with (`..._s2` -> 2)."""
     return int(folder.rsplit("_s", 1)[1])
@@ -104,11 +124,12 @@ def seed_of(folder: str) -> int:
 def collect(root: Path = REPOSITORY) -> pd.DataFrame:
     """Every finished run's evaluations as rows of the committed table."""
     parts = []
+    commands = {folder.relative_to(REPOSITORY).as_posix(): command for folder, command in planned_runs()}
     for kind_of, groups in (("reference", REFERENCE_RUNS), ("ablation", ABLATION_RUNS)):
         for group, folders in groups.items():
             kind = "default" if group == DEFAULT else kind_of
             for folder in folders:
-                if (root / folder / "eval.csv").is_file():
+                if finished(root / folder, commands.get(folder)):
                     parts.append(seed_run_rows(group, kind, Path(folder).name, seed_of(folder),
                                                read_eval_csv(root / folder), BUDGET_NOTES.get(group, "")))
     return pd.concat(parts, ignore_index=True)
@@ -124,9 +145,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--dry-run", action="store_true", help="print the commands of the missing runs; run nothing")
     args = parser.parse_args(argv)
     for folder, command in planned_runs():
-        if (folder / "eval.csv").is_file():
+        if finished(folder, command):
             print(f"kept     {folder.relative_to(REPOSITORY)}")
             continue
+        if (folder / "checkpoint.pt").is_file():
+            command = [*command, "--resume"]
         print(("would run" if args.dry_run else "running ") + " " + " ".join(command[1:]), flush=True)
         if not args.dry_run:
             subprocess.run(command, cwd=REPOSITORY, check=True)

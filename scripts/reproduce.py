@@ -147,16 +147,20 @@ def resolve_checkpoint(checkpoint: Path | None) -> Path | None:
 
 def notebook_parameters(declared: Collection[str], profile: str, results_dir: Path,
                         data: Sequence[DataChoice] = (), checkpoint: Path | None = None,
-                        lift_time_guard: bool = False, real_video: dict[str, Path] | None = None) -> dict[str, Any]:
+                        lift_time_guard: bool = False, real_video: dict[str, Path] | None = None,
+                        train_ablations: bool = False) -> dict[str, Any]:
     """The parameters to inject into a notebook whose parameters cell declares ``declared``.
 
     ``profile`` and ``results_dir`` always (every notebook takes them); the rest only where
     declared, and real-data ones only for datasets found. ``real_video`` ({"real_videos": ...,
     "davis_root": ...}) is given to the real-video notebook alone and wins over --data-root's DAVIS.
+    ``train_ablations`` sets ``train_missing``: the ablation notebook trains the seed runs its table lacks.
     """
     optional: dict[str, Any] = {}
     if lift_time_guard:
         optional["lift_time_guard"] = True
+    if train_ablations:
+        optional["train_missing"] = True
     if checkpoint is not None:
         optional["checkpoint"] = str(checkpoint)
     real_roots: dict[str, str] = {}
@@ -265,7 +269,7 @@ the executed notebook and the step's failure message."""
 def notebook_step(notebook: Path, profile: str, results_dir: Path, layout: Layout | None = None,
                   data: Sequence[DataChoice] = (), checkpoint: Path | None = None,
                   needs_model: Path | None = None, lift_time_guard: bool = False,
-                  real_video: dict[str, Path] | None = None) -> Step:
+                  real_video: dict[str, Path] | None = None, train_ablations: bool = False) -> Step:
     """A step that executes ``notebook`` with papermill into ``results_dir/notebooks`` and renders
     it to ``results_dir/html``; parameters as `notebook_parameters` says.
 
@@ -293,7 +297,7 @@ def notebook_step(notebook: Path, profile: str, results_dir: Path, layout: Layou
         if needs_model is not None and checkpoint is None and "checkpoint" in declared and not needs_model.is_file():
             raise StepFailed(missing_model_message(notebook, needs_model))
         parameters = notebook_parameters(declared, profile, results_dir, data, checkpoint, lift_time_guard,
-                                         real_video)
+                                         real_video, train_ablations)
         step.details["parameters"] = parameters
         out_dir.mkdir(parents=True, exist_ok=True)
         try:
@@ -376,7 +380,7 @@ def real_video_inputs(profile: Profile, data: Sequence[DataChoice], real_videos:
 
 def plan(profile: Profile, results_dir: Path, layout: Layout | None = None, data: Sequence[DataChoice] = (),
          checkpoint: Path | None = None, lift_time_guard: bool = False, real_videos: Path | None = None,
-         davis_root: Path | None = None) -> tuple[list[Step], list[Path]]:
+         davis_root: Path | None = None, train_ablations: bool = False) -> tuple[list[Step], list[Path]]:
     """All steps of the main job for ``profile`` (the report aside), and the notebooks found."""
     layout = layout or Layout()
     notebooks = find_notebooks(layout.notebooks_dir)
@@ -396,7 +400,8 @@ def plan(profile: Profile, results_dir: Path, layout: Layout | None = None, data
     steps = [notebook_step(nb, profile.name, results_dir, layout, data, checkpoint,
                            needs_model=None if nb.stem == TRAINING_NOTEBOOK else model,
                            lift_time_guard=lift_time_guard,
-                           real_video=real_video if nb.stem == REAL_VIDEO_NOTEBOOK else None) for nb in notebooks]
+                           real_video=real_video if nb.stem == REAL_VIDEO_NOTEBOOK else None,
+                           train_ablations=train_ablations) for nb in notebooks]
     if layout.bench_script.is_file():
         steps.append(bench_step(profile.name, results_dir, layout.bench_script, layout))
     return steps, notebooks
@@ -501,6 +506,10 @@ def main(argv: list[str] | None = None, layout: Layout | None = None) -> int:
     parser.add_argument("--davis-root", type=Path, metavar="DIR",
                         help=f"a DAVIS-2016-layout root whose sequences {REAL_VIDEO_NOTEBOOK} scores (default: the "
                              "real DAVIS-2016 under --data-root, if any)")
+    parser.add_argument("--ablations", choices=("read", "run"), default="read",
+                        help="read: the ablation table draws the committed seed runs and trains nothing (default); "
+                             "run: it first trains the seed runs it lacks, about 25 minutes each on 2 cores, "
+                             "each resumable and written under results/ablation_runs/ as it finishes")
     args = parser.parse_args(argv)
     results_root = layout.results_root
 
@@ -526,7 +535,7 @@ def main(argv: list[str] | None = None, layout: Layout | None = None) -> int:
 
     results_dir = (results_root / args.profile).resolve()
     steps, notebooks = plan(chosen, results_dir, layout, data, checkpoint, args.lift_time_guard, real_videos,
-                            davis_root)
+                            davis_root, train_ablations=args.ablations == "run")
     order = [s.name for s in steps]
 
     if args.only is not None:

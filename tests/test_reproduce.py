@@ -487,3 +487,17 @@ def test_a_real_video_folder_that_is_not_there_stops_before_any_notebook(tmp_pat
     layout = _layout(tmp_path, _real_video_notebooks(tmp_path))
     assert reproduce.main(["--profile", "cpu", "--real-videos", str(tmp_path / "nowhere")], layout=layout) == 2
     assert f"REAL_VIDEOS {tmp_path / 'nowhere'} is not a folder; nothing was run" in capsys.readouterr().err
+
+
+def test_ablations_run_sets_train_missing_where_declared_and_nowhere_by_default(tmp_path):
+    declared = {"train_missing", "profile"}
+    assert reproduce.notebook_parameters(declared, "cpu", tmp_path, train_ablations=True)["train_missing"] is True
+    assert "train_missing" not in reproduce.notebook_parameters(declared, "cpu", tmp_path)
+    assert "train_missing" not in reproduce.notebook_parameters({"profile"}, "cpu", tmp_path, train_ablations=True)
+    import papermill as pm
+
+    notebook = reproduce.NOTEBOOKS_DIR / "05_ablations.ipynb"
+    if not notebook.is_file():
+        pytest.skip("no ablation notebook")
+    parameters = pm.inspect_notebook(str(notebook))
+    assert parameters["train_missing"]["default"] == "False"  # a plain run trains no seed runs

@@ -21,7 +21,7 @@ import pandas as pd
 from ..data.io import DatasetError
 
 __all__ = ["CEILING", "SEED_RUN_COLUMNS", "SeedRuns", "against_references", "against_the_default",
-           "read_eval_csv", "read_seed_runs", "seed_run_rows", "seed_spread", "spread_over_seeds", "spread_verdict",
+           "j_at_iteration", "read_eval_csv", "read_seed_runs", "seed_run_rows", "seeds_of", "with_cell_runs", "seed_spread", "spread_over_seeds", "spread_verdict",
            "j_versus_time_with_references"]
 
 CEILING = "with labels: the same appearance network trained on the masks"
@@ -102,6 +102,27 @@ def read_seed_runs(path: str | os.PathLike | None) -> SeedRuns:
     return runs
 
 
+def with_cell_runs(runs: SeedRuns, cells: dict[str, list[pd.DataFrame]], default_label: str) -> SeedRuns:
+    """`runs` with the ablation table's own runs added (`amdlib.ablation_runs.read_cell_runs`:
+    `FAMILY/VARIANT` or "default" -> runs); the "default" runs join `runs.default` (named
+    `default_label` when `runs` has no default)."""
+    references = {label: list(group) for label, group in runs.references.items()}
+    ablations = {label: list(group) for label, group in runs.ablations.items()}
+    default = runs.default
+    for group, tables in cells.items():
+        if group == "default":
+            default = default or default_label
+            references.setdefault(default, []).extend(tables)
+        else:
+            ablations.setdefault(group, []).extend(tables)
+    return SeedRuns(references=references, ablations=ablations, default=default, notes=dict(runs.notes))
+
+
+def seeds_of(runs: Sequence[pd.DataFrame]) -> set[int]:
+    """The seeds of `runs` (each run's `seed` column)."""
+    return {int(run["seed"].iloc[0]) for run in runs if "seed" in run and len(run)}
+
+
 def seed_spread(runs: Sequence[pd.DataFrame], column: str = "J_best_channel") -> pd.DataFrame:
     """Per evaluation k (the k-th row of every run, up to the shortest run): the mean training
     minutes and iterations, and the mean, min and max of `column` over the runs."""
@@ -142,17 +163,33 @@ def spread_over_seeds(rows: pd.DataFrame, by: str, columns: Sequence[str]) -> pd
     return pd.DataFrame(parts)
 
 
+def j_at_iteration(runs: Sequence[pd.DataFrame], iteration: int, column: str = "J_best_channel") -> list[float] | None:
+    """`column` of every run's evaluation at `iteration`; None when a run has none there."""
+    values = []
+    for run in runs:
+        rows = run[run["iteration"] == iteration]
+        if rows.empty:
+            return None
+        values.append(float(rows[column].iloc[0]))
+    return values
+
+
 def against_the_default(variants: Sequence[tuple[str, str, bool]], default: Sequence[pd.DataFrame],
-                        committed: dict[str, list[pd.DataFrame]], notes: dict[str, str] | None = None) -> pd.DataFrame:
+                        committed: dict[str, list[pd.DataFrame]], notes: dict[str, str] | None = None,
+                        early: int | None = None) -> pd.DataFrame:
     """One row per ablation variant (`variants`: family, variant name, whether it is the default),
     from the final evaluation of its committed seeds (`committed["family/variant"]`; the default's
     are `default`): seeds, mean minutes and iterations, J of the best fixed channel (mean, min, max),
     the label-free motion-contrast J (mean), and the verdict against the default's seed range:
     "higher" / "lower beyond the spread" when the two seed ranges do not overlap, else "within the
     spread"; with one seed, "one seed: no verdict"; a variant without committed runs is "not run".
-    `notes` ("family/variant" -> text) says why a variant's budget differs from the default's."""
+    `notes` ("family/variant" -> text) says why a variant's budget differs from the default's.
+    With `early`, `verdict at <early> it` is the same verdict from every seed's evaluation at that
+    iteration (blank where a run has none): would a budget of `early` iterations rank alike?"""
     notes = notes or {}
     reference = seed_spread(default).iloc[-1] if default else None
+    early_column = f"verdict at {early} it" if early else None
+    early_reference = j_at_iteration(default, early) if early and default else None
     rows = []
     for family, name, is_default in variants:
         runs = list(default) if is_default else committed.get(f"{family}/{name}", [])
@@ -166,11 +203,17 @@ def against_the_default(variants: Sequence[tuple[str, str, bool]], default: Sequ
             verdict = "the default" if is_default else "no default runs"
         else:
             verdict = spread_verdict(final["J_min"], final["J_max"], reference["J_min"], reference["J_max"], len(runs))
-        rows.append({**row, "train_minutes": final["train_minutes"], "iterations": int(round(final["iterations"])),
-                     "J_mean": final["J_mean"], "J_min": final["J_min"], "J_max": final["J_max"],
-                     "J_label_free": label_free, "verdict": verdict, "budget": notes.get(f"{family}/{name}", "")})
+        row.update({"train_minutes": final["train_minutes"], "iterations": int(round(final["iterations"])),
+                    "J_mean": final["J_mean"], "J_min": final["J_min"], "J_max": final["J_max"],
+                    "J_label_free": label_free, "verdict": verdict, "budget": notes.get(f"{family}/{name}", "")})
+        if early_column:
+            values = j_at_iteration(runs, early)
+            row[early_column] = ("" if values is None or early_reference is None else "the default" if is_default
+                                 else spread_verdict(min(values), max(values), min(early_reference),
+                                                     max(early_reference), len(values)))
+        rows.append(row)
     columns = ["family", "variant", "seeds", "train_minutes", "iterations", "J_mean", "J_min", "J_max",
-               "J_label_free", "verdict", "budget"]
+               "J_label_free", "verdict", *([early_column] if early_column else []), "budget"]
     return pd.DataFrame(rows, columns=columns)
 
 

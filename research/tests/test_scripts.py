@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -728,6 +729,29 @@ def test_reference_runs_remakes_the_committed_runs_with_their_own_command_lines(
     assert not model.segment_flow and model.replace(segment_flow=True) == AMDConfig.profile("cpu")
 
 
+def test_reference_runs_tells_a_finished_run_from_an_interrupted_one(tmp_path):
+    """A run with an iteration budget is finished at its planned iterations; one that stopped at
+    its first evaluation resumes; a time-budget run (its config names --minutes only) is finished
+    when its last evaluation reached those minutes."""
+    reference_runs = load("reference_runs")
+    command = ["python", "research/emergence.py", "--iterations", "1611", "--minutes", "60"]
+
+    def run(name, iterations, minutes, arguments):
+        folder = tmp_path / name
+        folder.mkdir()
+        pd.DataFrame({"iteration": iterations, "train_minutes": minutes,
+                      "J_best_channel": 0.5}).to_csv(folder / "eval.csv", index=False)
+        (folder / "config.json").write_text(json.dumps({"arguments": arguments}))
+        return folder
+
+    assert reference_runs.finished(run("done", [1000, 1611], [7.0, 11.0], command[2:]), command)
+    assert not reference_runs.finished(run("cut", [1000], [7.0], command[2:]), command)
+    assert not reference_runs.finished(tmp_path / "none", command)
+    timed = ["--minutes", "20"]
+    assert reference_runs.finished(run("timed", [1000, 1489], [14.1, 20.0], timed), command)
+    assert not reference_runs.finished(run("timed_cut", [1000], [14.1], timed), command)
+
+
 def test_real_ceilings_fit_learns_a_hand_made_target_from_groups_of_frames(monkeypatch):
     """The gate-0 trainer on two tiny 'videos' whose object is a bright square: the cross-entropy
     falls and channel 1 covers the square more than the rest."""
@@ -745,3 +769,55 @@ def test_real_ceilings_fit_learns_a_hand_made_target_from_groups_of_frames(monke
         masks = model.segment(groups[0][0][:1].float() / 255, size=(48, 80))[0, 1]
     inside, outside = masks[groups[0][1][0]].mean(), masks[~groups[0][1][0]].mean()
     assert inside > outside
+
+
+def test_finetune_curve_is_amdlibs_finetune_evaluated_midway_and_resumes(tmp_path):
+    curve = load("finetune_curve")
+    from amdlib import AMD, AMDConfig, save_checkpoint
+    from amdlib.data import VOC2012, generate_all
+    from amdlib.evaluation.finetune import FinetuneConfig, evaluate_segmentation, finetune
+
+    torch.manual_seed(0)
+    model = AMD(AMDConfig.profile("smoke")).eval()
+    save_checkpoint(model, tmp_path / "ck.pt")
+    arguments = ["--profile", "smoke", "--model", str(tmp_path / "ck.pt"), "--data-root", str(tmp_path / "data"),
+                 "--out", str(tmp_path / "out"), "--seeds", "0", "--checkpoints", "1", "2", "--threads", "1"]
+    curve.main(arguments)
+    rows = pd.read_csv(tmp_path / "out" / "curve.csv")
+    assert list(rows.columns) == curve.COLUMNS
+    assert set(zip(rows["init"], rows["mode"], rows["iteration"])) == {
+        (init, mode, k) for init in ("AMD", "random") for mode in ("full", "frozen") for k in (1, 2)}
+    assert len(rows) == 8 and set(rows["seed"]) == {0} and rows["mIoU"].between(0, 1).all()
+    assert (rows.groupby(["init", "mode"])["train_seconds"].apply(lambda s: s.is_monotonic_increasing)).all()
+    summary = pd.read_csv(tmp_path / "out" / "summary.csv")
+    assert len(summary) == 8 and set(summary.loc[summary["init"] == "AMD", "against random init"]) == {
+        "one seed: no verdict"}
+    # Resumable: every run is in the file, so a second call trains nothing and keeps the rows.
+    curve.main(arguments)
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "out" / "curve.csv"), rows)
+    # The loop is amdlib's finetune step for step: the same weights (evaluations in between draw
+    # nothing) and mIoU; frozen leaves AMD's backbone (weights and BatchNorm statistics) as it was.
+    voc = generate_all(tmp_path / "data" / "smoke", "smoke", datasets=("voc2012",)).voc2012
+    train_set, val_set = VOC2012(voc, "train"), VOC2012(voc, "val")
+    original = {k: v.clone() for k, v in model.appearance.backbone.state_dict().items()}
+    for frozen in (False, True):
+        config = FinetuneConfig(iterations=2, size=(64, 64), freeze_backbone=frozen, seed=0)
+        ours, theirs = curve.segmenter_for("AMD", model, 0), curve.segmenter_for("AMD", model, 0)
+        points = curve.curve(ours, train_set, val_set, config, [0, 1, 2], (64, 64))
+        finetune(theirs, train_set, config)
+        assert [p["iteration"] for p in points] == [0, 1, 2]
+        assert points[-1]["mIoU"] == evaluate_segmentation(theirs, val_set, (64, 64)).miou()
+        for (name, a), b in zip(ours.state_dict().items(), theirs.state_dict().values()):
+            assert torch.equal(a, b), name
+        backbone = ours.backbone.state_dict()
+        changed = [k for k, v in original.items() if v.is_floating_point() and not torch.equal(backbone[k], v)]
+        assert (not changed) if frozen else changed
+    csv_point = rows[(rows["init"] == "AMD") & (rows["mode"] == "frozen") & (rows["iteration"] == 2)]["mIoU"]
+    assert float(csv_point.iloc[0]) == pytest.approx(points[-1]["mIoU"], abs=1e-12)
+    with pytest.raises(ValueError, match="largest checkpoint"):
+        curve.curve(ours, train_set, val_set, config, [1], (64, 64))
+    # The check against notebook 04's per-seed table pairs the runs by name and seed.
+    (tmp_path / "seeds.csv").write_text('backbone,seed,mIoU\n"AMD init, frozen backbone",0,0.5\n')
+    paired = curve.against_notebook(rows, tmp_path / "seeds.csv", 2)
+    assert len(paired) == 1 and paired["difference"].iloc[0] == pytest.approx(float(csv_point.iloc[0]) - 0.5)
+    assert curve.against_notebook(rows, tmp_path / "seeds.csv", 300) is None

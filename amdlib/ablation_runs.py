@@ -1,0 +1,148 @@
+"""The ablation table's runs (notebook 05): each variant of `amdlib.ablations.ABLATIONS`, over
+`AblationBudget.seeds` seeds, trained from scratch exactly like the default's committed runs.
+
+The protocol is the default's own (docs/method.md section 9, "Ablations"): the profile's
+iterations and weight average, evaluated at `AblationBudget.eval_every` iterations and at the
+end on the profile's `val_videos` DAVIS-layout videos at its `eval_size` (the best fixed channel
+and the label-free motion-contrast rule, through the weight average and the raw weights). The
+evaluation at `eval_every` shows per variant whether a shorter budget would give the same
+verdict. A variant with test-time adaptation scores the default's trained model of the same
+seed after adaptation (one evaluation, at the end).
+
+Layout (one folder per run, `run_folder`):
+- `<results_root>/<family>/<variant>/seed_<s>/`: `eval.csv`, `log.csv` and `run.json`
+  (written last: the run's settings). Small text, committed as runs finish.
+- `<runs_root>/<family>/<variant>/seed_<s>/checkpoint.pt`: the resumable training (ignored by
+  git). An interrupted run resumes from its last checkpoint (every 250 iterations).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import pandas as pd
+
+from .ablations import ABLATIONS, AblationData, Variant, family_variants
+from .config import AblationBudget, Profile
+from .data import DAVIS2016
+from .data.io import data_identity
+from .evaluation.adapt import AdaptConfig
+from .evaluation.channels import channel_scores
+from .evaluation.predict import vos_channel_scores
+from .evaluation.vos import amd_with_tta
+from .io.atomic import write_json, write_text
+from .io.checkpoint import load_checkpoint
+from .reports.seed_runs import read_eval_csv
+from .training.train import train, training_pairs
+
+__all__ = ["Cell", "missing_cells", "read_cell_runs", "run_cell", "run_folder"]
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One run of the table: a variant of a family, one seed."""
+
+    family: str
+    variant: Variant
+    seed: int
+    is_default: bool
+
+    @property
+    def group(self) -> str:
+        """`FAMILY/VARIANT`, the key of `amdlib.reports.seed_runs.SeedRuns.ablations`."""
+        return f"{self.family}/{self.variant.name}"
+
+
+def run_folder(root: str | Path, cell: Cell) -> Path:
+    """`root/<family>/<variant>/seed_<s>`; the default's runs (shared by every family) are `root/default/seed_<s>`."""
+    if cell.is_default:
+        return Path(root) / "default" / f"seed_{cell.seed}"
+    return Path(root) / cell.family / cell.variant.name / f"seed_{cell.seed}"
+
+
+def missing_cells(profile: Profile, committed: dict[str, set[int]], default_seeds: set[int],
+                  seeds: int | None = None) -> list[Cell]:
+    """The runs the table still lacks, the default's first: every variant of every family under
+    `profile` with seeds 0 .. `seeds` - 1 (None: `profile.ablation.seeds`) whose seed is not in
+    `committed` (`FAMILY/VARIANT` -> seeds with a finished run); the default's seeds are `default_seeds`."""
+    seeds = range(profile.ablation.seeds if seeds is None else seeds)
+    cells = []
+    for family in ABLATIONS:
+        for variant in family_variants(family, profile):
+            is_default = variant.is_reference(profile)
+            have = default_seeds if is_default else committed.get(f"{family}/{variant.name}", set())
+            cells += [Cell(family, variant, seed, is_default) for seed in seeds if seed not in have]
+    default = {c.seed: c for c in cells if c.is_default}  # once, not once per family
+    return list(default.values()) + [c for c in cells if not c.is_default]
+
+
+def read_cell_runs(results_root: str | Path) -> dict[str, list[pd.DataFrame]]:
+    """The finished runs under `results_root` (those with a `run.json`): `FAMILY/VARIANT` (or
+    "default") -> each seed's evaluations (`eval.csv` with `train_minutes`, a `seed` column), by seed."""
+    runs: dict[str, list[pd.DataFrame]] = {}
+    root = Path(results_root)
+    for marker in sorted(root.glob("*/seed_*/run.json")) + sorted(root.glob("*/*/seed_*/run.json")):
+        folder = marker.parent
+        group = "default" if folder.parent.name == "default" and folder.parent.parent == root else \
+            f"{folder.parent.parent.name}/{folder.parent.name}"
+        table = read_eval_csv(folder)
+        table["seed"] = int(folder.name.removeprefix("seed_"))
+        runs.setdefault(group, []).append(table)
+    return {group: sorted(tables, key=lambda t: int(t["seed"].iloc[0])) for group, tables in runs.items()}
+
+
+def run_cell(cell: Cell, profile: Profile, data: AblationData, results_root: str | Path, runs_root: str | Path,
+             budget: AblationBudget | None = None, progress: bool = False,
+             log: Callable[[str], None] | None = print) -> Path:
+    """Train (or resume) `cell` under `budget` (None: the profile's) and score it as the module
+    docstring says; returns its results folder. A finished run (its `run.json`) is returned as it is."""
+    results, work = run_folder(results_root, cell), run_folder(runs_root, cell)
+    if (results / "run.json").is_file():
+        return results
+    budget = budget or profile.ablation
+    changes = {"seed": cell.seed, "eval_every": budget.eval_every}
+    if budget.iterations is not None:
+        changes["iterations"] = budget.iterations
+    validation = list(DAVIS2016(data.val_root, split=data.val_split))
+    size = tuple(profile.eval_size)
+
+    def evaluate(model) -> dict[str, float]:
+        return vos_channel_scores(model, validation, size).as_row()
+
+    trained = cell
+    if cell.variant.tta:  # the default's model of this seed, then adaptation
+        trained = Cell(cell.family, Variant("default"), cell.seed, True)
+        work = run_folder(runs_root, trained)
+    model_config, train_config = trained.variant.configs(profile, **changes)
+    if log is not None:
+        log(f"ablation run {cell.group} seed {cell.seed}: {trained.variant.change() or 'the default'}")
+    pairs = training_pairs(data.train_root, data.train_split, train_config)
+    result = train(model_config, train_config, pairs, work, resume=True, progress=progress,
+                   evaluate=None if cell.variant.tta else evaluate)
+    if result.iterations < train_config.iterations:
+        raise RuntimeError(f"{work}: training stopped at {result.iterations} of {train_config.iterations} "
+                           "iterations; run again to resume")
+    results.mkdir(parents=True, exist_ok=True)
+    settings = {"family": cell.family, "variant": cell.variant.name, "seed": cell.seed, "profile": profile.name,
+                "model": model_config.to_dict(), "train": train_config.to_dict(),
+                "train_data": data_identity(data.train_root), "val_data": data_identity(data.val_root),
+                "eval_size": list(size), "iterations": result.iterations}
+    if cell.variant.tta:
+        tta = AdaptConfig(iterations=budget.tta_iterations, seed=cell.seed)
+        model = load_checkpoint(result.checkpoint).eval()
+        tic = time.perf_counter()
+        scores = channel_scores(amd_with_tta(model, validation, size, tta, unit="video"))
+        row = {"iteration": result.iterations, "train_seconds": round(result.train_seconds, 3),
+               **scores.as_row(), "tta_seconds": round(time.perf_counter() - tic, 3)}
+        write_text(results / "eval.csv", pd.DataFrame([row]).to_csv(index=False))
+        settings["tta"] = dataclasses.asdict(tta)
+    else:
+        shutil.copyfile(work / "eval.csv", results / "eval.csv")
+    shutil.copyfile(work / "log.csv", results / "log.csv")
+    write_json(results / "run.json", settings)
+    return results

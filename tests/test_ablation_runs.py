@@ -1,0 +1,133 @@
+"""The ablation table's seed runs (amdlib.ablation_runs) and the table's early verdict."""
+
+import json
+import math
+
+import pandas as pd
+import pytest
+import torch
+
+import amdlib.ablation_runs as ablation_runs
+from amdlib.ablation_runs import Cell, missing_cells, read_cell_runs, run_cell, run_folder
+from amdlib.ablations import ABLATIONS, AblationData, Variant, family_variants
+from amdlib.config import profile
+from amdlib.data import generate_all
+from amdlib.reports.seed_runs import SeedRuns, against_the_default, seeds_of, with_cell_runs
+
+SMOKE = profile("smoke")
+BUDGET = SMOKE.ablation.replace(iterations=3, tta_iterations=1)  # evaluations at 2 and 3 (eval_every 2)
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    return AblationData.synthetic(generate_all(tmp_path_factory.mktemp("data"), "smoke"))
+
+
+def test_missing_cells_lists_each_absent_seed_once_the_default_first():
+    variants = [(f, v) for f in ABLATIONS for v in family_variants(f, SMOKE) if not v.is_reference(SMOKE)]
+    cells = missing_cells(SMOKE, {"masks/c=3": {0}, "flow/dense": {0, 1}}, default_seeds={1}, seeds=2)
+    assert [(c.group, c.seed) for c in cells if c.is_default] == [(cells[0].group, 0)]  # once, not per family
+    assert cells[0].is_default and cells[0].seed == 0
+    rest = [(c.group, c.seed) for c in cells[1:]]
+    assert ("masks/c=3", 0) not in rest and ("masks/c=3", 1) in rest
+    assert not any(g == "flow/dense" for g, _ in rest)
+    # Every other non-default variant, both seeds: 2 per variant, minus c=3's seed 0 and dense's two.
+    assert len(rest) == 2 * len(variants) - 3
+    assert "backbone/resnet50" not in {g for g, _ in rest}  # a paper-only variant
+    nothing = missing_cells(SMOKE, {f"{f}/{v.name}": {0, 1} for f, v in variants}, {0, 1}, seeds=2)
+    assert nothing == []
+
+
+def test_run_folder_layout():
+    cell = Cell("masks", Variant("c=3", {"num_masks": 3}), 2, False)
+    assert run_folder("r", cell).as_posix() == "r/masks/c=3/seed_2"
+    assert run_folder("r", Cell("flow", Variant("segment"), 1, True)).as_posix() == "r/default/seed_1"
+
+
+def test_run_cell_trains_scores_and_is_read_back(tmp_path, data):
+    cell = Cell("masks", Variant("c=3", {"num_masks": 3}), 1, False)
+    folder = run_cell(cell, SMOKE, data, tmp_path / "results", tmp_path / "runs", BUDGET, log=None)
+    evaluations = pd.read_csv(folder / "eval.csv")
+    assert evaluations["iteration"].tolist() == [2, 3]  # every eval_every iterations, and at the end
+    for column in ("J_best_channel", "J_motion_contrast_video", "J_centre_prior"):
+        assert evaluations[column].between(0, 1).all(), column
+    settings = json.loads((folder / "run.json").read_text())
+    assert settings["model"]["num_masks"] == 3 and settings["train"]["seed"] == 1 and settings["iterations"] == 3
+    assert (tmp_path / "runs" / "masks" / "c=3" / "seed_1" / "checkpoint.pt").is_file()
+    assert not (folder / "checkpoint.pt").exists()  # results hold no weights
+
+    stamp = (folder / "run.json").stat().st_mtime_ns
+    assert run_cell(cell, SMOKE, data, tmp_path / "results", tmp_path / "runs", BUDGET, log=None) == folder
+    assert (folder / "run.json").stat().st_mtime_ns == stamp  # finished: not redone
+
+    read = read_cell_runs(tmp_path / "results")
+    assert list(read) == ["masks/c=3"] and seeds_of(read["masks/c=3"]) == {1}
+    assert read["masks/c=3"][0]["train_minutes"].tolist() == pytest.approx(
+        (evaluations["train_seconds"] / 60).tolist())
+
+
+def test_an_interrupted_cell_resumes_to_the_same_weights(tmp_path, data, monkeypatch):
+    cell = Cell("loss", Variant("l1_only", {"l1_weight": 1.0, "ssim_weight": 0.0}), 0, False)
+    real = ablation_runs.train
+
+    def interrupted(*args, **kwargs):
+        real(*args, **kwargs, stop_after=1)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ablation_runs, "train", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        run_cell(cell, SMOKE, data, tmp_path / "a", tmp_path / "a_runs", BUDGET, log=None)
+    assert not (run_folder(tmp_path / "a", cell) / "run.json").exists()
+    monkeypatch.setattr(ablation_runs, "train", real)
+    run_cell(cell, SMOKE, data, tmp_path / "a", tmp_path / "a_runs", BUDGET, log=None)
+    run_cell(cell, SMOKE, data, tmp_path / "b", tmp_path / "b_runs", BUDGET, log=None)
+    weights = [torch.load(run_folder(tmp_path / r, cell) / "checkpoint.pt", weights_only=True)["model"]
+               for r in ("a_runs", "b_runs")]
+    for name in weights[0]:
+        assert torch.equal(weights[0][name], weights[1][name]), name
+
+
+def test_a_tta_cell_adapts_the_default_model_of_its_seed(tmp_path, data):
+    cell = Cell("tta", Variant("with", tta=True), 0, False)
+    folder = run_cell(cell, SMOKE, data, tmp_path / "results", tmp_path / "runs", BUDGET, log=None)
+    assert (tmp_path / "runs" / "default" / "seed_0" / "checkpoint.pt").is_file()  # the default's training
+    row = pd.read_csv(folder / "eval.csv")
+    assert row["iteration"].tolist() == [3] and math.isfinite(row["J_best_channel"].iloc[0])
+    assert json.loads((folder / "run.json").read_text())["tta"]["iterations"] == 1
+    assert not (tmp_path / "results" / "default").exists()  # the default's run is not published by it
+
+
+def _run(seed: int, values: dict[int, float]) -> pd.DataFrame:
+    return pd.DataFrame({"iteration": list(values), "train_minutes": [1.0] * len(values),
+                         "J_best_channel": list(values.values()), "J_motion_contrast_video": list(values.values()),
+                         "seed": seed})
+
+
+def test_the_early_verdict_reads_every_seed_at_that_iteration():
+    default = [_run(0, {1000: 0.50, 1611: 0.55}), _run(1, {1000: 0.47, 1611: 0.60})]
+    committed = {"masks/c=3": [_run(0, {1000: 0.40, 1611: 0.52}), _run(1, {1000: 0.42, 1611: 0.50})],
+                 "flow/dense": [_run(0, {587: 0.15}), _run(1, {587: 0.14})]}
+    variants = [("masks", "c=2", True), ("masks", "c=3", False), ("flow", "dense", False)]
+    table = against_the_default(variants, default, committed, early=1000).set_index("variant")
+    # Final: c=3 0.50-0.52 lies below 0.55-0.60; at 1,000: 0.40-0.42 below 0.47-0.50.
+    assert table.loc["c=3", "verdict"] == "lower beyond the spread"
+    assert table.loc["c=3", "verdict at 1000 it"] == "lower beyond the spread"
+    assert table.loc["dense", "verdict at 1000 it"] == ""  # no evaluation at 1,000
+    assert table.loc["c=2 (default)", "verdict at 1000 it"] == "the default"
+    overlapping = {"masks/c=3": [_run(0, {1000: 0.45, 1611: 0.58}), _run(1, {1000: 0.49, 1611: 0.56})]}
+    table = against_the_default(variants[:2], default, overlapping, early=1000).set_index("variant")
+    assert table.loc["c=3", "verdict"] == "within the spread"
+    assert table.loc["c=3", "verdict at 1000 it"] == "within the spread"
+    assert "verdict at 1000 it" not in against_the_default(variants[:2], default, overlapping).columns
+
+
+def test_with_cell_runs_adds_the_tables_own_runs():
+    committed = SeedRuns(references={"AMD, profile cpu": [_run(0, {5: 0.5})]},
+                         ablations={"masks/c=3": [_run(0, {5: 0.4})]}, default="AMD, profile cpu")
+    merged = with_cell_runs(committed, {"masks/c=3": [_run(2, {5: 0.3})], "default": [_run(1, {5: 0.6})],
+                                        "flow/dense": [_run(0, {5: 0.1})]}, "unused")
+    assert seeds_of(merged.ablations["masks/c=3"]) == {0, 2} and seeds_of(merged.default_runs) == {0, 1}
+    assert list(merged.ablations) == ["masks/c=3", "flow/dense"]
+    assert len(committed.ablations["masks/c=3"]) == 1  # the committed runs are not changed
+    fresh = with_cell_runs(SeedRuns(), {"default": [_run(0, {5: 0.6})]}, "AMD, profile smoke")
+    assert fresh.default == "AMD, profile smoke" and len(fresh.default_runs) == 1
