@@ -19,6 +19,7 @@ Layout (one folder per run, `run_folder`):
 from __future__ import annotations
 
 import dataclasses
+import json
 import shutil
 import time
 from dataclasses import dataclass
@@ -102,12 +103,17 @@ def run_cell(cell: Cell, profile: Profile, data: AblationData, results_root: str
     """Train (or resume) `cell` under `budget` (None: the profile's) and score it as the module
     docstring says; returns its results folder. A finished run (its `run.json`) is returned as it is."""
     results, work = run_folder(results_root, cell), run_folder(runs_root, cell)
-    if (results / "run.json").is_file():
-        return results
     budget = budget or profile.ablation
     changes = {"seed": cell.seed, "eval_every": budget.eval_every}
     if budget.iterations is not None:
         changes["iterations"] = budget.iterations
+    if (results / "run.json").is_file():
+        made = json.loads((results / "run.json").read_text())["iterations"]
+        planned = changes.get("iterations", profile.train.iterations)
+        if made < planned:
+            raise RuntimeError(f"{results}: made with {made} iterations, shorter than this budget's {planned}; "
+                               "move it away to train it again")
+        return results
     validation = list(DAVIS2016(data.val_root, split=data.val_split))
     size = tuple(profile.eval_size)
 

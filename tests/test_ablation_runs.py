@@ -12,7 +12,7 @@ from amdlib.ablation_runs import Cell, missing_cells, read_cell_runs, run_cell, 
 from amdlib.ablations import ABLATIONS, AblationData, Variant, family_variants
 from amdlib.config import profile
 from amdlib.data import generate_all
-from amdlib.reports.seed_runs import SeedRuns, against_the_default, seeds_of, with_cell_runs
+from amdlib.reports.seed_runs import against_the_default, seeds_of
 
 SMOKE = profile("smoke")
 BUDGET = SMOKE.ablation.replace(iterations=3, tta_iterations=1)  # evaluations at 2 and 3 (eval_every 2)
@@ -59,6 +59,10 @@ def test_run_cell_trains_scores_and_is_read_back(tmp_path, data):
     stamp = (folder / "run.json").stat().st_mtime_ns
     assert run_cell(cell, SMOKE, data, tmp_path / "results", tmp_path / "runs", BUDGET, log=None) == folder
     assert (folder / "run.json").stat().st_mtime_ns == stamp  # finished: not redone
+
+    longer = BUDGET.replace(iterations=4)
+    with pytest.raises(RuntimeError, match="shorter than this budget's 4"):
+        run_cell(cell, SMOKE, data, tmp_path / "results", tmp_path / "runs", longer, log=None)
 
     read = read_cell_runs(tmp_path / "results")
     assert list(read) == ["masks/c=3"] and seeds_of(read["masks/c=3"]) == {1}
@@ -121,13 +125,18 @@ def test_the_early_verdict_reads_every_seed_at_that_iteration():
     assert "verdict at 1000 it" not in against_the_default(variants[:2], default, overlapping).columns
 
 
-def test_with_cell_runs_adds_the_tables_own_runs():
-    committed = SeedRuns(references={"AMD, profile cpu": [_run(0, {5: 0.5})]},
-                         ablations={"masks/c=3": [_run(0, {5: 0.4})]}, default="AMD, profile cpu")
-    merged = with_cell_runs(committed, {"masks/c=3": [_run(2, {5: 0.3})], "default": [_run(1, {5: 0.6})],
-                                        "flow/dense": [_run(0, {5: 0.1})]}, "unused")
-    assert seeds_of(merged.ablations["masks/c=3"]) == {0, 2} and seeds_of(merged.default_runs) == {0, 1}
-    assert list(merged.ablations) == ["masks/c=3", "flow/dense"]
-    assert len(committed.ablations["masks/c=3"]) == 1  # the committed runs are not changed
-    fresh = with_cell_runs(SeedRuns(), {"default": [_run(0, {5: 0.6})]}, "AMD, profile smoke")
-    assert fresh.default == "AMD, profile smoke" and len(fresh.default_runs) == 1
+def test_the_table_reads_every_seed_at_the_budget_and_leaves_out_runs_without_it():
+    default = [_run(0, {500: 0.30, 1000: 0.50, 1611: 0.55}), _run(1, {500: 0.32, 1000: 0.47, 1611: 0.60}),
+               _run(2, {500: 0.20, 1000: 0.49, 1611: 0.58})]
+    committed = {"masks/c=3": [_run(0, {500: 0.10, 1000: 0.40}), _run(1, {500: 0.12, 1000: 0.48}),
+                               _run(2, {500: 0.11})]}  # seed 2 stopped before 1,000
+    variants = [("masks", "c=2", True), ("masks", "c=3", False)]
+    table = against_the_default(variants, default, committed, at=1000, early=500).set_index("variant")
+    assert table.loc["c=2 (default)", "J_min"] == 0.47 and table.loc["c=2 (default)", "J_max"] == 0.50
+    assert table.loc["c=3", "seeds"] == 2 and table.loc["c=3", "J_mean"] == pytest.approx(0.44)
+    assert table.loc["c=3", "iterations"] == 1000
+    assert table.loc["c=3", "verdict"] == "within the spread"  # 0.40-0.48 meets 0.47-0.50
+    assert table.loc["c=3", "verdict at 500 it"] == "lower beyond the spread"  # the two counted: 0.10-0.12 < 0.20
+    last = against_the_default(variants, default, committed).set_index("variant")  # each run's last evaluation
+    assert last.loc["c=2 (default)", "J_mean"] == pytest.approx((0.55 + 0.60 + 0.58) / 3)
+    assert last.loc["c=3", "seeds"] == 3

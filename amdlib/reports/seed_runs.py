@@ -21,7 +21,7 @@ import pandas as pd
 from ..data.io import DatasetError
 
 __all__ = ["CEILING", "SEED_RUN_COLUMNS", "SeedRuns", "against_references", "against_the_default",
-           "j_at_iteration", "read_eval_csv", "read_seed_runs", "seed_run_rows", "seeds_of", "with_cell_runs", "seed_spread", "spread_over_seeds", "spread_verdict",
+           "evaluation_at", "read_eval_csv", "read_seed_runs", "seed_run_rows", "seeds_of", "seed_spread", "spread_over_seeds", "spread_verdict",
            "j_versus_time_with_references"]
 
 CEILING = "with labels: the same appearance network trained on the masks"
@@ -102,22 +102,6 @@ def read_seed_runs(path: str | os.PathLike | None) -> SeedRuns:
     return runs
 
 
-def with_cell_runs(runs: SeedRuns, cells: dict[str, list[pd.DataFrame]], default_label: str) -> SeedRuns:
-    """`runs` with the ablation table's own runs added (`amdlib.ablation_runs.read_cell_runs`:
-    `FAMILY/VARIANT` or "default" -> runs); the "default" runs join `runs.default` (named
-    `default_label` when `runs` has no default)."""
-    references = {label: list(group) for label, group in runs.references.items()}
-    ablations = {label: list(group) for label, group in runs.ablations.items()}
-    default = runs.default
-    for group, tables in cells.items():
-        if group == "default":
-            default = default or default_label
-            references.setdefault(default, []).extend(tables)
-        else:
-            ablations.setdefault(group, []).extend(tables)
-    return SeedRuns(references=references, ablations=ablations, default=default, notes=dict(runs.notes))
-
-
 def seeds_of(runs: Sequence[pd.DataFrame]) -> set[int]:
     """The seeds of `runs` (each run's `seed` column)."""
     return {int(run["seed"].iloc[0]) for run in runs if "seed" in run and len(run)}
@@ -163,54 +147,63 @@ def spread_over_seeds(rows: pd.DataFrame, by: str, columns: Sequence[str]) -> pd
     return pd.DataFrame(parts)
 
 
-def j_at_iteration(runs: Sequence[pd.DataFrame], iteration: int, column: str = "J_best_channel") -> list[float] | None:
-    """`column` of every run's evaluation at `iteration`; None when a run has none there."""
-    values = []
-    for run in runs:
-        rows = run[run["iteration"] == iteration]
-        if rows.empty:
-            return None
-        values.append(float(rows[column].iloc[0]))
-    return values
+def evaluation_at(run: pd.DataFrame, iteration: int | None) -> pd.Series | None:
+    """A run's evaluation at `iteration` (None: its last); None when it has none there."""
+    if iteration is None:
+        return run.iloc[-1] if len(run) else None
+    rows = run[run["iteration"] == iteration]
+    return None if rows.empty else rows.iloc[0]
 
 
 def against_the_default(variants: Sequence[tuple[str, str, bool]], default: Sequence[pd.DataFrame],
                         committed: dict[str, list[pd.DataFrame]], notes: dict[str, str] | None = None,
-                        early: int | None = None) -> pd.DataFrame:
+                        at: int | None = None, early: int | None = None) -> pd.DataFrame:
     """One row per ablation variant (`variants`: family, variant name, whether it is the default),
-    from the final evaluation of its committed seeds (`committed["family/variant"]`; the default's
-    are `default`): seeds, mean minutes and iterations, J of the best fixed channel (mean, min, max),
-    the label-free motion-contrast J (mean), and the verdict against the default's seed range:
-    "higher" / "lower beyond the spread" when the two seed ranges do not overlap, else "within the
-    spread"; with one seed, "one seed: no verdict"; a variant without committed runs is "not run".
-    `notes` ("family/variant" -> text) says why a variant's budget differs from the default's.
-    With `early`, `verdict at <early> it` is the same verdict from every seed's evaluation at that
-    iteration (blank where a run has none): would a budget of `early` iterations rank alike?"""
+    from each seed's evaluation at iteration `at` (None: its last; a run without one is not
+    counted) of its runs (`committed["family/variant"]`; the default's are `default`): seeds, mean
+    minutes and iterations, J of the best fixed channel (mean, min, max), the label-free
+    motion-contrast J (mean), and the verdict against the default's seed range (`spread_verdict`);
+    a variant without runs is "not run". `notes` ("family/variant" -> text) says why a variant's
+    budget differs from the default's. With `early`, `verdict at <early> it` is the same verdict
+    from the same runs' evaluations at that iteration (blank where one has none): would a budget
+    of `early` iterations rank alike?"""
     notes = notes or {}
-    reference = seed_spread(default).iloc[-1] if default else None
+
+    def final(runs: Sequence[pd.DataFrame], iteration: int | None) -> pd.DataFrame:
+        rows = [row for row in (evaluation_at(run, iteration) for run in runs) if row is not None]
+        return pd.DataFrame(rows)
+
+    reference = final(default, at)
     early_column = f"verdict at {early} it" if early else None
-    early_reference = j_at_iteration(default, early) if early and default else None
+    early_reference = final(default, early) if early else None
     rows = []
     for family, name, is_default in variants:
         runs = list(default) if is_default else committed.get(f"{family}/{name}", [])
-        row = {"family": family, "variant": f"{name} (default)" if is_default else name, "seeds": len(runs)}
-        if not runs:
+        values = final(runs, at)
+        row = {"family": family, "variant": f"{name} (default)" if is_default else name, "seeds": len(values)}
+        if values.empty:
             rows.append({**row, "verdict": "not run"})
             continue
-        final = seed_spread(runs).iloc[-1]
-        label_free = seed_spread(runs, "J_motion_contrast_video").iloc[-1]["J_mean"]
-        if is_default or reference is None:
+        j = values["J_best_channel"].astype(float)
+        if is_default or reference.empty:
             verdict = "the default" if is_default else "no default runs"
         else:
-            verdict = spread_verdict(final["J_min"], final["J_max"], reference["J_min"], reference["J_max"], len(runs))
-        row.update({"train_minutes": final["train_minutes"], "iterations": int(round(final["iterations"])),
-                    "J_mean": final["J_mean"], "J_min": final["J_min"], "J_max": final["J_max"],
-                    "J_label_free": label_free, "verdict": verdict, "budget": notes.get(f"{family}/{name}", "")})
-        if early_column:
-            values = j_at_iteration(runs, early)
-            row[early_column] = ("" if values is None or early_reference is None else "the default" if is_default
-                                 else spread_verdict(min(values), max(values), min(early_reference),
-                                                     max(early_reference), len(values)))
+            verdict = spread_verdict(j.min(), j.max(), reference["J_best_channel"].min(),
+                                     reference["J_best_channel"].max(), len(j))
+        label_free = values["J_motion_contrast_video"].astype(float).mean() \
+            if "J_motion_contrast_video" in values else float("nan")
+        row.update({"train_minutes": values["train_minutes"].astype(float).mean(),
+                    "iterations": int(round(values["iteration"].astype(float).mean())),
+                    "J_mean": j.mean(), "J_min": j.min(), "J_max": j.max(), "J_label_free": label_free,
+                    "verdict": verdict, "budget": notes.get(f"{family}/{name}", "")})
+        if early_column:  # the same runs, earlier
+            counted = [run for run in runs if evaluation_at(run, at) is not None]
+            soon = final(counted, early)
+            row[early_column] = (
+                "" if soon.empty or len(soon) < len(counted) or early_reference.empty else "the default" if is_default
+                else spread_verdict(soon["J_best_channel"].min(), soon["J_best_channel"].max(),
+                                    early_reference["J_best_channel"].min(), early_reference["J_best_channel"].max(),
+                                    len(soon)))
         rows.append(row)
     columns = ["family", "variant", "seeds", "train_minutes", "iterations", "J_mean", "J_min", "J_max",
                "J_label_free", "verdict", *([early_column] if early_column else []), "budget"]
