@@ -21,13 +21,13 @@ channel per video, read from the labels: an upper bound of any channel rule).
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import sys
 import time
 from pathlib import Path
 
+import pandas as pd
 import torch
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,6 +38,7 @@ from amdlib.data import DAVIS2016, DAVISLike  # noqa: E402
 from amdlib.evaluation.adapt import AdaptConfig, adapt, load_video  # noqa: E402
 from amdlib.evaluation.channels import rule_scores  # noqa: E402
 from amdlib.evaluation.vos import score_sequence_amd, seconds_per_frame  # noqa: E402
+from amdlib.io.atomic import write_text  # noqa: E402
 from amdlib.io.checkpoint import load_checkpoint  # noqa: E402
 from amdlib.training.train import footage_pairs, train  # noqa: E402
 
@@ -103,12 +104,7 @@ def sequence_rows(results: dict, method: str, rules: list[str], label: str) -> l
 
 
 def write_rows(path: Path, rows: list[dict]) -> None:
-    temporary = path.with_suffix(".tmp")
-    with temporary.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    temporary.replace(path)
+    write_text(path, pd.DataFrame(rows).to_csv(index=False))
 
 
 RULES = ["motion_contrast_video", "oracle_frame"]
@@ -150,8 +146,6 @@ def cmd_score(args: argparse.Namespace) -> None:
 
 
 def summarize(path: Path) -> None:
-    import pandas as pd
-
     table = pd.read_csv(path)
     print(table.pivot_table(index="sequence", columns=["method", "rule"], values="J").round(3).to_string())
     print(table.groupby(["method", "rule"])["J"].mean().round(3).to_string())

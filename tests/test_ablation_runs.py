@@ -12,6 +12,7 @@ from amdlib.ablation_runs import Cell, missing_cells, read_cell_runs, run_cell, 
 from amdlib.ablations import ABLATIONS, AblationData, Variant, family_variants
 from amdlib.config import profile
 from amdlib.data import generate_all
+from amdlib.reports.headline import headline_lines
 from amdlib.reports.seed_runs import against_the_default, seeds_of
 
 SMOKE = profile("smoke")
@@ -143,3 +144,15 @@ def test_the_table_reads_every_seed_at_the_budget_and_leaves_out_runs_without_it
     last = against_the_default(variants, default, committed).set_index("variant")  # each run's last evaluation
     assert last.loc["c=2 (default)", "J_mean"] == pytest.approx((0.55 + 0.60 + 0.58) / 3)
     assert last.loc["c=3", "seeds"] == 3
+
+
+def test_the_headline_names_the_budget_and_each_measured_variant(tmp_path):
+    default = [_run(s, {500: 0.3, 1000: j}) for s, j in enumerate((0.50, 0.47, 0.49))]
+    committed = {"flow/dense": [_run(s, {500: 0.1, 1000: 0.15}) for s in range(3)]}
+    variants = [("masks", "c=2", True), ("masks", "c=3", False), ("flow", "dense", False)]
+    (tmp_path / "tables").mkdir()
+    against_the_default(variants, default, committed, at=1000).to_csv(
+        tmp_path / "tables" / "05_ablations_seed_spread.csv", index=False)
+    assert headline_lines(tmp_path)[2] == (
+        "| ablations (J over seeds at 1,000 iterations, against the default's range) | default 0.487 "
+        "(0.470-0.500, 3 seeds) | flow/dense 0.150 (3 seeds, lower beyond the spread) |")

@@ -27,7 +27,7 @@ REAL_VIDEO = "real_davis2016_dev"
 COLUMNS = {"01_against_ceiling": {"method", "J_mean", "J_min", "J_max"},
            "03_vos": {"set", "method", "channel rule", "J (DAVIS mean)"},
            "02_saliency": {"method", "max_f", "mae"}, "04_semantic": {"backbone", "mIoU"},
-           "05_ablations_seed_spread": {"family", "variant", "seeds", "J_mean", "J_min", "J_max", "verdict"},
+           "05_ablations_seed_spread": {"family", "variant", "seeds", "iterations", "J_mean", "J_min", "J_max", "verdict"},
            "06_real_video": {"method", "channel rule", "J mean", "J min", "J max", "seeds", "trained on", "scored on"}}
 """The columns each table needs; a table without them (another version's) is left out."""
 
@@ -170,7 +170,8 @@ def headline_lines(profile_dir: Path) -> list[str]:
             first = default.iloc[0]
             parts = [f"{row['family']}/{row['variant']} {_j(row['J_mean'])} ({int(row['seeds'])} seeds, "
                      f"{row['verdict']})" for _, row in runs.iterrows()]
-            lines.append(f"| ablations (J over seeds against the default's range) | default {_j(first['J_mean'])} "
+            lines.append(f"| ablations (J over seeds at {int(first['iterations']):,} iterations, against the default's "
+                         f"range) | default {_j(first['J_mean'])} "
                          f"({_j(first['J_min'])}-{_j(first['J_max'])}, {int(first['seeds'])} seeds) | "
                          f"{'; '.join(parts)} |")
     return [*HEADER, *lines] if lines else []
