@@ -77,7 +77,8 @@ def seed_spread_figure(table: pd.DataFrame, title: str = ""):
     for k in np.flatnonzero(~measured.to_numpy()):
         axis.text(0.01, y[k], "not run", va="center", fontsize=7, color="grey")
     axis.set_yticks(y, [f"{l} ({int(n)} seeds)" if n else l for l, n in zip(labels, rows["seeds"])], fontsize=7)
-    axis.set(xlabel="J, best fixed channel (mean over seeds, seed range)", xlim=(0, 1), title=title)
+    axis.set(xlabel="J, best fixed channel (mean over seeds, seed range)", xlim=(0, 1), title=title,
+             ylim=(-0.7, len(rows) - 0.3))  # room for the first and last rows' labels
     axis.legend(fontsize=7, loc="lower right")
     figure.tight_layout()
     return figure
