@@ -163,8 +163,8 @@ def against_the_default(variants: Sequence[tuple[str, str, bool]], default: Sequ
     counted) of its runs (`committed["family/variant"]`; the default's are `default`): seeds, mean
     minutes and iterations, J of the best fixed channel (mean, min, max), the label-free
     motion-contrast J (mean), and the verdict against the default's seed range (`spread_verdict`);
-    a variant without runs is "not run". `notes` ("family/variant" -> text) says why a variant's
-    budget differs from the default's. With `early`, `verdict at <early> it` is the same verdict
+    a variant without runs is "not run". `notes` ("family/variant" -> text), when given, fill a
+    `budget` column: why a variant's budget differs from the default's. With `early`, `verdict at <early> it` is the same verdict
     from the same runs' evaluations at that iteration (blank where one has none): would a budget
     of `early` iterations rank alike?"""
     notes = notes or {}
@@ -206,7 +206,7 @@ def against_the_default(variants: Sequence[tuple[str, str, bool]], default: Sequ
                                     len(soon)))
         rows.append(row)
     columns = ["family", "variant", "seeds", "train_minutes", "iterations", "J_mean", "J_min", "J_max",
-               "J_label_free", "verdict", *([early_column] if early_column else []), "budget"]
+               "J_label_free", "verdict", *([early_column] if early_column else []), *(["budget"] if notes else [])]
     return pd.DataFrame(rows, columns=columns)
 
 
