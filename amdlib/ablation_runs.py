@@ -1,12 +1,11 @@
 """The ablation table's runs (notebook 05): each variant of `amdlib.ablations.ABLATIONS`, over
 `AblationBudget.seeds` seeds, trained from scratch exactly like the default's committed runs.
 
-The protocol is the default's own (docs/method.md section 9, "Ablations"): the profile's
-iterations and weight average, evaluated at `AblationBudget.eval_every` iterations and at the
-end on the profile's `val_videos` DAVIS-layout videos at its `eval_size` (the best fixed channel
-and the label-free motion-contrast rule, through the weight average and the raw weights). The
-evaluation at `eval_every` shows per variant whether a shorter budget would give the same
-verdict. A variant with test-time adaptation scores the default's trained model of the same
+The protocol is the default's own (docs/method.md section 9, "Ablations: the protocol of
+notebook 05's table"): the profile's model, data, lr and weight average for
+`AblationBudget.iterations`, evaluated through the weight average at `AblationBudget.eval_every`
+iterations and at the end on the profile's `val_videos` DAVIS-layout videos at its `eval_size`
+(the best fixed channel and the label-free motion-contrast rule). A variant with test-time adaptation scores the default's trained model of the same
 seed after adaptation (one evaluation, at the end).
 
 Layout (one folder per run, `run_folder`):
@@ -135,7 +134,7 @@ def run_cell(cell: Cell, profile: Profile, data: AblationData, results_root: str
                                f"{train_config.iterations}; move it away")
     pairs = training_pairs(data.train_root, data.train_split, train_config)
     result = train(model_config, train_config, pairs, work, resume=True, progress=progress,
-                   evaluate=None if cell.variant.tta else evaluate)
+                   evaluate=None if cell.variant.tta else evaluate, evaluate_raw=False)
     if result.iterations < train_config.iterations:
         raise RuntimeError(f"{work}: training stopped at {result.iterations} of {train_config.iterations} "
                            "iterations; run again to resume")

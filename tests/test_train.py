@@ -5,6 +5,7 @@ import re
 import os
 import socket
 
+import pandas as pd
 import pytest
 import torch
 import torch.multiprocessing as mp
@@ -118,6 +119,23 @@ def test_weight_average_is_the_hand_computed_ema_and_leaves_training_unchanged(t
     loaded = load_checkpoint(tmp_path / "ema" / "checkpoint.pt")  # inference gets the average
     assert torch.equal(loaded.state_dict()["appearance.head.classifier.weight"],
                        saved["inference_model"]["appearance.head.classifier.weight"])
+
+
+def test_the_raw_weights_are_scored_beside_the_average_only_when_asked(tmp_path):
+    config = TrainConfig.profile("smoke", iterations=2, batch_size=2, eval_every=2, ema_decay=0.9)
+    scored = []
+
+    def evaluate(model):
+        scored.append(model)
+        return {"J": float(len(scored))}
+
+    train(SMOKE, config, ShiftedPairs(), tmp_path / "both", progress=False, evaluate=evaluate)
+    both = pd.read_csv(tmp_path / "both" / "eval.csv")
+    assert both.columns.tolist() == ["iteration", "train_seconds", "J", "J_raw_weights"] and len(scored) == 2
+    scored.clear()
+    train(SMOKE, config, ShiftedPairs(), tmp_path / "one", progress=False, evaluate=evaluate, evaluate_raw=False)
+    one = pd.read_csv(tmp_path / "one" / "eval.csv")
+    assert one.columns.tolist() == ["iteration", "train_seconds", "J"] and len(scored) == 1
 
 
 def test_interrupted_run_with_a_weight_average_resumes_to_the_same_average(tmp_path):

@@ -252,7 +252,7 @@ def train(model_config: AMDConfig, config: TrainConfig, dataset: Dataset, out_di
           device: str | torch.device | None = None, progress: bool = True,
           stop_after: int | None = None, time_guard: float | None = None,
           on_evaluation: Callable[[int, AMD], None] | None = None,
-          init_weights: dict[str, Tensor] | None = None) -> TrainResult:
+          init_weights: dict[str, Tensor] | None = None, evaluate_raw: bool = True) -> TrainResult:
     """Train AMD on `dataset` (items: 2,3,H,W float pairs in [0,1]) and write `out_dir`:
     `checkpoint.pt` (latest), `log.csv`, `eval.csv` (if `evaluate`), TensorBoard events.
 
@@ -276,6 +276,9 @@ def train(model_config: AMDConfig, config: TrainConfig, dataset: Dataset, out_di
     The budget is always `config.iterations`, so the same commit gives the same weights on any
     machine of the same CPU type. Progress lines go to the main job's terminal
     (`amdlib.io.progress`).
+
+    With a weight average, `evaluate` scores the average and, when `evaluate_raw`, the raw
+    weights too (`<metric>_raw_weights`, to show what averaging does; twice the evaluation time).
 
     `init_weights` (a state dict, e.g. of a model trained on synthetic video) is what a fresh run
     starts from instead of the random initialisation; a tensor whose shape differs (a head with
@@ -425,7 +428,7 @@ def train(model_config: AMDConfig, config: TrainConfig, dataset: Dataset, out_di
                 metrics = {}
                 if evaluate is not None and info.is_main:
                     metrics = evaluate(model if ema is None else ema.module)
-                    if ema is not None:  # the raw weights too, to show what averaging does
+                    if ema is not None and evaluate_raw:  # the raw weights too, to show what averaging does
                         metrics.update({f"{name}_raw_weights": value for name, value in evaluate(model).items()})
                 if on_evaluation is not None and info.is_main:
                     on_evaluation(done, model if ema is None else ema.module)
