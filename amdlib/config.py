@@ -263,8 +263,10 @@ class AblationBudget:
     """What every variant of notebook 05 gets: the same number of training iterations."""
 
     iterations: int | None
-    """Iterations per variant, or None: the profile's `TrainConfig.iterations`. Equal iterations
-    give every variant the same number of updates on any machine (docs/method.md section 9)."""
+    """Iterations per variant (the default's runs of the table included), or None: the profile's
+    `TrainConfig.iterations`. Equal iterations give every variant the same number of updates on
+    any machine; the `cpu` value is the smallest measured budget that keeps the verdicts known
+    before the table (docs/method.md section 9)."""
     tta_iterations: int
     """Test-time adaptation iterations per video for the `tta` family."""
     ema_decay: float | None = None
@@ -276,8 +278,9 @@ class AblationBudget:
     seeds: int = 3
     """Seeds per variant in the table: each variant's range over them is set against the default's."""
     eval_every: int = 1000
-    """Iterations between a seed run's evaluations (and one at the end): the early evaluation
-    shows per variant whether a shorter budget would give the same verdict."""
+    """Iterations between a seed run's evaluations (and one at the end). Each costs about a
+    minute on `cpu` (50 videos): the table's runs are scored at the end only, the budget study's
+    also halfway (the table's `verdict at ... it`)."""
 
     def replace(self, **changes: Any) -> "AblationBudget":
         """A copy with the fields in `changes` that are not None changed (a notebook's None
@@ -373,8 +376,9 @@ def _cpu() -> Profile:
     - training: 1,611 iterations at batch 8, constant lr 3e-4, pairs two frames apart, flipped
       and zoomed by up to 1.5x into 64x64 crops, scored through a 0.995 weight average at the
       validation set's 128x128; stopped with an error past 60 minutes (a loaded machine);
-    - ablations: every variant gets the default's 1,611 iterations and weight average; notebook
-      05 reads the committed seed runs of that protocol and trains only when asked.
+    - ablations: every variant, the default included, gets 1,000 iterations and the weight
+      average over 3 seeds (the smallest measured budget that keeps the two verdicts known before
+      the table); notebook 05 reads the committed runs and trains only when asked.
     """
     model = AMDConfig(backbone="small", num_masks=2, flow_size=(64, 64), coarsest_stride=16,
                       normalized_correlation=True, padding_mode="reflect", flow_masks="reference",
@@ -384,7 +388,7 @@ def _cpu() -> Profile:
                         eval_every=250, ema_decay=0.995)
     return Profile(name="cpu", model=model, train=train, data="cpu", eval_size=(128, 128), task_size=(64, 64),
                    tta_iterations=100, finetune_iterations=300, finetune_seeds=3,
-                   ablation=AblationBudget(iterations=None, tta_iterations=100),
+                   ablation=AblationBudget(iterations=1000, tta_iterations=100, eval_every=1000),
                    real_video=RealVideoSettings(iterations=1611, init="random", num_masks=5, input_size=(64, 112),
                                                 seeds=2, eval_every=250, tta_iterations=200,
                                                 tta_select_by_loss=True),

@@ -106,10 +106,13 @@ def test_families_cover_the_issue():
 def test_budgets_are_iterations_and_equal_for_every_variant():
     assert profile("smoke").ablation.iterations == 3 and profile("smoke").ablation.sweep
     cpu = profile("cpu")
-    assert cpu.ablation.iterations is None and not cpu.ablation.sweep  # the default's own 1,611 iterations
+    # 1,000 iterations for every variant, the default's runs of the table included (docs/method.md section 9)
+    assert cpu.ablation.iterations == 1000 < cpu.train.iterations and not cpu.ablation.sweep
     for family in ABLATIONS:
         for variant in family_variants(family, cpu):
-            assert variant.configs(cpu)[1].iterations == cpu.train.iterations, (family, variant.name)
+            config = variant.configs(cpu, iterations=cpu.ablation.iterations)[1]
+            assert config == cpu.train.replace(iterations=1000, **variant.train), variant.name
+            assert config.iterations == 1000, (family, variant.name)
     assert cpu.ablation.replace(iterations=5).iterations == 5
     assert cpu.ablation.replace(iterations=None) == cpu.ablation  # None: the profile's value
     assert not hasattr(AblationBudget(iterations=1, tta_iterations=1), "seconds")
