@@ -148,11 +148,13 @@ def test_the_table_reads_every_seed_at_the_budget_and_leaves_out_runs_without_it
 
 def test_the_headline_names_the_budget_and_each_measured_variant(tmp_path):
     default = [_run(s, {500: 0.3, 1000: j}) for s, j in enumerate((0.50, 0.47, 0.49))]
-    committed = {"flow/dense": [_run(s, {500: 0.1, 1000: 0.15}) for s in range(3)]}
-    variants = [("masks", "c=2", True), ("masks", "c=3", False), ("flow", "dense", False)]
+    committed = {"flow/dense": [_run(s, {500: 0.1, 1000: 0.15}) for s in range(3)],
+                 "masks/c=1": [_run(0, {1000: 0.12})]}
+    variants = [("masks", "c=1", False), ("masks", "c=2", True), ("masks", "c=3", False), ("flow", "dense", False)]
     (tmp_path / "tables").mkdir()
     against_the_default(variants, default, committed, at=1000).to_csv(
         tmp_path / "tables" / "05_ablations_seed_spread.csv", index=False)
     assert headline_lines(tmp_path)[2] == (
         "| ablations (J over seeds at 1,000 iterations, against the default's range) | default 0.487 "
-        "(0.470-0.500, 3 seeds) | flow/dense 0.150 (3 seeds, lower beyond the spread) |")
+        "(0.470-0.500, 3 seeds) | masks/c=1 0.120 (1 seed, one seed: no verdict); "
+        "flow/dense 0.150 (3 seeds, lower beyond the spread) |")

@@ -40,6 +40,10 @@ def _table(folder: Path, stem: str) -> pd.DataFrame | None:
     return table if COLUMNS[stem] <= set(table.columns) else None
 
 
+def _seeds(count: int) -> str:
+    return f"{count} seed{'' if count == 1 else 's'}"
+
+
 def _j(value: float) -> str:
     return "-" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{float(value):.3f}"
 
@@ -168,7 +172,7 @@ def headline_lines(profile_dir: Path) -> list[str]:
         default = spread[spread["verdict"] == "the default"]
         if len(runs) and len(default):
             first = default.iloc[0]
-            parts = [f"{row['family']}/{row['variant']} {_j(row['J_mean'])} ({int(row['seeds'])} seeds, "
+            parts = [f"{row['family']}/{row['variant']} {_j(row['J_mean'])} ({_seeds(int(row['seeds']))}, "
                      f"{row['verdict']})" for _, row in runs.iterrows()]
             lines.append(f"| ablations (J over seeds at {int(first['iterations']):,} iterations, against the default's "
                          f"range) | default {_j(first['J_mean'])} "

@@ -150,7 +150,8 @@ def masks_headline(spread: "pd.DataFrame") -> Headline | None:
     parts = []
     for _, row in rows.iterrows():
         parts.append(f"{row['variant']}: J {row['J_mean']:.3f} ({row['J_min']:.3f}-{row['J_max']:.3f}, "
-                     f"{int(row['seeds'])} seeds){'' if row['verdict'] == 'the default' else ', ' + row['verdict']}")
+                     f"{int(row['seeds'])} seed{'' if int(row['seeds']) == 1 else 's'})"
+                     f"{'' if row['verdict'] == 'the default' else ', ' + row['verdict']}")
     text = "; ".join(parts) + "; other c not run yet"
     return Headline("masks_c", None, text, "", ("youtube_vos", "davis2016"),
                     {str(v): {"J_mean": float(j), "seeds": int(n), "verdict": str(d)}
