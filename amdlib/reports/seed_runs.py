@@ -179,7 +179,8 @@ def against_the_default(variants: Sequence[tuple[str, str, bool]], default: Sequ
     rows = []
     for family, name, is_default in variants:
         runs = list(default) if is_default else committed.get(f"{family}/{name}", [])
-        values = final(runs, at)
+        counted = [run for run in runs if evaluation_at(run, at) is not None]
+        values = final(counted, at)
         row = {"family": family, "variant": f"{name} (default)" if is_default else name, "seeds": len(values)}
         if values.empty:
             rows.append({**row, "verdict": "not run"})
@@ -197,7 +198,6 @@ def against_the_default(variants: Sequence[tuple[str, str, bool]], default: Sequ
                     "J_mean": j.mean(), "J_min": j.min(), "J_max": j.max(), "J_label_free": label_free,
                     "verdict": verdict, "budget": notes.get(f"{family}/{name}", "")})
         if early_column:  # the same runs, earlier
-            counted = [run for run in runs if evaluation_at(run, at) is not None]
             soon = final(counted, early)
             row[early_column] = (
                 "" if soon.empty or len(soon) < len(counted) or early_reference.empty else "the default" if is_default

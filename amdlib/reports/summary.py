@@ -138,6 +138,11 @@ def semantic_headline(rows: list[dict[str, Any]], ours: str, reference: str) -> 
                     {reference: other})
 
 
+def seeds_text(count: int) -> str:
+    """"1 seed", "3 seeds": a count of seeds in a headline."""
+    return f"{count} seed{'' if count == 1 else 's'}"
+
+
 def masks_headline(spread: "pd.DataFrame") -> Headline | None:
     """Notebook 05: the number of masks c from the committed seed runs
     (`seed_runs.against_the_default`'s table): each c that has runs, its mean J over seeds and
@@ -150,7 +155,7 @@ def masks_headline(spread: "pd.DataFrame") -> Headline | None:
     parts = []
     for _, row in rows.iterrows():
         parts.append(f"{row['variant']}: J {row['J_mean']:.3f} ({row['J_min']:.3f}-{row['J_max']:.3f}, "
-                     f"{int(row['seeds'])} seed{'' if int(row['seeds']) == 1 else 's'})"
+                     f"{seeds_text(int(row['seeds']))})"
                      f"{'' if row['verdict'] == 'the default' else ', ' + row['verdict']}")
     text = "; ".join(parts) + "; other c not run yet"
     return Headline("masks_c", None, text, "", ("youtube_vos", "davis2016"),

@@ -323,6 +323,9 @@ def train(model_config: AMDConfig, config: TrainConfig, dataset: Dataset, out_di
                                  "refusing to resume")
             ema.load_state_dict(state["ema"])
         start, train_seconds = state["iteration"], state["train_seconds"]
+        if start > config.iterations:  # the result would pass for a run of the shorter budget
+            raise ValueError(f"{checkpoint_path}: the training holds {start} iterations, more than this budget's "
+                             f"{config.iterations}; move it away")
         restore_rng_states(state["rng"][info.rank] if isinstance(state["rng"], list) else state["rng"])
     network: torch.nn.Module = model
     if info.distributed:
