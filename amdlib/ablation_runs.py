@@ -9,8 +9,9 @@ iterations and at the end on the profile's `val_videos` DAVIS-layout videos at i
 seed after adaptation (one evaluation, at the end).
 
 Layout (one folder per run, `run_folder`):
-- `<results_root>/<family>/<variant>/seed_<s>/`: `eval.csv`, `log.csv` and `run.json`
-  (written last: the run's settings). Small text, committed as runs finish.
+- `<results_root>/<family>/<variant>/seed_<s>/`: `eval.csv`, `log.csv`, `masks.png` (the
+  run's masks on `MASK_VIDEOS` validation videos, to look at beside its J) and `run.json`
+  (written last: the run's settings). Small files, committed as runs finish.
 - `<runs_root>/<family>/<variant>/seed_<s>/checkpoint.pt`: the resumable training (ignored by
   git). An interrupted run resumes from its last checkpoint (every 250 iterations).
 """
@@ -32,15 +33,21 @@ from .config import AblationBudget, Profile
 from .data import DAVIS2016
 from .data.io import data_identity
 from .evaluation.adapt import AdaptConfig
-from .evaluation.channels import channel_scores
-from .evaluation.predict import vos_channel_scores
+from .evaluation.channels import SequenceMasks, channel_scores
+from .evaluation.predict import segment_sequences, vos_channel_scores
 from .evaluation.vos import amd_with_tta
 from .io.atomic import write_json, write_text
 from .io.checkpoint import load_checkpoint
+from .reports.ablation_figures import run_masks_figure
 from .reports.seed_runs import read_eval_csv
+from .reports.tables import save_figure
 from .training.train import train, training_pairs
 
-__all__ = ["Cell", "missing_cells", "read_cell_runs", "run_cell", "run_folder"]
+__all__ = ["Cell", "MASK_VIDEOS", "mask_images", "missing_cells", "read_cell_runs", "run_cell", "run_folder",
+           "save_run_masks"]
+
+MASK_VIDEOS = 3
+"""Validation videos (the first ones) whose middle annotated frame each run's `masks.png` shows."""
 
 
 @dataclass(frozen=True)
@@ -96,6 +103,20 @@ def read_cell_runs(results_root: str | Path) -> dict[str, list[pd.DataFrame]]:
     return {group: sorted(tables, key=lambda t: int(t["seed"].iloc[0])) for group, tables in runs.items()}
 
 
+def mask_images(results_root: str | Path) -> dict[str, Path]:
+    """Each run group's `masks.png` of its lowest seed that has one, the default first:
+    `"<group> seed <s>"` -> path (the panels of notebook 05's masks figure)."""
+    root = Path(results_root)
+    found: dict[str, Path] = {}
+    for png in sorted(root.glob("default/seed_*/masks.png")) + sorted(root.glob("*/*/seed_*/masks.png")):
+        group = "default" if png.parent.parent.name == "default" and png.parent.parent.parent == root else \
+            f"{png.parent.parent.parent.name}/{png.parent.parent.name}"
+        seed = int(png.parent.name.removeprefix("seed_"))
+        if not any(label.startswith(f"{group} seed ") for label in found):
+            found[f"{group} seed {seed}"] = png
+    return found
+
+
 def run_cell(cell: Cell, profile: Profile, data: AblationData, results_root: str | Path, runs_root: str | Path,
              budget: AblationBudget | None = None, progress: bool = False,
              log: Callable[[str], None] | None = print) -> Path:
@@ -141,13 +162,58 @@ def run_cell(cell: Cell, profile: Profile, data: AblationData, results_root: str
         tta = AdaptConfig(iterations=budget.tta_iterations, seed=cell.seed)
         model = load_checkpoint(result.checkpoint).eval()
         tic = time.perf_counter()
-        scores = channel_scores(amd_with_tta(model, validation, size, tta, unit="video"))
+        kept = amd_with_tta(model, validation, size, tta, unit="video")
+        scores = channel_scores(kept)
         row = {"iteration": result.iterations, "train_seconds": round(result.train_seconds, 3),
                **scores.as_row(), "tta_seconds": round(time.perf_counter() - tic, 3)}
         write_text(results / "eval.csv", pd.DataFrame([row]).to_csv(index=False))
         settings["tta"] = dataclasses.asdict(tta)
+        _draw_masks(results, kept[:MASK_VIDEOS], validation, scores.best_channel, cell)
     else:
         shutil.copyfile(work / "eval.csv", results / "eval.csv")
+        _draw_masks(results, segment_sequences(load_checkpoint(result.checkpoint).eval(),
+                                               validation[:MASK_VIDEOS], size), validation,
+                    int(read_eval_csv(results)["best_channel"].iloc[-1]), cell)
     shutil.copyfile(work / "log.csv", results / "log.csv")
     write_json(results / "run.json", settings)
     return results
+
+
+def save_run_masks(cell: Cell, profile: Profile, data: AblationData, results_root: str | Path,
+                   runs_root: str | Path) -> Path | None:
+    """Draw `masks.png` for a finished run that lacks one, from its checkpoint under `runs_root`;
+    None (nothing drawn) when the run is unfinished, already has it, is a TTA run (its adapted
+    models are not kept) or its checkpoint is gone."""
+    results, work = run_folder(results_root, cell), run_folder(runs_root, cell)
+    if cell.variant.tta or not (results / "run.json").is_file() or (results / "masks.png").is_file() \
+            or not (work / "checkpoint.pt").is_file():
+        return None
+    validation = list(DAVIS2016(data.val_root, split=data.val_split))[:MASK_VIDEOS]
+    model = load_checkpoint(work / "checkpoint.pt").eval()
+    masks = segment_sequences(model, validation, tuple(profile.eval_size))
+    return _draw_masks(results, masks, validation, int(read_eval_csv(results)["best_channel"].iloc[-1]), cell)
+
+
+def _draw_masks(folder: Path, masks: list[SequenceMasks], sequences: list, best_channel: int, cell: Cell) -> Path:
+    """`folder/masks.png`: the middle annotated frame of each of `masks`' videos, its ground
+    truth and every soft mask, all at the first frame's size."""
+    import matplotlib.pyplot as plt
+    import torch
+    import torch.nn.functional as F
+
+    frames, channels, truths = [], [], []
+    for result, sequence in zip(masks, sequences):
+        k = len(sequence.annotated) // 2
+        frames.append(sequence.frame(sequence.annotated[k]))
+        channels.append(result.masks[k])
+        truths.append(result.truth[k])
+    size = tuple(frames[0].shape[-2:])  # videos may differ in size: one size stacks them
+    frames = torch.stack([F.interpolate(f[None], size=size, mode="bilinear")[0] for f in frames])
+    channels = torch.stack([F.interpolate(m[None].float(), size=size, mode="bilinear")[0] for m in channels])
+    truths = torch.stack([F.interpolate(t[None, None].float(), size=size)[0, 0] > 0.5 for t in truths])
+    title = f"{cell.group if not cell.is_default else 'default'} seed {cell.seed}: soft masks of the middle annotated frame"
+    figure = run_masks_figure(frames, channels, truths, best_channel, title)
+    try:
+        return save_figure(figure, folder / "masks.png", dpi=50)
+    finally:
+        plt.close(figure)

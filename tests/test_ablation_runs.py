@@ -56,6 +56,7 @@ def test_run_cell_trains_scores_and_is_read_back(tmp_path, data):
     assert settings["model"]["num_masks"] == 3 and settings["train"]["seed"] == 1 and settings["iterations"] == 3
     assert (tmp_path / "runs" / "masks" / "c=3" / "seed_1" / "checkpoint.pt").is_file()
     assert not (folder / "checkpoint.pt").exists()  # results hold no weights
+    assert (folder / "masks.png").is_file()
 
     stamp = (folder / "run.json").stat().st_mtime_ns
     assert run_cell(cell, SMOKE, data, tmp_path / "results", tmp_path / "runs", BUDGET, log=None) == folder
@@ -99,10 +100,38 @@ def test_a_tta_cell_adapts_the_default_model_of_its_seed(tmp_path, data):
     row = pd.read_csv(folder / "eval.csv")
     assert row["iteration"].tolist() == [3] and math.isfinite(row["J_best_channel"].iloc[0])
     assert json.loads((folder / "run.json").read_text())["tta"]["iterations"] == 1
+    assert (folder / "masks.png").is_file()  # the adapted models' masks, drawn before they are dropped
     assert not (tmp_path / "results" / "default").exists()  # the default's run is not published by it
     shorter = BUDGET.replace(iterations=2)  # the default's training holds 3 iterations: not a 2-iteration model
     with pytest.raises(ValueError, match="holds 3 iterations, more than this budget's 2"):
         run_cell(cell, SMOKE, data, tmp_path / "other", tmp_path / "runs", shorter, log=None)
+
+
+def _pixels(png) -> tuple[int, int]:
+    """(height, width) of a saved figure."""
+    import matplotlib.image as mpimg
+
+    height, width = mpimg.imread(png).shape[:2]
+    return height, width
+
+
+def test_save_run_masks_draws_a_finished_run_that_lacks_one(tmp_path, data):
+    results, runs = tmp_path / "results", tmp_path / "runs"
+    two = Cell("masks", Variant("c=2"), 0, True)
+    four = Cell("masks", Variant("c=4", {"num_masks": 4}), 0, False)
+    for cell in (two, four):
+        run_cell(cell, SMOKE, data, results, runs, BUDGET, log=None)
+        (run_folder(results, cell) / "masks.png").unlink()
+        assert ablation_runs.save_run_masks(cell, SMOKE, data, results, runs) == run_folder(results, cell) / "masks.png"
+        assert ablation_runs.save_run_masks(cell, SMOKE, data, results, runs) is None  # already there
+    # One row per video, one column per frame, truth and mask: 4 masks make 6 columns against 4.
+    (h2, w2), (h4, w4) = (_pixels(run_folder(results, c) / "masks.png") for c in (two, four))
+    assert abs(h2 - h4) <= 2 and 1.3 < w4 / w2 < 1.6
+    (run_folder(results, four) / "masks.png").unlink()
+    (run_folder(runs, four) / "checkpoint.pt").unlink()
+    assert ablation_runs.save_run_masks(four, SMOKE, data, results, runs) is None  # no weights: nothing to draw
+    unfinished = Cell("masks", Variant("c=3", {"num_masks": 3}), 0, False)
+    assert ablation_runs.save_run_masks(unfinished, SMOKE, data, results, runs) is None
 
 
 def _run(seed: int, values: dict[int, float]) -> pd.DataFrame:

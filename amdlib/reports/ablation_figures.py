@@ -1,5 +1,5 @@
-"""Ablation figures (notebook 05): one family's short-sweep rows as bars, and the committed
-seed runs as J per variant with the seed range as error bars."""
+"""Ablation figures (notebook 05): one family's short-sweep rows as bars, the committed
+seed runs as J per variant with the seed range as error bars, and the masks each run saved."""
 
 from __future__ import annotations
 
@@ -80,5 +80,38 @@ def seed_spread_figure(table: pd.DataFrame, title: str = ""):
     axis.set(xlabel="J, best fixed channel (mean over seeds, seed range)", xlim=(0, 1), title=title,
              ylim=(-0.7, len(rows) - 0.3))  # room for the first and last rows' labels
     axis.legend(fontsize=7, loc="lower right")
+    figure.tight_layout()
+    return figure
+
+
+def run_masks_figure(frames, masks, truths, best_channel: int | None = None, title: str = ""):
+    """One ablation run's masks, to look at beside its J: a row per frame (N,3,H,W) with its
+    ground truth (N,H,W) and the run's c soft masks (N,c,H,W); the best fixed channel is marked."""
+    from .figures import masks_and_flow
+
+    figure = masks_and_flow(frames, masks, truths=truths)
+    if best_channel is not None:
+        figure.axes[2 + best_channel].set_title(f"mask {best_channel} (best)", fontsize=8, fontweight="bold")
+    if title:
+        figure.suptitle(title, fontsize=8)
+        figure.tight_layout()
+    return figure
+
+
+def masks_sheet(images: dict[str, str | os.PathLike], columns: int = 2, title: str = ""):
+    """The runs' saved mask figures (`label -> PNG path`) side by side, one panel each, so every
+    variant of the table can be looked at in one figure."""
+    import matplotlib.image as mpimg
+    import matplotlib.pyplot as plt
+
+    rows = max(1, (len(images) + columns - 1) // columns)
+    figure, axes = plt.subplots(rows, columns, figsize=(6.5 * columns, 2.6 * rows), squeeze=False)
+    for axis in axes.flat:
+        axis.axis("off")
+    for axis, (label, path) in zip(axes.flat, images.items()):
+        axis.imshow(mpimg.imread(path))
+        axis.set_title(label, fontsize=9)
+    if title:
+        figure.suptitle(title, fontsize=10)
     figure.tight_layout()
     return figure
