@@ -183,10 +183,16 @@ def save_run_masks(cell: Cell, profile: Profile, data: AblationData, results_roo
                    runs_root: str | Path) -> Path | None:
     """Draw `masks.png` for a finished run that lacks one, from its checkpoint under `runs_root`;
     None (nothing drawn) when the run is unfinished, already has it, is a TTA run (its adapted
-    models are not kept) or its checkpoint is gone."""
+    models are not kept), or its checkpoint is gone or holds another number of iterations than
+    the run (then it is not the model that was scored)."""
+    import torch
+
     results, work = run_folder(results_root, cell), run_folder(runs_root, cell)
     if cell.variant.tta or not (results / "run.json").is_file() or (results / "masks.png").is_file() \
             or not (work / "checkpoint.pt").is_file():
+        return None
+    made = json.loads((results / "run.json").read_text())["iterations"]
+    if torch.load(work / "checkpoint.pt", map_location="cpu", weights_only=True)["iteration"] != made:
         return None
     validation = list(DAVIS2016(data.val_root, split=data.val_split))[:MASK_VIDEOS]
     model = load_checkpoint(work / "checkpoint.pt").eval()

@@ -14,6 +14,7 @@ from amdlib.config import profile
 from amdlib.data import generate_all
 from amdlib.reports.headline import headline_lines
 from amdlib.reports.seed_runs import against_the_default, seeds_of
+from amdlib.training.train import train, training_pairs
 
 SMOKE = profile("smoke")
 BUDGET = SMOKE.ablation.replace(iterations=3, tta_iterations=1)  # evaluations at 2 and 3 (eval_every 2)
@@ -128,6 +129,10 @@ def test_save_run_masks_draws_a_finished_run_that_lacks_one(tmp_path, data):
     (h2, w2), (h4, w4) = (_pixels(run_folder(results, c) / "masks.png") for c in (two, four))
     assert abs(h2 - h4) <= 2 and 1.3 < w4 / w2 < 1.6
     (run_folder(results, four) / "masks.png").unlink()
+    model_config, train_config = four.variant.configs(SMOKE, seed=0, iterations=4, eval_every=2)
+    pairs = training_pairs(data.train_root, data.train_split, train_config)
+    train(model_config, train_config, pairs, run_folder(runs, four), resume=True)  # on past the scored 3
+    assert ablation_runs.save_run_masks(four, SMOKE, data, results, runs) is None
     (run_folder(runs, four) / "checkpoint.pt").unlink()
     assert ablation_runs.save_run_masks(four, SMOKE, data, results, runs) is None  # no weights: nothing to draw
     unfinished = Cell("masks", Variant("c=3", {"num_masks": 3}), 0, False)
