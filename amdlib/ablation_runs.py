@@ -104,17 +104,19 @@ def read_cell_runs(results_root: str | Path) -> dict[str, list[pd.DataFrame]]:
 
 
 def mask_images(results_root: str | Path) -> dict[str, Path]:
-    """Each run group's `masks.png` of its lowest seed that has one, the default first:
-    `"<group> seed <s>"` -> path (the panels of notebook 05's masks figure)."""
+    """Each run group's `masks.png` of its lowest seed that has one, the default first, then in
+    the order of `ABLATIONS`: `"<group> seed <s>"` -> path (the panels of notebook 05's masks figure)."""
     root = Path(results_root)
-    found: dict[str, Path] = {}
-    for png in sorted(root.glob("default/seed_*/masks.png")) + sorted(root.glob("*/*/seed_*/masks.png")):
+    order = ["default"] + [f"{family}/{v.name}" for family, variants in ABLATIONS.items() for v in variants]
+    found: dict[str, tuple[int, Path]] = {}
+    for png in list(root.glob("default/seed_*/masks.png")) + list(root.glob("*/*/seed_*/masks.png")):
         group = "default" if png.parent.parent.name == "default" and png.parent.parent.parent == root else \
             f"{png.parent.parent.parent.name}/{png.parent.parent.name}"
         seed = int(png.parent.name.removeprefix("seed_"))
-        if not any(label.startswith(f"{group} seed ") for label in found):
-            found[f"{group} seed {seed}"] = png
-    return found
+        if group not in found or seed < found[group][0]:
+            found[group] = (seed, png)
+    groups = sorted(found, key=lambda g: (order.index(g) if g in order else len(order), g))
+    return {f"{g} seed {found[g][0]}": found[g][1] for g in groups}
 
 
 def run_cell(cell: Cell, profile: Profile, data: AblationData, results_root: str | Path, runs_root: str | Path,

@@ -139,6 +139,19 @@ def test_save_run_masks_draws_a_finished_run_that_lacks_one(tmp_path, data):
     assert ablation_runs.save_run_masks(unfinished, SMOKE, data, results, runs) is None
 
 
+def test_mask_images_gives_each_group_its_lowest_seed_in_the_table_order(tmp_path):
+    for folder in ("flow/dense/seed_2", "flow/dense/seed_10", "masks/c=3/seed_1", "default/seed_1",
+                   "masks/c=5/seed_0", "masks/c=3/seed_0"):
+        (tmp_path / folder).mkdir(parents=True)
+        (tmp_path / folder / "masks.png").write_bytes(b"")
+    (tmp_path / "loss" / "l1_only" / "seed_0").mkdir(parents=True)  # no masks.png: left out
+    assert {k: v.relative_to(tmp_path).as_posix() for k, v in ablation_runs.mask_images(tmp_path).items()} == {
+        "default seed 1": "default/seed_1/masks.png", "masks/c=3 seed 0": "masks/c=3/seed_0/masks.png",
+        "masks/c=5 seed 0": "masks/c=5/seed_0/masks.png", "flow/dense seed 2": "flow/dense/seed_2/masks.png"}
+    assert list(ablation_runs.mask_images(tmp_path)) == [  # ABLATIONS lists masks before flow
+        "default seed 1", "masks/c=3 seed 0", "masks/c=5 seed 0", "flow/dense seed 2"]
+
+
 def _run(seed: int, values: dict[int, float]) -> pd.DataFrame:
     return pd.DataFrame({"iteration": list(values), "train_minutes": [1.0] * len(values),
                          "J_best_channel": list(values.values()), "J_motion_contrast_video": list(values.values()),
