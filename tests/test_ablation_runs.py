@@ -202,6 +202,6 @@ def test_the_headline_names_the_budget_and_each_measured_variant(tmp_path):
     against_the_default(variants, default, committed, at=1000).to_csv(
         tmp_path / "tables" / "05_ablations_seed_spread.csv", index=False)
     assert headline_lines(tmp_path)[2] == (
-        "| ablations (J over seeds at 1,000 iterations, against the default's range) | default 0.487 "
-        "(0.470-0.500, 3 seeds) | masks/c=1 0.120 (1 seed, one seed: no verdict); "
-        "flow/dense 0.150 (3 seeds, lower beyond the spread) |")
+        "| ablations (J over 3 seeds at 1,000 iterations, against the default's range) | default 0.487 "
+        "(0.470-0.500) | lower beyond the spread: flow/dense 0.150; one seed: no verdict: masks/c=1 0.120 (1 seed); "
+        "not run yet: 1 of 3 variants |")

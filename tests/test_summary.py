@@ -60,6 +60,9 @@ def test_saliency_semantic_and_masks_headlines():
     assert masks.text.startswith("c=2 (default): J 0.550 (0.510-0.600, 3 seeds); c=3: J 0.500 (0.470-0.530, 2 seeds), "
                                  "within the spread")
     assert set(masks.details) == {"c=2 (default)", "c=3"}  # c = 1 has no runs; flow is another family
+    assert masks.text.endswith("; other c not run yet")
+    every_c = spread[spread["variant"] != "c=1"]
+    assert masks_headline(every_c).text.endswith("within the spread")  # no c left to run: no such note
     assert masks_headline(spread[spread["variant"] != "c=3"]) is None  # the default alone ranks nothing
 
 

@@ -166,14 +166,33 @@ def headline_lines(profile_dir: Path) -> list[str]:
             lines.append(_semantic_line(by))
     spread = _table(profile_dir, "05_ablations_seed_spread")
     if spread is not None:
-        runs = spread[(spread["seeds"] > 0) & (spread["verdict"] != "the default")]
         default = spread[spread["verdict"] == "the default"]
-        if len(runs) and len(default):
-            first = default.iloc[0]
-            parts = [f"{row['family']}/{row['variant']} {_j(row['J_mean'])} ({seeds_text(int(row['seeds']))}, "
-                     f"{row['verdict']})" for _, row in runs.iterrows()]
-            lines.append(f"| ablations (J over seeds at {int(first['iterations']):,} iterations, against the default's "
-                         f"range) | default {_j(first['J_mean'])} "
-                         f"({_j(first['J_min'])}-{_j(first['J_max'])}, {int(first['seeds'])} seeds) | "
-                         f"{'; '.join(parts)} |")
+        if len(default) and ((spread["seeds"] > 0) & (spread["verdict"] != "the default")).any():
+            lines.append(_ablations_line(spread, default.iloc[0]))
     return [*HEADER, *lines] if lines else []
+
+
+VERDICT_ORDER = ("higher beyond the spread", "within the spread", "lower beyond the spread")
+
+
+def _ablations_line(spread: pd.DataFrame, default: pd.Series) -> str:
+    """The ablation table in one headline row: the measured variants grouped by verdict (a seed
+    count only where it differs from the default's), then how many are not run yet."""
+    seeds = int(default["seeds"])
+    variants = spread[spread["verdict"] != "the default"]
+    measured = variants[variants["seeds"] > 0]
+    verdicts = [v for v in VERDICT_ORDER if v in set(measured["verdict"])]
+    verdicts += sorted(set(measured["verdict"]) - set(VERDICT_ORDER))
+    groups = []
+    for verdict in verdicts:
+        rows = measured[measured["verdict"] == verdict]
+        groups.append(f"{verdict}: " + ", ".join(
+            f"{row['family']}/{row['variant']} {_j(row['J_mean'])}"
+            + ("" if int(row["seeds"]) == seeds else f" ({seeds_text(int(row['seeds']))})")
+            for _, row in rows.iterrows()))
+    missing = len(variants) - len(measured)
+    if missing:
+        groups.append(f"not run yet: {missing} of {len(variants)} variants")
+    return (f"| ablations (J over {seeds_text(seeds)} at {int(default['iterations']):,} iterations, against the "
+            f"default's range) | default {_j(default['J_mean'])} ({_j(default['J_min'])}-{_j(default['J_max'])}) | "
+            f"{'; '.join(groups)} |")
