@@ -5,8 +5,9 @@ The protocol is the default's own (docs/method.md section 9, "Ablations: the pro
 notebook 05's table"): the profile's model, data, lr and weight average for
 `AblationBudget.iterations`, evaluated through the weight average at `AblationBudget.eval_every`
 iterations and at the end on the profile's `val_videos` DAVIS-layout videos at its `eval_size`
-(the best fixed channel and the label-free motion-contrast rule). A variant with test-time adaptation scores the default's trained model of the same
-seed after adaptation (one evaluation, at the end).
+(the best fixed channel and the label-free motion-contrast rule). A variant with test-time
+adaptation scores the default's trained model of the same seed after adaptation (one
+evaluation, at the end).
 
 Layout (one folder per run, `run_folder`):
 - `<results_root>/<family>/<variant>/seed_<s>/`: `eval.csv`, `log.csv`, `masks.png` (the
@@ -95,12 +96,19 @@ def read_cell_runs(results_root: str | Path) -> dict[str, list[pd.DataFrame]]:
     root = Path(results_root)
     for marker in sorted(root.glob("*/seed_*/run.json")) + sorted(root.glob("*/*/seed_*/run.json")):
         folder = marker.parent
-        group = "default" if folder.parent.name == "default" and folder.parent.parent == root else \
-            f"{folder.parent.parent.name}/{folder.parent.name}"
+        group = _group_of(folder, root)
         table = read_eval_csv(folder)
         table["seed"] = int(folder.name.removeprefix("seed_"))
         runs.setdefault(group, []).append(table)
     return {group: sorted(tables, key=lambda t: int(t["seed"].iloc[0])) for group, tables in runs.items()}
+
+
+def _group_of(folder: Path, root: Path) -> str:
+    """The group of a run folder `root/<family>/<variant>/seed_<s>` (`FAMILY/VARIANT`), or
+    "default" for `root/default/seed_<s>` (`run_folder`'s layout read back)."""
+    if folder.parent.name == "default" and folder.parent.parent == root:
+        return "default"
+    return f"{folder.parent.parent.name}/{folder.parent.name}"
 
 
 def mask_images(results_root: str | Path) -> dict[str, Path]:
@@ -110,8 +118,7 @@ def mask_images(results_root: str | Path) -> dict[str, Path]:
     order = ["default"] + [f"{family}/{v.name}" for family, variants in ABLATIONS.items() for v in variants]
     found: dict[str, tuple[int, Path]] = {}
     for png in list(root.glob("default/seed_*/masks.png")) + list(root.glob("*/*/seed_*/masks.png")):
-        group = "default" if png.parent.parent.name == "default" and png.parent.parent.parent == root else \
-            f"{png.parent.parent.parent.name}/{png.parent.parent.name}"
+        group = _group_of(png.parent, root)
         seed = int(png.parent.name.removeprefix("seed_"))
         if group not in found or seed < found[group][0]:
             found[group] = (seed, png)
@@ -170,12 +177,10 @@ def run_cell(cell: Cell, profile: Profile, data: AblationData, results_root: str
                **scores.as_row(), "tta_seconds": round(time.perf_counter() - tic, 3)}
         write_text(results / "eval.csv", pd.DataFrame([row]).to_csv(index=False))
         settings["tta"] = dataclasses.asdict(tta)
-        _draw_masks(results, kept[:MASK_VIDEOS], validation, scores.best_channel, cell)
+        _draw_masks(results, kept[:MASK_VIDEOS], validation, cell)
     else:
         shutil.copyfile(work / "eval.csv", results / "eval.csv")
-        _draw_masks(results, segment_sequences(load_checkpoint(result.checkpoint).eval(),
-                                               validation[:MASK_VIDEOS], size), validation,
-                    int(read_eval_csv(results)["best_channel"].iloc[-1]), cell)
+        _draw_checkpoint_masks(results, result.checkpoint, validation, size, cell)
     shutil.copyfile(work / "log.csv", results / "log.csv")
     write_json(results / "run.json", settings)
     return results
@@ -197,14 +202,21 @@ def save_run_masks(cell: Cell, profile: Profile, data: AblationData, results_roo
     if torch.load(work / "checkpoint.pt", map_location="cpu", weights_only=True)["iteration"] != made:
         return None
     validation = list(DAVIS2016(data.val_root, split=data.val_split))[:MASK_VIDEOS]
-    model = load_checkpoint(work / "checkpoint.pt").eval()
-    masks = segment_sequences(model, validation, tuple(profile.eval_size))
-    return _draw_masks(results, masks, validation, int(read_eval_csv(results)["best_channel"].iloc[-1]), cell)
+    return _draw_checkpoint_masks(results, work / "checkpoint.pt", validation, tuple(profile.eval_size), cell)
 
 
-def _draw_masks(folder: Path, masks: list[SequenceMasks], sequences: list, best_channel: int, cell: Cell) -> Path:
+def _draw_checkpoint_masks(folder: Path, checkpoint: Path, validation: list, size: tuple[int, int],
+                           cell: Cell) -> Path:
+    """`_draw_masks` of the model in `checkpoint` (its weight average) on the first `MASK_VIDEOS`
+    of `validation`, segmented at `size` as the run was scored."""
+    sequences = validation[:MASK_VIDEOS]
+    return _draw_masks(folder, segment_sequences(load_checkpoint(checkpoint).eval(), sequences, size), sequences, cell)
+
+
+def _draw_masks(folder: Path, masks: list[SequenceMasks], sequences: list, cell: Cell) -> Path:
     """`folder/masks.png`: the middle annotated frame of each of `masks`' videos, its ground
-    truth and every soft mask, all at the first frame's size."""
+    truth and every soft mask, all at the first frame's size; the best fixed channel of the
+    run's `folder/eval.csv` (its last evaluation) is marked."""
     import matplotlib.pyplot as plt
     import torch
     import torch.nn.functional as F
@@ -219,7 +231,9 @@ def _draw_masks(folder: Path, masks: list[SequenceMasks], sequences: list, best_
     frames = torch.stack([F.interpolate(f[None], size=size, mode="bilinear")[0] for f in frames])
     channels = torch.stack([F.interpolate(m[None].float(), size=size, mode="bilinear")[0] for m in channels])
     truths = torch.stack([F.interpolate(t[None, None].float(), size=size)[0, 0] > 0.5 for t in truths])
-    title = f"{cell.group if not cell.is_default else 'default'} seed {cell.seed}: soft masks of the middle annotated frame"
+    group = "default" if cell.is_default else cell.group
+    title = f"{group} seed {cell.seed}: soft masks of the middle annotated frame"
+    best_channel = int(read_eval_csv(folder)["best_channel"].iloc[-1])
     figure = run_masks_figure(frames, channels, truths, best_channel, title)
     try:
         return save_figure(figure, folder / "masks.png", dpi=50)

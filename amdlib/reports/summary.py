@@ -157,7 +157,8 @@ def masks_headline(spread: "pd.DataFrame") -> Headline | None:
         parts.append(f"{row['variant']}: J {row['J_mean']:.3f} ({row['J_min']:.3f}-{row['J_max']:.3f}, "
                      f"{seeds_text(int(row['seeds']))})"
                      f"{'' if row['verdict'] == 'the default' else ', ' + row['verdict']}")
-    text = "; ".join(parts) + ("; other c not run yet" if (spread[spread["family"] == "masks"]["seeds"] == 0).any() else "")
+    unrun = (spread[spread["family"] == "masks"]["seeds"] == 0).any()
+    text = "; ".join(parts) + ("; other c not run yet" if unrun else "")
     return Headline("masks_c", None, text, "", ("youtube_vos", "davis2016"),
                     {str(v): {"J_mean": float(j), "seeds": int(n), "verdict": str(d)}
                      for v, j, n, d in zip(rows["variant"], rows["J_mean"], rows["seeds"], rows["verdict"])})
