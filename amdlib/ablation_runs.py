@@ -14,7 +14,8 @@ Layout (one folder per run, `run_folder`):
   run's masks on `MASK_VIDEOS` validation videos, to look at beside its J) and `run.json`
   (written last: the run's settings). Small files, committed as runs finish.
 - `<runs_root>/<family>/<variant>/seed_<s>/checkpoint.pt`: the resumable training (ignored by
-  git). An interrupted run resumes from its last checkpoint (every 250 iterations).
+  git). An interrupted run resumes from its last checkpoint (every 250 iterations); a TTA run
+  also keeps each adapted video's masks in `tta_videos/` until it is scored, and resumes by video.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from .evaluation.channels import SequenceMasks, channel_scores
 from .evaluation.predict import segment_sequences, vos_channel_scores
 from .evaluation.vos import amd_with_tta
 from .io.atomic import write_json, write_text
-from .io.checkpoint import load_checkpoint
+from .io.checkpoint import atomic_torch_save, load_checkpoint
 from .reports.ablation_figures import run_masks_figure
 from .reports.seed_runs import read_eval_csv
 from .reports.tables import save_figure
@@ -170,11 +171,11 @@ def run_cell(cell: Cell, profile: Profile, data: AblationData, results_root: str
     if cell.variant.tta:
         tta = AdaptConfig(iterations=budget.tta_iterations, seed=cell.seed)
         model = load_checkpoint(result.checkpoint).eval()
-        tic = time.perf_counter()
-        kept = amd_with_tta(model, validation, size, tta, unit="video")
+        adapted = run_folder(runs_root, cell) / "tta_videos"
+        kept, seconds = _tta_by_video(model, validation, size, tta, adapted, result.iterations)
         scores = channel_scores(kept)
         row = {"iteration": result.iterations, "train_seconds": round(result.train_seconds, 3),
-               **scores.as_row(), "tta_seconds": round(time.perf_counter() - tic, 3)}
+               **scores.as_row(), "tta_seconds": round(seconds, 3)}
         write_text(results / "eval.csv", pd.DataFrame([row]).to_csv(index=False))
         settings["tta"] = dataclasses.asdict(tta)
         _draw_masks(results, kept[:MASK_VIDEOS], validation, cell)
@@ -183,7 +184,34 @@ def run_cell(cell: Cell, profile: Profile, data: AblationData, results_root: str
         _draw_checkpoint_masks(results, result.checkpoint, validation, size, cell)
     shutil.copyfile(work / "log.csv", results / "log.csv")
     write_json(results / "run.json", settings)
+    if cell.variant.tta:
+        shutil.rmtree(adapted)  # scored and drawn: the per-video masks are no longer needed
     return results
+
+
+def _tta_by_video(model, validation: list, size: tuple[int, int], tta: AdaptConfig, folder: Path,
+                  iterations: int) -> tuple[list[SequenceMasks], float]:
+    """(`amd_with_tta(model, validation, size, tta, "video")`, its seconds), one video at a time:
+    each video's masks go to `folder/<video>.pt` as it is done and are read back on a rerun, so
+    an interrupted TTA run resumes by video. Every video's adaptation starts from `model` with
+    `tta.seed`, so a resumed run gives the masks of an uninterrupted one. A file made with another
+    `tta` or another training length (`iterations`) is redone."""
+    import torch
+
+    made = {"tta": dataclasses.asdict(tta), "iterations": iterations}
+    kept, seconds = [], 0.0
+    for sequence in validation:
+        path = folder / f"{sequence.name}.pt"
+        saved = torch.load(path, weights_only=True) if path.is_file() else None
+        if saved is None or saved["made"] != made:
+            tic = time.perf_counter()
+            [masks] = amd_with_tta(model, [sequence], size, tta, unit="video")
+            saved = {"made": made, "masks": masks.masks, "truth": masks.truth,
+                     "motion_channel": masks.motion_channel, "seconds": time.perf_counter() - tic}
+            atomic_torch_save(saved, path)
+        kept.append(SequenceMasks(sequence.name, saved["masks"], saved["truth"], saved["motion_channel"]))
+        seconds += saved["seconds"]
+    return kept, seconds
 
 
 def save_run_masks(cell: Cell, profile: Profile, data: AblationData, results_root: str | Path,

@@ -11,7 +11,7 @@ import amdlib.ablation_runs as ablation_runs
 from amdlib.ablation_runs import Cell, missing_cells, read_cell_runs, run_cell, run_folder
 from amdlib.ablations import ABLATIONS, AblationData, Variant, family_variants
 from amdlib.config import profile
-from amdlib.data import generate_all
+from amdlib.data import DAVIS2016, generate_all
 from amdlib.reports.headline import headline_lines
 from amdlib.reports.seed_runs import against_the_default, seeds_of
 from amdlib.training.train import train, training_pairs
@@ -106,6 +106,39 @@ def test_a_tta_cell_adapts_the_default_model_of_its_seed(tmp_path, data):
     shorter = BUDGET.replace(iterations=2)  # the default's training holds 3 iterations: not a 2-iteration model
     with pytest.raises(ValueError, match="holds 3 iterations, more than this budget's 2"):
         run_cell(cell, SMOKE, data, tmp_path / "other", tmp_path / "runs", shorter, log=None)
+
+
+def test_an_interrupted_tta_cell_resumes_by_video_to_the_same_scores(tmp_path, data, monkeypatch):
+    cell = Cell("tta", Variant("with", tta=True), 0, False)
+    whole = run_cell(cell, SMOKE, data, tmp_path / "whole", tmp_path / "runs", BUDGET, log=None)
+    assert not (run_folder(tmp_path / "runs", cell) / "tta_videos").exists()  # dropped once scored
+    real, adapted = ablation_runs.amd_with_tta, []
+
+    def adapt_one_then_stop(model, sequences, *args, **kwargs):
+        if adapted:
+            raise KeyboardInterrupt
+        adapted.append(sequences[0].name)
+        return real(model, sequences, *args, **kwargs)
+
+    monkeypatch.setattr(ablation_runs, "amd_with_tta", adapt_one_then_stop)
+    with pytest.raises(KeyboardInterrupt):
+        run_cell(cell, SMOKE, data, tmp_path / "resumed", tmp_path / "runs", BUDGET, log=None)
+    kept = run_folder(tmp_path / "runs", cell) / "tta_videos"
+    assert [p.stem for p in kept.glob("*.pt")] == adapted  # the finished video is kept
+    assert not (run_folder(tmp_path / "resumed", cell) / "run.json").exists()
+
+    redone = []
+
+    def adapt_and_record(model, sequences, *args, **kwargs):
+        redone.append(sequences[0].name)
+        return real(model, sequences, *args, **kwargs)
+
+    monkeypatch.setattr(ablation_runs, "amd_with_tta", adapt_and_record)
+    resumed = run_cell(cell, SMOKE, data, tmp_path / "resumed", tmp_path / "runs", BUDGET, log=None)
+    names = [s.name for s in DAVIS2016(data.val_root, split=data.val_split)]
+    assert len(names) > 1 and redone == names[1:]  # the kept video is read back, not adapted again
+    a, b = (pd.read_csv(f / "eval.csv").drop(columns=["tta_seconds", "train_seconds"]) for f in (whole, resumed))
+    pd.testing.assert_frame_equal(a, b)  # every channel's J, as in the uninterrupted run
 
 
 def _pixels(png) -> tuple[int, int]:
