@@ -40,6 +40,7 @@ from .evaluation.predict import segment_sequences, vos_channel_scores
 from .evaluation.vos import amd_with_tta
 from .io.atomic import write_json, write_text
 from .io.checkpoint import atomic_torch_save, load_checkpoint
+from .model.amd import AMD
 from .reports.ablation_figures import run_masks_figure
 from .reports.seed_runs import read_eval_csv
 from .reports.tables import save_figure
@@ -189,7 +190,7 @@ def run_cell(cell: Cell, profile: Profile, data: AblationData, results_root: str
     return results
 
 
-def _tta_by_video(model, validation: list, size: tuple[int, int], tta: AdaptConfig, folder: Path,
+def _tta_by_video(model: AMD, validation: list, size: tuple[int, int], tta: AdaptConfig, folder: Path,
                   iterations: int) -> tuple[list[SequenceMasks], float]:
     """(`amd_with_tta(model, validation, size, tta, "video")`, its seconds), one video at a time:
     each video's masks go to `folder/<video>.pt` as it is done and are read back on a rerun, so
