@@ -29,6 +29,8 @@ from pathlib import Path
 from typing import Callable
 
 import pandas as pd
+import torch
+import torch.nn.functional as F
 
 from .ablations import ABLATIONS, AblationData, Variant, family_variants
 from .config import AblationBudget, Profile
@@ -197,8 +199,6 @@ def _tta_by_video(model: AMD, validation: list, size: tuple[int, int], tta: Adap
     an interrupted TTA run resumes by video. Every video's adaptation starts from `model` with
     `tta.seed`, so a resumed run gives the masks of an uninterrupted one. A file made with another
     `tta` or another training length (`iterations`) is redone."""
-    import torch
-
     made = {"tta": dataclasses.asdict(tta), "iterations": iterations}
     kept, seconds = [], 0.0
     for sequence in validation:
@@ -221,8 +221,6 @@ def save_run_masks(cell: Cell, profile: Profile, data: AblationData, results_roo
     None (nothing drawn) when the run is unfinished, already has it, is a TTA run (its adapted
     models are not kept), or its checkpoint is gone or holds another number of iterations than
     the run (then it is not the model that was scored)."""
-    import torch
-
     results, work = run_folder(results_root, cell), run_folder(runs_root, cell)
     if cell.variant.tta or not (results / "run.json").is_file() or (results / "masks.png").is_file() \
             or not (work / "checkpoint.pt").is_file():
@@ -247,8 +245,6 @@ def _draw_masks(folder: Path, masks: list[SequenceMasks], sequences: list, cell:
     truth and every soft mask, all at the first frame's size; the best fixed channel of the
     run's `folder/eval.csv` (its last evaluation) is marked."""
     import matplotlib.pyplot as plt
-    import torch
-    import torch.nn.functional as F
 
     frames, channels, truths = [], [], []
     for result, sequence in zip(masks, sequences):
