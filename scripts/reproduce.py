@@ -508,7 +508,7 @@ def main(argv: list[str] | None = None, layout: Layout | None = None) -> int:
                              "real DAVIS-2016 under --data-root, if any)")
     parser.add_argument("--ablations", choices=("read", "run"), default="read",
                         help="read: the ablation table draws the committed seed runs and trains nothing (default); "
-                             "run: it first trains the seed runs it lacks, 6-8 minutes a training run and about "
+                             "run: it first trains the seed runs it lacks, 5-12 minutes a training run and about "
                              "40 a TTA run on 2 cores (cpu), each resumable and written under results/ablation_runs/ as it finishes")
     args = parser.parse_args(argv)
     results_root = layout.results_root
