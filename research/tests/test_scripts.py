@@ -821,3 +821,44 @@ def test_finetune_curve_is_amdlibs_finetune_evaluated_midway_and_resumes(tmp_pat
     paired = curve.against_notebook(rows, tmp_path / "seeds.csv", 2)
     assert len(paired) == 1 and paired["difference"].iloc[0] == pytest.approx(float(csv_point.iloc[0]) - 0.5)
     assert curve.against_notebook(rows, tmp_path / "seeds.csv", 300) is None
+
+
+def test_longer_budget_scores_each_budget_as_a_run_stopped_there(tmp_path, capsys):
+    longer = load("longer_budget")
+    from amdlib.ablation_runs import run_cell
+    from amdlib.ablations import AblationData
+    from amdlib.config import profile as named_profile
+    from amdlib.data import generate_all, generate_more_davis
+
+    default = tmp_path / "v0_default_s0"
+    default.mkdir()
+    (default / "eval.csv").write_text("iteration,train_seconds,J_best_channel,J_motion_contrast_video\n"
+                                      "2,60,0.25,0.2\n4,120,0.5,0.4\n")
+    arguments = ["--profile", "smoke", "--groups", "loss/smoothness", "--iterations", "4", "--every", "2",
+                 "--out", str(tmp_path / "out"), "--runs", str(tmp_path / "runs"), "--default-run", str(default),
+                 "--threads", "1"]
+    longer.main(arguments)
+    table = longer.curves(tmp_path / "out", default)
+    assert list(zip(table["group"], table["iteration"])) == [
+        ("default", 2), ("default", 4), ("loss/smoothness", 2), ("loss/smoothness", 4)]
+    assert table.loc[1, "minutes"] == "2.0" and table.loc[1, "J_best_channel"] == 0.5
+    assert (tmp_path / "out" / "summary.md").read_text().count("loss/smoothness") == 2
+    # The evaluation at 2 of a 4-iteration run is the table's protocol at a budget of 2.
+    profile = named_profile("smoke")
+    data_dir = longer.REPOSITORY / "data" / "generated" / profile.data
+    datasets = generate_all(data_dir, profile.data)
+    data = AblationData.synthetic(datasets, val_root=generate_more_davis(data_dir, profile.data, profile.val_videos))
+    cell = longer.cells("smoke", ["loss/smoothness"], [0])[0]
+    short = run_cell(cell, profile, data, tmp_path / "short", tmp_path / "short_runs",
+                     profile.ablation.replace(iterations=2, eval_every=2), log=None)
+    at_two = pd.read_csv(short / "eval.csv").iloc[-1]
+    ours = table[(table["group"] == "loss/smoothness") & (table["iteration"] == 2)].iloc[0]
+    assert int(at_two["iteration"]) == 2 and ours["J_best_channel"] == pytest.approx(at_two["J_best_channel"], abs=1e-9)
+    # A finished run is kept: a second call trains nothing; --report-only reads what exists.
+    longer.main(arguments + ["--report-only"])
+    assert "loss/smoothness" in capsys.readouterr().out
+    with pytest.raises(SystemExit, match="not a trained non-default variant"):
+        longer.cells("smoke", ["masks/c=2"], [0])
+    with pytest.raises(SystemExit, match="no finished runs"):
+        longer.main(["--profile", "smoke", "--report-only", "--out", str(tmp_path / "empty"), "--default-run",
+                     str(tmp_path / "none")])
