@@ -81,7 +81,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--iterations", type=int, default=3000, help="the longest budget measured")
     parser.add_argument("--every", type=int, default=1000, help="iterations between evaluations (each about a minute)")
     parser.add_argument("--profile", default="cpu", help="the profile whose protocol the runs follow")
-    parser.add_argument("--out", type=Path, default=REPOSITORY / "research" / "runs" / "cpu" / "longer_budget")
+    parser.add_argument("--out", type=Path, default=REPOSITORY / "research" / "runs" / "cpu" / "longer_budget",
+                        help="where each run's eval.csv, log.csv, masks.png and run.json go, and summary.md")
     parser.add_argument("--runs", type=Path, default=None,
                         help="where the resumable checkpoints go (default: runs/<profile>/longer_budget, git-ignored)")
     parser.add_argument("--default-run", type=Path, default=REPOSITORY / "research" / "runs" / "cpu" / "v16_long45_s0",
