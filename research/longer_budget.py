@@ -12,7 +12,8 @@ a budget of k iterations gives, and a seed's first evaluation repeats the table'
 
 Runs go to `--out` (not to results/: the table stays at its budget), checkpoints to `--runs`
 (resumable). Prints J of the best fixed channel per variant and
-evaluation and writes it to `--out`/summary.md.
+evaluation and writes it to `--out`/summary.md, with the J a perfect mask reaches at each output
+stride (`resolution_bound`): how much of a backbone's gap its coarser masks can explain.
 
     python research/longer_budget.py                       # smoothness and ResNet-18, seed 0, to 3,000
     python research/longer_budget.py --report-only         # the table of what exists
@@ -25,11 +26,13 @@ from pathlib import Path
 
 import pandas as pd
 import torch
+import torch.nn.functional as F
 
 from amdlib.ablation_runs import Cell, read_cell_runs, run_cell
 from amdlib.ablations import ABLATIONS, AblationData
 from amdlib.config import profile as named_profile
-from amdlib.data import generate_all, generate_more_davis
+from amdlib.data import DAVIS2016, generate_all, generate_more_davis
+from amdlib.evaluation.vos_metrics import channel_jaccard
 from amdlib.io.atomic import write_text
 from amdlib.reports.tables import to_markdown
 
@@ -66,6 +69,19 @@ def curves(out: Path, default_run: Path | None) -> pd.DataFrame:
                              "J_best_channel": float(row["J_best_channel"]),
                              "J_motion_contrast": float(row["J_motion_contrast_video"])})
     return pd.DataFrame(rows)
+
+
+def resolution_bound(truths: list[torch.Tensor], input_size: tuple[int, int], stride: int) -> float:
+    """Mean over videos of J (over each video's T,H,W bool truth) of the truth itself seen through
+    a model's output grid: area-resized to `input_size` and averaged over `stride` x `stride`
+    cells, then scored as predicted masks are (`channel_jaccard`: resized back bilinearly, cut at
+    0.5). What a perfect segmenter with that output stride reaches."""
+    grid = (input_size[0] // stride, input_size[1] // stride)
+    scores = []
+    for truth in truths:
+        coarse = F.adaptive_avg_pool2d(F.interpolate(truth.float()[:, None], size=input_size, mode="area"), grid)
+        scores.append(channel_jaccard(coarse, truth.bool())[:, 0].mean().item())
+    return sum(scores) / len(scores)
 
 
 def _seed_of(folder: Path) -> int:
@@ -105,6 +121,14 @@ def main(argv: list[str] | None = None) -> None:
     if table.empty:
         raise SystemExit(f"{args.out}: no finished runs")
     text = to_markdown(table)
+    profile = named_profile(args.profile)
+    val_root = generate_more_davis(REPOSITORY / "data" / "generated" / profile.data, profile.data, profile.val_videos)
+    truths = [sequence.truth() for sequence in DAVIS2016(val_root, split="val")]
+    bounds = pd.DataFrame([{"output stride": stride, "backbone": backbone,
+                            "J of a perfect mask": resolution_bound(truths, tuple(profile.eval_size), stride)}
+                           for stride, backbone in ((4, "small"), (8, "resnet18/34/50"))])
+    text += f"\n\nJ a perfect mask reaches on {len(truths)} videos at {profile.eval_size[0]}x{profile.eval_size[1]}:\n\n"
+    text += to_markdown(bounds)
     print(text)
     write_text(args.out / "summary.md", text + "\n")
 

@@ -862,3 +862,31 @@ def test_longer_budget_scores_each_budget_as_a_run_stopped_there(tmp_path, capsy
     with pytest.raises(SystemExit, match="no finished runs"):
         longer.main(["--profile", "smoke", "--report-only", "--out", str(tmp_path / "empty"), "--default-run",
                      str(tmp_path / "none")])
+
+
+def test_longer_budget_resolution_bound_is_the_truth_seen_through_the_output_grid():
+    longer = load("longer_budget")
+    # A 16x16 square on the grid keeps its cells, but the bilinear resize rounds its corners: at
+    # stride 4 the corner pixel reads 0.625 x 0.625 = 0.39 < 0.5 (1 pixel lost a corner, J
+    # 252/256); at stride 8 the six pixels (0.5625 or 0.6875 in) x (0.5625 .. 0.8125 in) whose
+    # products fall below 0.5 (6 a corner, J 232/256).
+    aligned = torch.zeros(1, 32, 32, dtype=torch.bool)
+    aligned[0, 8:24, 8:24] = True
+    assert longer.resolution_bound([aligned], (32, 32), 4) == pytest.approx(252 / 256)
+    assert longer.resolution_bound([aligned], (32, 32), 8) == pytest.approx(232 / 256)
+    assert longer.resolution_bound([aligned], (32, 32), 1) == 1.0
+    # One pixel is a sixteenth of a 4x4 cell: the cell averages to 1/16 < 0.5, so
+    # the mask is empty and J is 0; an empty truth against an empty mask scores 1.
+    dot = torch.zeros(1, 32, 32, dtype=torch.bool)
+    dot[0, 5, 5] = True
+    assert longer.resolution_bound([dot], (32, 32), 4) == 0.0
+    assert longer.resolution_bound([torch.zeros(1, 32, 32, dtype=torch.bool)], (32, 32), 4) == 1.0
+    # A 6x6 square at stride 4: its full cell (4:8) is kept; of the half cells around it the
+    # bilinear resize keeps part. J lies strictly between 0 and 1, and the finer grid is no worse.
+    square = torch.zeros(1, 32, 32, dtype=torch.bool)
+    square[0, 3:9, 3:9] = True
+    fine, coarse = (longer.resolution_bound([square], (32, 32), s) for s in (2, 4))
+    assert 0 < coarse < 1 and fine >= coarse
+    # The mean is over videos, not frames.
+    two = torch.stack([aligned[0], dot[0]])
+    assert longer.resolution_bound([two, aligned], (32, 32), 4) == pytest.approx((252 / 256 / 2 + 252 / 256) / 2)
