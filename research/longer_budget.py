@@ -28,12 +28,14 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
+import amdlib
 from amdlib.ablation_runs import Cell, read_cell_runs, run_cell
 from amdlib.ablations import ABLATIONS, AblationData
-from amdlib.config import profile as named_profile
-from amdlib.data import DAVIS2016, generate_all, generate_more_davis
+from amdlib.config import Profile
+from amdlib.data import DAVIS2016, generate_more_davis
 from amdlib.evaluation.vos_metrics import channel_jaccard
 from amdlib.io.atomic import write_text
+from amdlib.model.appearance import build_trunk
 from amdlib.reports.tables import to_markdown
 
 REPOSITORY = Path(__file__).resolve().parents[1]
@@ -41,9 +43,8 @@ GROUPS = ("loss/smoothness", "backbone/resnet18")
 """The two rows the table calls lower without being able to say slower from worse."""
 
 
-def cells(profile_name: str, groups: list[str], seeds: list[int]) -> list[Cell]:
+def cells(profile: Profile, groups: list[str], seeds: list[int]) -> list[Cell]:
     """The runs to make: each group of `groups` with each seed of `seeds` (never the default)."""
-    profile = named_profile(profile_name)
     chosen = []
     for group in groups:
         family, _, name = group.partition("/")
@@ -108,27 +109,25 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--report-only", action="store_true", help="train nothing; print the table of what exists")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
-    chosen = cells(args.profile, args.groups, args.seeds)
+    run = amdlib.setup(args.profile, generate=not args.report_only)
+    profile = run.profile
+    chosen = cells(profile, args.groups, args.seeds)
+    val_root = generate_more_davis(run.data_dir, profile.data, profile.val_videos)
     if not args.report_only:
-        profile = named_profile(args.profile)
-        data_dir = REPOSITORY / "data" / "generated" / profile.data
-        datasets = generate_all(data_dir, profile.data)
-        data = AblationData.synthetic(datasets, val_root=generate_more_davis(data_dir, profile.data, profile.val_videos))
+        data = AblationData.synthetic(run.datasets, val_root=val_root)
         budget = profile.ablation.replace(iterations=args.iterations, eval_every=args.every)
         for cell in chosen:
-            run_cell(cell, profile, data, args.out, args.runs or REPOSITORY / "runs" / profile.name / "longer_budget", budget)
+            run_cell(cell, profile, data, args.out, args.runs or run.run_dir / "longer_budget", budget)
     table = curves(args.out, args.default_run)
     if table.empty:
         raise SystemExit(f"{args.out}: no finished runs")
-    text = to_markdown(table)
-    profile = named_profile(args.profile)
-    val_root = generate_more_davis(REPOSITORY / "data" / "generated" / profile.data, profile.data, profile.val_videos)
     truths = [sequence.truth() for sequence in DAVIS2016(val_root, split="val")]
-    bounds = pd.DataFrame([{"output stride": stride, "backbone": backbone,
+    backbones = dict.fromkeys([profile.model.backbone] + [cell.variant.configs(profile)[0].backbone for cell in chosen])
+    bounds = pd.DataFrame([{"backbone": name, "output stride": stride,
                             "J of a perfect mask": resolution_bound(truths, tuple(profile.eval_size), stride)}
-                           for stride, backbone in ((4, "small"), (8, "resnet18/34/50"))])
-    text += f"\n\nJ a perfect mask reaches on {len(truths)} videos at {profile.eval_size[0]}x{profile.eval_size[1]}:\n\n"
-    text += to_markdown(bounds)
+                           for name, stride in ((name, build_trunk(name).output_stride) for name in backbones)])
+    size = "x".join(map(str, profile.eval_size))
+    text = f"{to_markdown(table)}\n\nJ a perfect mask reaches on {len(truths)} videos at {size}:\n\n{to_markdown(bounds)}"
     print(text)
     write_text(args.out / "summary.md", text + "\n")
 

@@ -825,10 +825,10 @@ def test_finetune_curve_is_amdlibs_finetune_evaluated_midway_and_resumes(tmp_pat
 
 def test_longer_budget_scores_each_budget_as_a_run_stopped_there(tmp_path, capsys):
     longer = load("longer_budget")
+    import amdlib
     from amdlib.ablation_runs import run_cell
     from amdlib.ablations import AblationData
-    from amdlib.config import profile as named_profile
-    from amdlib.data import generate_all, generate_more_davis
+    from amdlib.data import generate_more_davis
 
     default = tmp_path / "v0_default_s0"
     default.mkdir()
@@ -844,11 +844,10 @@ def test_longer_budget_scores_each_budget_as_a_run_stopped_there(tmp_path, capsy
     assert table.loc[1, "minutes"] == "2.0" and table.loc[1, "J_best_channel"] == 0.5
     assert (tmp_path / "out" / "summary.md").read_text().count("loss/smoothness") == 2
     # The evaluation at 2 of a 4-iteration run is the table's protocol at a budget of 2.
-    profile = named_profile("smoke")
-    data_dir = longer.REPOSITORY / "data" / "generated" / profile.data
-    datasets = generate_all(data_dir, profile.data)
-    data = AblationData.synthetic(datasets, val_root=generate_more_davis(data_dir, profile.data, profile.val_videos))
-    cell = longer.cells("smoke", ["loss/smoothness"], [0])[0]
+    run = amdlib.setup("smoke")
+    profile = run.profile
+    data = AblationData.synthetic(run.datasets, val_root=generate_more_davis(run.data_dir, profile.data, profile.val_videos))
+    cell = longer.cells(profile, ["loss/smoothness"], [0])[0]
     short = run_cell(cell, profile, data, tmp_path / "short", tmp_path / "short_runs",
                      profile.ablation.replace(iterations=2, eval_every=2), log=None)
     at_two = pd.read_csv(short / "eval.csv").iloc[-1]
@@ -858,7 +857,7 @@ def test_longer_budget_scores_each_budget_as_a_run_stopped_there(tmp_path, capsy
     longer.main(arguments + ["--report-only"])
     assert "loss/smoothness" in capsys.readouterr().out
     with pytest.raises(SystemExit, match="not a trained non-default variant"):
-        longer.cells("smoke", ["masks/c=2"], [0])
+        longer.cells(profile, ["masks/c=2"], [0])
     with pytest.raises(SystemExit, match="no finished runs"):
         longer.main(["--profile", "smoke", "--report-only", "--out", str(tmp_path / "empty"), "--default-run",
                      str(tmp_path / "none")])
