@@ -101,7 +101,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=REPOSITORY / "research" / "runs" / "cpu" / "longer_budget",
                         help="where each run's eval.csv, log.csv, masks.png and run.json go, and summary.md")
     parser.add_argument("--runs", type=Path, default=None,
-                        help="where the resumable checkpoints go (default: runs/<profile>/longer_budget, git-ignored)")
+                        help="where the resumable checkpoints go (default: <runs dir>/<profile>/longer_budget, runs/ unless $AMD_RUNS_DIR; git-ignored)")
     parser.add_argument("--default-run", type=Path, default=REPOSITORY / "research" / "runs" / "cpu" / "v16_long45_s0",
                         help="a research run of the default to set beside (its eval.csv); the committed one is "
                              "seed 0 of the cpu profile to 3,837 iterations")
